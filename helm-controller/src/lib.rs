@@ -1,0 +1,1 @@
+//! helm-controller: reconcilers (library) used by the binary and by `flux local`.

@@ -1,0 +1,1 @@
+//! image-automation-controller: reconcilers (library) used by the binary and by `flux local`.

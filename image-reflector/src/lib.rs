@@ -1,0 +1,1 @@
+//! image-reflector-controller: reconcilers (library) used by the binary and by `flux local`.

@@ -1,0 +1,1 @@
+//! kustomize-controller: reconcilers (library) used by the binary and by `flux local`.
