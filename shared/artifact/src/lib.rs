@@ -10,6 +10,8 @@ mod error;
 mod fetch;
 mod ignore_rules;
 mod pack;
+mod server;
+mod storage;
 mod unpack;
 
 pub use digest::{Digester, digest, verify_digest};
@@ -17,4 +19,6 @@ pub use error::Error;
 pub use fetch::{DEFAULT_MAX_DOWNLOAD_SIZE, fetch_verified};
 pub use ignore_rules::{DEFAULT_EXCLUDES, IgnoreRules, SOURCEIGNORE_FILE, VCS_EXCLUDES};
 pub use pack::{PackStats, pack_dir};
+pub use server::router;
+pub use storage::{Owner, Storage, Stored};
 pub use unpack::{DEFAULT_MAX_UNPACK_SIZE, UnpackLimits, UnpackStats, unpack};

@@ -226,3 +226,46 @@ async fn fetch_verified_checks_digest_size_and_status() {
         .expect_err("unreachable");
     assert!(matches!(err, Error::Download { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn storage_server_serves_stored_artifacts_at_their_advertised_url() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let storage = flux_artifact::Storage::new(dir.path(), &addr.to_string(), 2).expect("storage");
+    let src = sample_tree();
+    let archive = pack(src.path(), None);
+    let owner = flux_artifact::Owner {
+        kind: "gitrepository",
+        namespace: "flux-system",
+        name: "fleet",
+    };
+    let stored = storage
+        .store(&owner, "rev1.tar.gz", &archive)
+        .expect("store");
+    let app = flux_artifact::router(storage.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    let client = reqwest::Client::new();
+    let body = fetch_verified(&client, &stored.url, &stored.digest, 1 << 20)
+        .await
+        .expect("download");
+    assert_eq!(body, archive);
+
+    for bad in [
+        "gitrepository/flux-system/fleet/nope.tar.gz",
+        "%2e%2e/%2e%2e/etc/passwd",
+    ] {
+        let status = client
+            .get(format!("http://{addr}/{bad}"))
+            .send()
+            .await
+            .expect("request")
+            .status();
+        assert_eq!(status, 404, "{bad}");
+    }
+}
