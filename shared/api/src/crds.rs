@@ -1,0 +1,298 @@
+//! The CustomResourceDefinitions flux-rs installs: one per kind, all served versions merged,
+//! generated from the Rust types so the types and the YAML can never drift apart.
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+    CustomResourceConversion, CustomResourceDefinition, JSONSchemaProps,
+};
+use kube::CustomResourceExt;
+
+use crate::source;
+
+/// Static facts about one Flux kind, for the CLI (`flux get`, `flux install`) and tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KindInfo {
+    /// API group, e.g. `source.toolkit.fluxcd.io`.
+    pub group: &'static str,
+    /// Kind, e.g. `GitRepository`.
+    pub kind: &'static str,
+    /// Plural resource name, e.g. `gitrepositories`.
+    pub plural: &'static str,
+    /// Singular resource name, e.g. `gitrepository`.
+    pub singular: &'static str,
+    /// kubectl short names.
+    pub short_names: &'static [&'static str],
+    /// Whether objects of the kind live in a namespace.
+    pub namespaced: bool,
+    /// The version objects are stored in.
+    pub storage_version: &'static str,
+    /// Every served version, storage version first.
+    pub served_versions: &'static [&'static str],
+    /// The controller that reconciles the kind.
+    pub component: &'static str,
+}
+
+impl KindInfo {
+    /// `group/storage_version`, e.g. `source.toolkit.fluxcd.io/v1`.
+    pub fn api_version(&self) -> String {
+        format!("{}/{}", self.group, self.storage_version)
+    }
+
+    /// The CRD name, e.g. `gitrepositories.source.toolkit.fluxcd.io`.
+    pub fn crd_name(&self) -> String {
+        format!("{}.{}", self.plural, self.group)
+    }
+}
+
+/// Names of the controllers that own CRDs, in install order.
+pub const COMPONENTS: &[&str] = &[
+    "source-controller",
+    "kustomize-controller",
+    "helm-controller",
+    "notification-controller",
+    "image-reflector-controller",
+    "image-automation-controller",
+];
+
+const SOURCE: &str = "source.toolkit.fluxcd.io";
+
+static KINDS: &[KindInfo] = &[
+    KindInfo {
+        group: SOURCE,
+        kind: "GitRepository",
+        plural: "gitrepositories",
+        singular: "gitrepository",
+        short_names: &["gitrepo"],
+        namespaced: true,
+        storage_version: "v1",
+        served_versions: &["v1", "v1beta2"],
+        component: "source-controller",
+    },
+    KindInfo {
+        group: SOURCE,
+        kind: "HelmRepository",
+        plural: "helmrepositories",
+        singular: "helmrepository",
+        short_names: &["helmrepo"],
+        namespaced: true,
+        storage_version: "v1",
+        served_versions: &["v1", "v1beta2"],
+        component: "source-controller",
+    },
+    KindInfo {
+        group: SOURCE,
+        kind: "HelmChart",
+        plural: "helmcharts",
+        singular: "helmchart",
+        short_names: &["hc"],
+        namespaced: true,
+        storage_version: "v1",
+        served_versions: &["v1", "v1beta2"],
+        component: "source-controller",
+    },
+    KindInfo {
+        group: SOURCE,
+        kind: "Bucket",
+        plural: "buckets",
+        singular: "bucket",
+        short_names: &[],
+        namespaced: true,
+        storage_version: "v1",
+        served_versions: &["v1", "v1beta2"],
+        component: "source-controller",
+    },
+    KindInfo {
+        group: SOURCE,
+        kind: "OCIRepository",
+        plural: "ocirepositories",
+        singular: "ocirepository",
+        short_names: &["ocirepo"],
+        namespaced: true,
+        storage_version: "v1",
+        served_versions: &["v1", "v1beta2"],
+        component: "source-controller",
+    },
+];
+
+/// Every Flux kind flux-rs serves.
+pub fn kinds() -> &'static [KindInfo] {
+    KINDS
+}
+
+/// Looks a kind up by its kind name, plural, singular or short name (case-insensitive), as kubectl does.
+pub fn find_kind(name: &str) -> Option<&'static KindInfo> {
+    let name = name.to_ascii_lowercase();
+    KINDS.iter().find(|k| {
+        k.kind.eq_ignore_ascii_case(&name)
+            || k.plural == name
+            || k.singular == name
+            || k.short_names.contains(&name.as_str())
+    })
+}
+
+/// One single-version CRD per served version of `info`, storage version first.
+fn versions_of(info: &KindInfo) -> Vec<CustomResourceDefinition> {
+    match (info.group, info.kind) {
+        (SOURCE, "GitRepository") => vec![
+            source::v1::GitRepository::crd(),
+            source::v1beta2::GitRepository::crd(),
+        ],
+        (SOURCE, "HelmRepository") => vec![
+            source::v1::HelmRepository::crd(),
+            source::v1beta2::HelmRepository::crd(),
+        ],
+        (SOURCE, "HelmChart") => vec![
+            source::v1::HelmChart::crd(),
+            source::v1beta2::HelmChart::crd(),
+        ],
+        (SOURCE, "Bucket") => vec![source::v1::Bucket::crd(), source::v1beta2::Bucket::crd()],
+        (SOURCE, "OCIRepository") => vec![
+            source::v1::OCIRepository::crd(),
+            source::v1beta2::OCIRepository::crd(),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// Kinds whose status defaults to `{"observedGeneration": -1}` in Flux's CRDs, so a freshly
+/// created object is never mistaken for an observed one by kstatus.
+fn status_defaults_observed_generation(info: &KindInfo) -> bool {
+    matches!(
+        info.kind,
+        "GitRepository"
+            | "HelmRepository"
+            | "HelmChart"
+            | "Bucket"
+            | "OCIRepository"
+            | "Kustomization"
+    )
+}
+
+/// Builds the CRD of one kind: versions merged, storage flag on the storage version only,
+/// conversion strategy None (versions differ only by fields the older one adds).
+pub fn crd_for(info: &KindInfo) -> CustomResourceDefinition {
+    let mut parts = versions_of(info).into_iter();
+    let Some(mut crd) = parts.next() else {
+        return CustomResourceDefinition::default();
+    };
+    for part in parts {
+        crd.spec.versions.extend(part.spec.versions);
+    }
+    for version in &mut crd.spec.versions {
+        version.served = true;
+        version.storage = version.name == info.storage_version;
+        if let Some(schema) = version
+            .schema
+            .as_mut()
+            .and_then(|s| s.open_api_v3_schema.as_mut())
+        {
+            tidy_schema(schema);
+            add_type_meta(schema);
+            if status_defaults_observed_generation(info)
+                && let Some(status) = schema.properties.as_mut().and_then(|p| p.get_mut("status"))
+            {
+                status.default = Some(
+                    k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSON(
+                        serde_json::json!({ "observedGeneration": -1 }),
+                    ),
+                );
+            }
+        }
+    }
+    crd.spec.conversion = Some(CustomResourceConversion {
+        strategy: "None".to_string(),
+        webhook: None,
+    });
+    crd
+}
+
+/// Adds the `apiVersion`, `kind` and `metadata` properties every kubebuilder CRD documents.
+fn add_type_meta(schema: &mut JSONSchemaProps) {
+    let props = schema.properties.get_or_insert_with(Default::default);
+    let string = |description: &str| JSONSchemaProps {
+        type_: Some("string".to_string()),
+        description: Some(description.to_string()),
+        ..Default::default()
+    };
+    props.entry("apiVersion".to_string()).or_insert_with(|| {
+        string("APIVersion defines the versioned schema of this representation of an object.")
+    });
+    props.entry("kind".to_string()).or_insert_with(|| {
+        string("Kind is a string value representing the REST resource this object represents.")
+    });
+    props
+        .entry("metadata".to_string())
+        .or_insert_with(|| JSONSchemaProps {
+            type_: Some("object".to_string()),
+            ..Default::default()
+        });
+}
+
+/// Removes schema noise kube's derive leaves that Flux's CRDs do not have (`nullable` on optional
+/// fields: Kubernetes prunes nulls only when allowed, and Flux never sends null).
+fn tidy_schema(schema: &mut JSONSchemaProps) {
+    schema.nullable = None;
+    if let Some(props) = schema.properties.as_mut() {
+        for p in props.values_mut() {
+            tidy_schema(p);
+        }
+    }
+    if let Some(items) = schema.items.as_mut() {
+        match items {
+            k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaPropsOrArray::Schema(s) => tidy_schema(s),
+            k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaPropsOrArray::Schemas(v) => v.iter_mut().for_each(tidy_schema),
+        }
+    }
+    if let Some(k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaPropsOrBool::Schema(s)) =
+        schema.additional_properties.as_mut()
+    {
+        tidy_schema(s);
+    }
+}
+
+/// Every CRD, one per kind, in component order.
+pub fn all() -> Vec<CustomResourceDefinition> {
+    KINDS.iter().map(crd_for).collect()
+}
+
+/// The CRDs a controller owns (`source-controller`, `kustomize-controller`, `helm-controller`,
+/// `notification-controller`, `image-reflector-controller`, `image-automation-controller`).
+/// `None` for an unknown component name.
+pub fn for_component(component: &str) -> Option<Vec<CustomResourceDefinition>> {
+    if !COMPONENTS.contains(&component) {
+        return None;
+    }
+    Some(
+        KINDS
+            .iter()
+            .filter(|k| k.component == component)
+            .map(crd_for)
+            .collect(),
+    )
+}
+
+/// Rendering CRDs as YAML failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CrdError {
+    /// A CRD could not be serialized.
+    #[error("serializing CRD {name} to YAML: {source}")]
+    Yaml {
+        /// The CRD name.
+        name: String,
+        /// The serializer error.
+        source: serde_yaml::Error,
+    },
+}
+
+/// Renders CRDs as a multi-document YAML stream (`---` between documents).
+pub fn to_yaml(crds: &[CustomResourceDefinition]) -> Result<String, CrdError> {
+    let mut out = String::new();
+    for crd in crds {
+        let doc = serde_yaml::to_string(crd).map_err(|source| CrdError::Yaml {
+            name: crd.metadata.name.clone().unwrap_or_default(),
+            source,
+        })?;
+        out.push_str("---\n");
+        out.push_str(&doc);
+    }
+    Ok(out)
+}
