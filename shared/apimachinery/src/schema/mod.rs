@@ -2,6 +2,7 @@
 
 mod defaults;
 mod field_error;
+mod formats;
 mod prune;
 mod validate;
 
