@@ -1,1 +1,15 @@
-fn main() {}
+//! `helm-controller`: parses Flux's flags, then serves health and metrics until SIGTERM.
+
+use std::process::ExitCode;
+
+use flux_runtime::server::{ControllerServer, run};
+use helm_controller::CONTROLLER_NAME;
+use helm_controller::flags::{FEATURE_GATES, Flags};
+
+fn main() -> ExitCode {
+    let flags = Flags::parse_or_exit();
+    let server = ControllerServer::new(CONTROLLER_NAME, env!("CARGO_PKG_VERSION"));
+    run(server, &flags.common, FEATURE_GATES, |_| {
+        tracing::info!(target: "setup", graceful_shutdown_timeout = %flags.graceful_shutdown_timeout, "helm options");
+    })
+}

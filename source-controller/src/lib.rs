@@ -1,1 +1,6 @@
 //! source-controller: reconcilers (library) used by the binary and by `flux local`.
+
+pub mod flags;
+
+/// The binary name, also the controller name in events, leases and field managers.
+pub const CONTROLLER_NAME: &str = "source-controller";

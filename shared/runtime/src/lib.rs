@@ -1,1 +1,7 @@
-//! flux-runtime
+//! flux-runtime: the controller skeleton shared by the flux-rs controllers.
+
+pub mod flags;
+pub mod metrics;
+pub mod server;
+pub mod telemetry;
+pub mod testkit;
