@@ -54,10 +54,10 @@ pub fn list_remote_refs(
 ) -> Result<Vec<RemoteRef>, Error> {
     let repo = open_cache(cache_dir, url, auth)?;
     let remote = configured_remote(&repo, url, reference)?;
-    let connection = connect(&remote, url, auth)?;
+    let connection = connect(&remote, cache_dir, url, auth)?;
     let (ref_map, _) = connection
         .ref_map(gix::progress::Discard, Default::default())
-        .map_err(|e| classify(url, e))?;
+        .map_err(|e| classify(url, cache_dir, e))?;
     Ok(remote_refs(&ref_map.remote_refs))
 }
 
@@ -67,15 +67,15 @@ pub fn checkout(cache_dir: &Path, dest: &Path, opts: &CheckoutOptions) -> Result
     let url = opts.url.as_str();
     let repo = open_cache(cache_dir, url, &opts.auth)?;
     let remote = configured_remote(&repo, url, &opts.reference)?;
-    let connection = connect(&remote, url, &opts.auth)?;
+    let connection = connect(&remote, cache_dir, url, &opts.auth)?;
     let prepare = connection
         .prepare_fetch(gix::progress::Discard, Default::default())
-        .map_err(|e| classify(url, e))?;
+        .map_err(|e| classify(url, cache_dir, e))?;
     let refs = remote_refs(&prepare.ref_map().remote_refs);
     let resolved: Resolved = opts.reference.resolve(&refs, url)?;
     prepare
         .receive(gix::progress::Discard, &AtomicBool::new(false))
-        .map_err(|e| classify(url, e))?;
+        .map_err(|e| classify(url, cache_dir, e))?;
 
     let id = gix::ObjectId::from_hex(resolved.commit.as_bytes())
         .map_err(|_| Error::InvalidCommit(resolved.commit.clone()))?;
@@ -183,12 +183,13 @@ type Connection<'a, 'r> = gix::remote::Connection<
 
 fn connect<'a, 'r>(
     remote: &'a gix::Remote<'r>,
+    cache_dir: &Path,
     url: &str,
     auth: &Auth,
 ) -> Result<Connection<'a, 'r>, Error> {
     let connection = remote
         .connect(Direction::Fetch)
-        .map_err(|e| classify(url, e))?;
+        .map_err(|e| classify(url, cache_dir, e))?;
     let username = auth.username.clone().unwrap_or_else(|| "git".into());
     let password = auth.password.clone();
     let has_basic = auth.has_basic();
@@ -266,6 +267,11 @@ fn ssh_command(cache_dir: &Path, auth: &Auth) -> Result<String, Error> {
         "-o".into(),
         "StrictHostKeyChecking=yes".into(),
     ];
+    // ssh's own words ("Host key verification failed.") go to this log; gix only sees EOF.
+    let log = dir.join("ssh.log");
+    write_private(&log, b"")?;
+    args.push("-E".into());
+    args.push(log.display().to_string());
     let known_hosts = dir.join("known_hosts");
     write_private(
         &known_hosts,
@@ -306,8 +312,22 @@ fn write_private(path: &Path, body: &[u8]) -> Result<(), Error> {
 }
 
 /// Turns a gix error into an error that says what failed, in Flux's words.
-fn classify(url: &str, err: impl std::fmt::Display) -> Error {
-    let message = err.to_string();
+fn classify(url: &str, cache_dir: &Path, err: impl std::fmt::Debug) -> Error {
+    let ssh_log = std::fs::read_to_string(cache_dir.join("flux-ssh").join("ssh.log")).ok();
+    // gix keeps the useful part (ssh's or the server's words) in the cause chain, which its
+    // alternate Debug form prints as "Caused by:" lines; keep them, one line.
+    let message = format!("{err:#?}")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "Caused by:")
+        .map(|l| {
+            l.trim_start_matches(|c: char| c.is_ascii_digit() || c == ':')
+                .trim()
+        })
+        .chain(ssh_log.iter().flat_map(|l| l.lines()).map(str::trim))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ");
     let lower = message.to_ascii_lowercase();
     if lower.contains("no credentials were returned") {
         // gix's wording when the server wants credentials and we offered none.

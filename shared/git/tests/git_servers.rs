@@ -222,3 +222,33 @@ fn smart_http_without_credentials_checks_out() {
     .expect("http checkout");
     assert_eq!(out.revision, format!("dev@sha1:{}", repo.rev("dev")));
 }
+
+#[test]
+fn ssh_checkout_uses_the_secret_identity_and_checks_the_host_key() {
+    let repo = SourceRepo::new();
+    let server = support::SshServer::start();
+    let url = server.url(&repo.root().join("fleet.git"));
+    let work = tempfile::tempdir().expect("tempdir");
+
+    let mut good = opts(&url, branch("main"));
+    good.auth.identity = Some(server.client_identity());
+    good.auth.known_hosts = Some(server.known_hosts());
+    let out = checkout(&work.path().join("c1"), &work.path().join("a"), &good).expect("ssh ok");
+    assert_eq!(out.revision, format!("main@sha1:{}", repo.rev("main")));
+
+    let mut unknown_host = good.clone();
+    unknown_host.auth.known_hosts = Some(server.wrong_known_hosts());
+    let err = checkout(
+        &work.path().join("c2"),
+        &work.path().join("b"),
+        &unknown_host,
+    )
+    .expect_err("host key mismatch");
+    assert!(matches!(err, Error::Authentication { .. }), "{err}");
+
+    let mut wrong_key = good.clone();
+    wrong_key.auth.identity = Some(server.other_identity());
+    let err = checkout(&work.path().join("c3"), &work.path().join("c"), &wrong_key)
+        .expect_err("key refused");
+    assert!(matches!(err, Error::Authentication { .. }), "{err}");
+}

@@ -306,3 +306,97 @@ fn serve(stream: TcpStream, root: &PathBuf, auth: HttpAuth) -> std::io::Result<(
         stream.flush()?;
     }
 }
+
+/// `sshd` on a loopback port accepting one generated client key, serving git over ssh.
+pub struct SshServer {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+fn keygen(path: &Path) {
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .output()
+        .expect("run ssh-keygen");
+    assert!(out.status.success(), "ssh-keygen failed");
+}
+
+impl SshServer {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        keygen(&d.join("host_key"));
+        keygen(&d.join("client_key"));
+        keygen(&d.join("other_key"));
+        std::fs::copy(d.join("client_key.pub"), d.join("authorized_keys")).expect("authorized");
+        std::fs::create_dir_all("/run/sshd").expect("privsep dir");
+        let port = free_port();
+        let config = format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {hk}\nAuthorizedKeysFile {ak}\n\
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
+             PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nPidFile {pid}\n",
+            hk = d.join("host_key").display(),
+            ak = d.join("authorized_keys").display(),
+            pid = d.join("sshd.pid").display(),
+        );
+        std::fs::write(d.join("sshd_config"), config).expect("config");
+        let sshd = ["/usr/sbin/sshd", "/usr/bin/sshd"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("sshd is installed (scripts/test-deps.sh installs openssh-server)");
+        let child = Command::new(sshd)
+            .args(["-D", "-e", "-f"])
+            .arg(d.join("sshd_config"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sshd");
+        wait_for_port(port);
+        SshServer { child, port, dir }
+    }
+
+    pub fn url(&self, absolute_repo: &Path) -> String {
+        format!(
+            "ssh://root@127.0.0.1:{}{}",
+            self.port,
+            absolute_repo.display()
+        )
+    }
+
+    fn read(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.dir.path().join(name)).expect("read key")
+    }
+
+    pub fn client_identity(&self) -> Vec<u8> {
+        self.read("client_key")
+    }
+
+    pub fn other_identity(&self) -> Vec<u8> {
+        self.read("other_key")
+    }
+
+    /// A known_hosts line for this server's host key.
+    pub fn known_hosts(&self) -> Vec<u8> {
+        let key = String::from_utf8_lossy(&self.read("host_key.pub"))
+            .trim()
+            .to_string();
+        format!("[127.0.0.1]:{} {key}\n", self.port).into_bytes()
+    }
+
+    /// A known_hosts line that names this server with some other key.
+    pub fn wrong_known_hosts(&self) -> Vec<u8> {
+        let key = String::from_utf8_lossy(&self.read("other_key.pub"))
+            .trim()
+            .to_string();
+        format!("[127.0.0.1]:{} {key}\n", self.port).into_bytes()
+    }
+}
+
+impl Drop for SshServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
