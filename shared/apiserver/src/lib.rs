@@ -1,1 +1,30 @@
-//! flux-apiserver
+//! flux-apiserver: an in-memory Kubernetes API server that kubectl and kube-rs take for a real one.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), flux_apiserver::Error> {
+//! let server = flux_apiserver::start(flux_apiserver::ServerOptions::default()).await?;
+//! let client = server.client().await?;
+//! # let _ = client;
+//! server.shutdown().await
+//! # }
+//! ```
+
+mod api;
+mod auth;
+mod crd;
+mod discovery;
+mod error;
+mod gc;
+mod http_util;
+mod objects;
+mod persist;
+mod registry;
+mod server;
+mod simulate;
+mod store;
+mod table;
+mod watch;
+
+pub use error::Error;
+pub use server::{RunningServer, ServerOptions, serve_foreground, serve_foreground_with, start};
+pub use simulate::SIMULATE_ANNOTATION;

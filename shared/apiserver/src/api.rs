@@ -1,0 +1,1080 @@
+//! Request routing and the resource verbs: get, list, create, update, patch, delete,
+//! deletecollection, status and scale subresources, token requests and access reviews.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use flux_apimachinery::rbac::Attributes;
+use flux_apimachinery::selectors::LabelSelector;
+use flux_apimachinery::{json_patch, merge_patch, strategic_merge};
+use http::{HeaderMap, Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::auth::{UserInfo, review};
+use crate::error::ApiError;
+use crate::http_util::{MAX_BODY, accept, content_type, json_response, ok, parse_body, query_map};
+use crate::objects::{self, finalizers, is_deleting, meta_mut};
+use crate::registry::{GroupResource, ResourceDef};
+use crate::server::ServerState;
+use crate::store::{Change, meta_str};
+use crate::{discovery, table, watch};
+
+pub async fn handle(State(st): State<Arc<ServerState>>, req: Request) -> Response {
+    match route(st, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A parsed resource URL.
+pub struct Target {
+    pub def: Arc<ResourceDef>,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub subresource: Option<String>,
+    pub watch_path: bool,
+}
+
+async fn route(st: Arc<ServerState>, req: Request) -> Result<Response, ApiError> {
+    let (parts, body) = req.into_parts();
+    let user = st.auth.authenticate(&parts.headers)?;
+    let user = st.auth.impersonate(&st.store, user, &parts.headers)?;
+    let path = parts.uri.path().to_string();
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let q = query_map(parts.uri.query());
+    let method = parts.method.clone();
+    let get = method == Method::GET;
+    let discovery_doc = match segs.as_slice() {
+        ["version"] => Some(discovery::version()),
+        ["healthz" | "livez" | "readyz"] => {
+            return Ok((StatusCode::OK, "ok").into_response());
+        }
+        ["api"] => Some(discovery::core_versions(&st.addr)),
+        ["apis"] => Some(discovery::group_list(&st.registry)),
+        ["apis", g] => {
+            Some(discovery::group(&st.registry, g).ok_or_else(ApiError::path_not_found)?)
+        }
+        ["api", v] => Some(
+            discovery::resource_list(&st.registry, "", v).ok_or_else(ApiError::path_not_found)?,
+        ),
+        ["apis", g, v] => Some(
+            discovery::resource_list(&st.registry, g, v).ok_or_else(ApiError::path_not_found)?,
+        ),
+        ["openapi", "v3"] => Some(discovery::openapi_v3_index(&st.registry)),
+        ["openapi", "v3", "api", v] => Some(
+            discovery::openapi_v3_gv(&st.registry, "", v).ok_or_else(ApiError::path_not_found)?,
+        ),
+        ["openapi", "v3", "apis", g, v] => Some(
+            discovery::openapi_v3_gv(&st.registry, g, v).ok_or_else(ApiError::path_not_found)?,
+        ),
+        ["openapi", ..] => return Err(ApiError::path_not_found()),
+        _ => None,
+    };
+    if let Some(doc) = discovery_doc {
+        if !get {
+            return Err(ApiError::method_not_allowed(method.as_str()));
+        }
+        return Ok(ok(&doc));
+    }
+    let target = parse_target(&st, &segs)?;
+    let verb = verb_of(&method, &target, &q)?;
+    let attrs = Attributes {
+        user: user.name.clone(),
+        groups: user.groups.clone(),
+        verb: verb.to_string(),
+        api_group: target.def.group.clone(),
+        resource: target.def.plural.clone(),
+        subresource: target.subresource.clone().unwrap_or_default(),
+        namespace: target.namespace.clone(),
+        name: target.name.clone(),
+        non_resource_path: String::new(),
+    };
+    if !target.def.virtual_only {
+        st.auth.authorize(&st.store, &attrs)?;
+    }
+    let body = if matches!(
+        method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) {
+        read_body(&parts.headers, body).await?
+    } else {
+        Vec::new()
+    };
+    let req = Req {
+        st: st.clone(),
+        t: target,
+        q,
+        headers: parts.headers,
+        body,
+        user,
+    };
+    match verb {
+        "get" => req.get(),
+        "list" => req.list(),
+        "watch" => watch::serve(&req),
+        "create" => req.create(),
+        "update" => req.update(),
+        "patch" => req.patch(),
+        "delete" => req.delete(),
+        "deletecollection" => req.delete_collection(),
+        _ => Err(ApiError::method_not_allowed(method.as_str())),
+    }
+}
+
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> {
+    let declared = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY) {
+        return Err(ApiError::too_large());
+    }
+    axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|_| ApiError::too_large())
+}
+
+fn parse_target(st: &ServerState, segs: &[&str]) -> Result<Target, ApiError> {
+    let (group, version, mut rest) = match segs {
+        ["api", v, rest @ ..] => ("", *v, rest),
+        ["apis", g, v, rest @ ..] => (*g, *v, rest),
+        _ => return Err(ApiError::path_not_found()),
+    };
+    let mut watch_path = false;
+    if rest.first() == Some(&"watch") {
+        watch_path = true;
+        rest = &rest[1..];
+    }
+    let mut namespace = None;
+    let namespace_sub =
+        rest.len() == 3 && rest[0] == "namespaces" && matches!(rest[2], "status" | "finalize");
+    if rest.len() >= 3 && rest[0] == "namespaces" && !namespace_sub {
+        namespace = Some(rest[1].to_string());
+        rest = &rest[2..];
+    }
+    let (resource, name, sub) = match rest {
+        [r] => (*r, None, None),
+        [r, n] => (*r, Some(n.to_string()), None),
+        [r, n, s] => (*r, Some(n.to_string()), Some(s.to_string())),
+        _ => return Err(ApiError::path_not_found()),
+    };
+    let def = st
+        .registry
+        .lookup(group, version, resource)
+        .ok_or_else(ApiError::path_not_found)?;
+    if !def.namespaced && namespace.is_some() {
+        return Err(ApiError::path_not_found());
+    }
+    if def.namespaced && namespace.is_none() && name.is_some() {
+        return Err(ApiError::path_not_found());
+    }
+    if let Some(s) = &sub {
+        let known = match s.as_str() {
+            "status" => def.status,
+            "scale" => def.scale.is_some(),
+            "token" => def.group.is_empty() && def.plural == "serviceaccounts",
+            "finalize" => def.group.is_empty() && def.plural == "namespaces",
+            _ => false,
+        };
+        if !known {
+            return Err(ApiError::path_not_found());
+        }
+    }
+    Ok(Target {
+        def,
+        namespace,
+        name,
+        subresource: sub,
+        watch_path,
+    })
+}
+
+fn truthy(q: &HashMap<String, String>, k: &str) -> bool {
+    q.get(k)
+        .is_some_and(|v| v == "1" || v == "true" || v.is_empty())
+}
+
+fn verb_of(
+    method: &Method,
+    t: &Target,
+    q: &HashMap<String, String>,
+) -> Result<&'static str, ApiError> {
+    let named = t.name.is_some();
+    Ok(match *method {
+        Method::GET if t.watch_path || truthy(q, "watch") => "watch",
+        Method::GET if named => "get",
+        Method::GET => "list",
+        Method::POST if !named || t.subresource.as_deref() == Some("token") => "create",
+        Method::PUT if named => "update",
+        Method::PATCH if named => "patch",
+        Method::DELETE if named => "delete",
+        Method::DELETE => "deletecollection",
+        _ => return Err(ApiError::method_not_allowed(method.as_str())),
+    })
+}
+
+/// Field selectors: `a.b=x`, `a.b==x`, `a.b!=x`, comma-separated.
+pub struct FieldSelector(Vec<(String, bool, String)>);
+
+impl FieldSelector {
+    pub fn parse(s: &str) -> Result<Self, ApiError> {
+        let mut out = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, eq, v) = if let Some((k, v)) = part.split_once("!=") {
+                (k, false, v)
+            } else if let Some((k, v)) = part.split_once("==") {
+                (k, true, v)
+            } else if let Some((k, v)) = part.split_once('=') {
+                (k, true, v)
+            } else {
+                return Err(ApiError::bad_request(format!(
+                    "invalid selector: '{s}'; can't understand '{part}'"
+                )));
+            };
+            out.push((k.trim().to_string(), eq, v.trim().to_string()));
+        }
+        Ok(Self(out))
+    }
+
+    pub fn matches(&self, obj: &Value) -> bool {
+        self.0.iter().all(|(k, eq, v)| {
+            let mut cur = Some(obj);
+            for p in k.split('.') {
+                cur = cur.and_then(|c| c.get(p));
+            }
+            let actual = match cur {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            };
+            (actual == *v) == *eq
+        })
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, eq, _)| k == "metadata.name" && *eq)
+            .map(|(_, _, v)| v.as_str())
+    }
+}
+
+/// Label and field selector of a list, watch or deletecollection.
+pub struct Filter {
+    pub labels: Option<LabelSelector>,
+    pub fields: FieldSelector,
+}
+
+impl Filter {
+    pub fn from_query(q: &HashMap<String, String>) -> Result<Self, ApiError> {
+        let labels =
+            match q.get("labelSelector").filter(|s| !s.is_empty()) {
+                Some(s) => Some(LabelSelector::parse(s).map_err(|e| {
+                    ApiError::bad_request(format!("unable to parse requirement: {e}"))
+                })?),
+                None => None,
+            };
+        let fields =
+            FieldSelector::parse(q.get("fieldSelector").map(String::as_str).unwrap_or(""))?;
+        Ok(Self { labels, fields })
+    }
+
+    pub fn matches(&self, obj: &Value) -> bool {
+        self.labels
+            .as_ref()
+            .is_none_or(|l| l.matches(&objects::labels(obj)))
+            && self.fields.matches(obj)
+    }
+}
+
+/// The output form of an object: CRs read through another served version get its apiVersion.
+pub fn present(def: &ResourceDef, obj: &Value) -> Value {
+    let mut o = obj.clone();
+    if def.custom {
+        o["apiVersion"] = json!(def.api_version());
+    }
+    o
+}
+
+pub struct Req {
+    pub st: Arc<ServerState>,
+    pub t: Target,
+    pub q: HashMap<String, String>,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub user: UserInfo,
+}
+
+impl Req {
+    fn def(&self) -> &ResourceDef {
+        &self.t.def
+    }
+
+    fn ns(&self) -> &str {
+        self.t.namespace.as_deref().unwrap_or("")
+    }
+
+    fn name(&self) -> &str {
+        self.t.name.as_deref().unwrap_or("")
+    }
+
+    fn dry_run(&self) -> bool {
+        self.q.get("dryRun").is_some_and(|v| v == "All")
+    }
+
+    fn manager(&self) -> String {
+        match self.q.get("fieldManager").filter(|m| !m.is_empty()) {
+            Some(m) => m.clone(),
+            None => {
+                let ua = self
+                    .headers
+                    .get(http::header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("unknown");
+                ua.split('/').next().unwrap_or("unknown").to_string()
+            }
+        }
+    }
+
+    fn gr(&self) -> GroupResource {
+        self.def().gr()
+    }
+
+    fn not_found(&self) -> ApiError {
+        ApiError::not_found(&self.def().group, &self.def().plural, self.name())
+    }
+
+    fn respond(&self, code: StatusCode, obj: &Value) -> Result<Response, ApiError> {
+        let out = present(self.def(), obj);
+        if table::wants_table(&accept(&self.headers)) && self.t.subresource.is_none() {
+            let meta = json!({"resourceVersion": meta_str(obj, "resourceVersion")});
+            let inc = self
+                .q
+                .get("includeObject")
+                .map(String::as_str)
+                .unwrap_or("PartialObjectMetadata");
+            return Ok(json_response(
+                code,
+                &table::table(self.def(), &[out], meta, inc, true),
+            ));
+        }
+        Ok(json_response(code, &out))
+    }
+
+    fn get(&self) -> Result<Response, ApiError> {
+        let obj = self
+            .st
+            .store
+            .get(&self.gr(), self.ns(), self.name())
+            .ok_or_else(|| self.not_found())?;
+        match self.t.subresource.as_deref() {
+            Some("scale") => Ok(ok(&self.scale_of(&obj))),
+            _ => self.respond(StatusCode::OK, &obj),
+        }
+    }
+
+    fn list(&self) -> Result<Response, ApiError> {
+        let filter = Filter::from_query(&self.q)?;
+        let (items, rv) = self.st.store.list(&self.gr(), self.t.namespace.as_deref());
+        let start = match self.q.get("continue").filter(|c| !c.is_empty()) {
+            Some(c) => Some(decode_continue(c)?),
+            None => None,
+        };
+        let limit = self
+            .q
+            .get("limit")
+            .and_then(|l| l.parse::<usize>().ok())
+            .filter(|l| *l > 0);
+        let list_rv = start.as_ref().map(|(rv, _)| *rv).unwrap_or(rv);
+        let mut out = Vec::new();
+        let mut next = None;
+        let mut remaining = 0usize;
+        for o in items.iter() {
+            if let Some((_, (sns, sname))) = &start {
+                let key = (meta_str(o, "namespace"), meta_str(o, "name"));
+                if key <= (sns.as_str(), sname.as_str()) {
+                    continue;
+                }
+            }
+            if !filter.matches(o) {
+                continue;
+            }
+            if limit.is_some_and(|l| out.len() >= l) {
+                if next.is_none()
+                    && let Some(last) = out.last()
+                {
+                    next = Some(encode_continue(list_rv, last));
+                }
+                remaining += 1;
+                continue;
+            }
+            out.push(present(self.def(), o));
+        }
+        let mut meta = json!({"resourceVersion": list_rv.to_string()});
+        if let Some(c) = next {
+            meta["continue"] = json!(c);
+            meta["remainingItemCount"] = json!(remaining);
+        }
+        if table::wants_table(&accept(&self.headers)) {
+            let inc = self
+                .q
+                .get("includeObject")
+                .map(String::as_str)
+                .unwrap_or("PartialObjectMetadata");
+            return Ok(ok(&table::table(self.def(), &out, meta, inc, true)));
+        }
+        Ok(ok(&json!({
+            "kind": format!("{}List", self.def().kind),
+            "apiVersion": self.def().api_version(),
+            "metadata": meta,
+            "items": out,
+        })))
+    }
+
+    fn body_json(&self) -> Result<Value, ApiError> {
+        parse_body(&self.body, &content_type(&self.headers))
+    }
+
+    /// Namespaced writes need an existing namespace that is not terminating.
+    fn check_namespace(&self) -> Result<(), ApiError> {
+        if !self.def().namespaced {
+            return Ok(());
+        }
+        let ns = self
+            .st
+            .store
+            .get(&GroupResource::new("", "namespaces"), "", self.ns())
+            .ok_or_else(|| ApiError::not_found("", "namespaces", self.ns()))?;
+        if is_deleting(&ns) {
+            return Err(ApiError::forbidden(format!(
+                "{} \"{}\" is forbidden: unable to create new content in namespace {} because it is being terminated",
+                crate::error::qualified(&self.def().group, &self.def().plural),
+                self.name(),
+                self.ns()
+            )));
+        }
+        Ok(())
+    }
+
+    fn after_write(&self, obj: Option<&Arc<Value>>) {
+        let d = self.def();
+        if d.group == crate::crd::GROUP && d.plural == "customresourcedefinitions" {
+            crate::crd::sync_registry(&self.st.store, &self.st.registry);
+        }
+        if d.group == crate::auth::RBAC_GROUP {
+            self.st.auth.invalidate_rbac();
+        }
+        if obj.is_none() || obj.is_some_and(|o| is_deleting(o)) || d.plural == "namespaces" {
+            self.st.gc.notify_one();
+        }
+        if self.st.simulate {
+            self.st.sim.notify_one();
+        }
+    }
+
+    fn create(&self) -> Result<Response, ApiError> {
+        if self.def().virtual_only {
+            return self.virtual_create();
+        }
+        if self.t.subresource.as_deref() == Some("token") {
+            return self.token_request();
+        }
+        let body = self.body_json()?;
+        let mut obj = objects::prepare_create(self.def(), self.ns(), body, true)?;
+        let name = meta_str(&obj, "name").to_string();
+        let created_name = name.clone();
+        self.check_namespace_for(&created_name)?;
+        objects::track_update(self.def(), None, &mut obj, &self.manager(), "Update");
+        let gr = self.gr();
+        let d = self.def();
+        let (_, new) = self
+            .st
+            .store
+            .transact(&gr, self.ns(), &name, self.dry_run(), |old| {
+                if old.is_some() {
+                    return Err(ApiError::already_exists(&d.group, &d.plural, &name));
+                }
+                Ok(Change::Put(obj))
+            })?;
+        let new = new.ok_or_else(|| ApiError::internal("create stored nothing"))?;
+        if !self.dry_run() {
+            self.after_write(Some(&new));
+        }
+        self.respond(StatusCode::CREATED, &new)
+    }
+
+    fn check_namespace_for(&self, name: &str) -> Result<(), ApiError> {
+        self.check_namespace().map_err(|mut e| {
+            if e.code == 403 {
+                e.message = e.message.replace("\"\"", &format!("\"{name}\""));
+            }
+            e
+        })
+    }
+
+    fn update(&self) -> Result<Response, ApiError> {
+        let body = self.body_json()?;
+        match self.t.subresource.as_deref() {
+            Some("scale") => return self.update_scale(|_| Ok(body)),
+            Some("finalize") => {
+                return self.write(
+                    |old| {
+                        let mut o = old.clone();
+                        o["spec"]["finalizers"] = body
+                            .pointer("/spec/finalizers")
+                            .cloned()
+                            .unwrap_or(json!([]));
+                        Ok(o)
+                    },
+                    "Update",
+                );
+            }
+            _ => {}
+        }
+        self.write(|_| Ok(body), "Update")
+    }
+
+    /// Replace the stored object with `f(old)` through the update rules.
+    fn write<F>(&self, f: F, op: &str) -> Result<Response, ApiError>
+    where
+        F: FnOnce(&Value) -> Result<Value, ApiError>,
+    {
+        let d = self.def();
+        let gr = self.gr();
+        let sub = self.t.subresource.clone();
+        let manager = self.manager();
+        let (_, new) =
+            self.st
+                .store
+                .transact(&gr, self.ns(), self.name(), self.dry_run(), |old| {
+                    let Some(old) = old else {
+                        return Err(ApiError::not_found(&d.group, &d.plural, self.name()));
+                    };
+                    let mut desired = f(old)?;
+                    let sub_ref = sub.as_deref().filter(|s| *s == "status");
+                    if op != "Apply" {
+                        objects::track_update(d, Some(old), &mut desired, &manager, op);
+                    }
+                    objects::prepare_update(d, old, desired, sub_ref)
+                })?;
+        let obj = new.clone();
+        if !self.dry_run() {
+            self.after_write(obj.as_ref());
+        }
+        match new {
+            Some(o) => self.respond(StatusCode::OK, &o),
+            None => Err(self.not_found()),
+        }
+    }
+
+    fn patch(&self) -> Result<Response, ApiError> {
+        let ctype = content_type(&self.headers);
+        let patch = self.body_json()?;
+        let d = self.def();
+        let sub = self.t.subresource.as_deref();
+        if sub == Some("scale") {
+            let ctype2 = ctype.clone();
+            return self.update_scale(move |scale| apply_patch(d, &ctype2, scale, &patch));
+        }
+        if ctype == "application/apply-patch+yaml" {
+            return self.apply(patch);
+        }
+        if ctype == "application/strategic-merge-patch+json" && d.custom {
+            return Err(ApiError::unsupported_media_type(&ctype));
+        }
+        self.write(|old| apply_patch(d, &ctype, old, &patch), "Update")
+    }
+
+    fn apply(&self, mut config: Value) -> Result<Response, ApiError> {
+        let d = self.def();
+        let manager = match self.q.get("fieldManager").filter(|m| !m.is_empty()) {
+            Some(m) => m.clone(),
+            None => {
+                return Err(ApiError::invalid_field(
+                    &d.group,
+                    &d.kind,
+                    self.name(),
+                    "metadata.managedFields",
+                    "Required value: is required for apply patch",
+                ));
+            }
+        };
+        let force = truthy(&self.q, "force");
+        objects::check_type(d, &mut config)?;
+        let cfg_name = meta_str(&config, "name");
+        if !cfg_name.is_empty() && cfg_name != self.name() {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({cfg_name}) does not match the name on the URL ({})",
+                self.name()
+            )));
+        }
+        meta_mut(&mut config).insert("name".into(), json!(self.name()));
+        if d.namespaced {
+            meta_mut(&mut config).insert("namespace".into(), json!(self.ns()));
+        }
+        let exists = self
+            .st
+            .store
+            .get(&self.gr(), self.ns(), self.name())
+            .is_some();
+        if !exists {
+            if self.t.subresource.is_some() {
+                return Err(self.not_found());
+            }
+            self.check_namespace()?;
+        }
+        let gr = self.gr();
+        let status_sub = self.t.subresource.as_deref() == Some("status");
+        let (old, new) = self.st.store.transact(
+            &gr,
+            self.ns(),
+            self.name(),
+            self.dry_run(),
+            |old| match old {
+                None => {
+                    let applied = objects::server_side_apply(d, None, &config, &manager, force)?;
+                    let mf = applied.pointer("/metadata/managedFields").cloned();
+                    let mut obj = objects::prepare_create(d, self.ns(), applied, false)?;
+                    if let Some(mf) = mf {
+                        meta_mut(&mut obj).insert("managedFields".into(), mf);
+                    }
+                    Ok(Change::Put(obj))
+                }
+                Some(old) => {
+                    let applied =
+                        objects::server_side_apply(d, Some(old), &config, &manager, force)?;
+                    objects::prepare_update(d, old, applied, status_sub.then_some("status"))
+                }
+            },
+        )?;
+        if !self.dry_run() {
+            self.after_write(new.as_ref());
+        }
+        match new {
+            Some(o) => self.respond(
+                if old.is_none() {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                },
+                &o,
+            ),
+            None => Err(self.not_found()),
+        }
+    }
+
+    fn delete_options(&self) -> Result<Value, ApiError> {
+        let mut opts = if self.body.iter().all(u8::is_ascii_whitespace) {
+            json!({})
+        } else {
+            parse_body(&self.body, "application/json")?
+        };
+        if let Some(p) = self.q.get("propagationPolicy") {
+            opts["propagationPolicy"] = json!(p);
+        }
+        if let Some(d) = self.q.get("dryRun") {
+            opts["dryRun"] = json!([d]);
+        }
+        Ok(opts)
+    }
+
+    fn delete(&self) -> Result<Response, ApiError> {
+        let opts = self.delete_options()?;
+        let dry = self.dry_run()
+            || opts
+                .get("dryRun")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|x| x == "All"));
+        let (code, obj) = delete_object(&self.st, self.def(), self.ns(), self.name(), &opts, dry)?;
+        if !dry {
+            self.after_write(obj.as_ref().filter(|_| code == StatusCode::ACCEPTED));
+            self.st.gc.notify_one();
+        }
+        match obj {
+            Some(o) if code == StatusCode::ACCEPTED || self.def().custom => self.respond(code, &o),
+            Some(o) => Ok(ok(&json!({
+                "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                "details": {"name": self.name(), "group": self.def().group, "kind": self.def().plural, "uid": meta_str(&o, "uid")}
+            }))),
+            None => Err(self.not_found()),
+        }
+    }
+
+    fn delete_collection(&self) -> Result<Response, ApiError> {
+        let filter = Filter::from_query(&self.q)?;
+        let opts = self.delete_options()?;
+        let (items, rv) = self.st.store.list(&self.gr(), self.t.namespace.as_deref());
+        let mut out = Vec::new();
+        for o in items.iter().filter(|o| filter.matches(o)) {
+            if let Ok((_, Some(gone))) = delete_object(
+                &self.st,
+                self.def(),
+                meta_str(o, "namespace"),
+                meta_str(o, "name"),
+                &opts,
+                self.dry_run(),
+            ) {
+                out.push(present(self.def(), &gone));
+            }
+        }
+        self.st.gc.notify_one();
+        Ok(ok(
+            &json!({"kind": format!("{}List", self.def().kind), "apiVersion": self.def().api_version(), "metadata": {"resourceVersion": rv.to_string()}, "items": out}),
+        ))
+    }
+
+    fn scale_of(&self, obj: &Value) -> Value {
+        let paths = self.def().scale.clone();
+        let num = |p: &str| {
+            table::json_path(obj, p)
+                .first()
+                .and_then(|v| v.as_i64())
+                .unwrap_or(0)
+        };
+        let (spec, status, selector) = match &paths {
+            Some(p) => (
+                num(&p.spec_replicas),
+                num(&p.status_replicas),
+                p.label_selector.as_ref().and_then(|l| {
+                    table::json_path(obj, l)
+                        .first()
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string)
+                }),
+            ),
+            None => (0, 0, None),
+        };
+        let selector = selector.or_else(|| {
+            obj.pointer("/spec/selector/matchLabels")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+        });
+        let m = obj.get("metadata").cloned().unwrap_or(json!({}));
+        let mut status_v = json!({"replicas": status});
+        if let Some(s) = selector {
+            status_v["selector"] = json!(s);
+        }
+        json!({
+            "kind": "Scale", "apiVersion": "autoscaling/v1",
+            "metadata": {"name": m.get("name"), "namespace": m.get("namespace"), "uid": m.get("uid"),
+                         "resourceVersion": m.get("resourceVersion"), "creationTimestamp": m.get("creationTimestamp")},
+            "spec": {"replicas": spec},
+            "status": status_v,
+        })
+    }
+
+    fn update_scale<F>(&self, f: F) -> Result<Response, ApiError>
+    where
+        F: FnOnce(&Value) -> Result<Value, ApiError>,
+    {
+        let Some(paths) = self.def().scale.clone() else {
+            return Err(ApiError::path_not_found());
+        };
+        let d = self.def();
+        let mut result = None;
+        let (_, new) =
+            self.st
+                .store
+                .transact(&self.gr(), self.ns(), self.name(), self.dry_run(), |old| {
+                    let Some(old) = old else {
+                        return Err(ApiError::not_found(&d.group, &d.plural, self.name()));
+                    };
+                    let scale = f(&self.scale_of(old))?;
+                    let Some(replicas) = scale.pointer("/spec/replicas").and_then(Value::as_i64)
+                    else {
+                        return Err(ApiError::invalid_field(
+                            "autoscaling",
+                            "Scale",
+                            self.name(),
+                            "spec.replicas",
+                            "Required value",
+                        ));
+                    };
+                    if replicas < 0 {
+                        return Err(ApiError::invalid_field(
+                            "autoscaling",
+                            "Scale",
+                            self.name(),
+                            "spec.replicas",
+                            &format!(
+                                "Invalid value: {replicas}: must be greater than or equal to 0"
+                            ),
+                        ));
+                    }
+                    let mut new = old.as_ref().clone();
+                    set_path(&mut new, &paths.spec_replicas, json!(replicas))?;
+                    objects::bump_generation(d, old, &mut new);
+                    result = Some(());
+                    Ok(Change::Put(new))
+                })?;
+        if !self.dry_run() {
+            self.after_write(new.as_ref());
+        }
+        let _ = result;
+        match new {
+            Some(o) => Ok(ok(&self.scale_of(&o))),
+            None => Err(self.not_found()),
+        }
+    }
+
+    fn token_request(&self) -> Result<Response, ApiError> {
+        if self
+            .st
+            .store
+            .get(&self.gr(), self.ns(), self.name())
+            .is_none()
+        {
+            return Err(self.not_found());
+        }
+        let token = self
+            .st
+            .auth
+            .mint(UserInfo::service_account(self.ns(), self.name()));
+        let body = if self.body.is_empty() {
+            json!({})
+        } else {
+            self.body_json()?
+        };
+        let expiration = chrono::Utc::now() + chrono::Duration::hours(1);
+        Ok(json_response(
+            StatusCode::CREATED,
+            &json!({
+                "kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+                "metadata": {"name": self.name(), "namespace": self.ns(), "creationTimestamp": null},
+                "spec": body.get("spec").cloned().unwrap_or(json!({})),
+                "status": {"token": token, "expirationTimestamp": expiration.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)}
+            }),
+        ))
+    }
+
+    fn virtual_create(&self) -> Result<Response, ApiError> {
+        let mut body = self.body_json()?;
+        objects::check_type(self.def(), &mut body)?;
+        let out = match self.def().plural.as_str() {
+            "selfsubjectaccessreviews" => {
+                review(&self.st.auth, &self.st.store, body, &self.user, true)
+            }
+            "subjectaccessreviews" => {
+                let attrs = Attributes {
+                    user: self.user.name.clone(),
+                    groups: self.user.groups.clone(),
+                    verb: "create".into(),
+                    api_group: "authorization.k8s.io".into(),
+                    resource: "subjectaccessreviews".into(),
+                    ..Default::default()
+                };
+                self.st.auth.authorize(&self.st.store, &attrs)?;
+                review(&self.st.auth, &self.st.store, body, &self.user, false)
+            }
+            "selfsubjectreviews" => {
+                body["status"] =
+                    json!({"userInfo": {"username": self.user.name, "groups": self.user.groups}});
+                body
+            }
+            "tokenreviews" => {
+                let token = body
+                    .pointer("/spec/token")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                body["status"] = match self.st.auth.lookup_token(token) {
+                    Some(u) => {
+                        json!({"authenticated": true, "user": {"username": u.name, "groups": u.groups}})
+                    }
+                    None => json!({"authenticated": false}),
+                };
+                body
+            }
+            _ => return Err(ApiError::path_not_found()),
+        };
+        Ok(json_response(StatusCode::CREATED, &out))
+    }
+}
+
+fn set_path(obj: &mut Value, path: &str, v: Value) -> Result<(), ApiError> {
+    let keys: Vec<&str> = path
+        .trim_start_matches('.')
+        .split('.')
+        .filter(|k| !k.is_empty())
+        .collect();
+    let mut cur = obj;
+    for (i, k) in keys.iter().enumerate() {
+        let Some(m) = cur.as_object_mut() else {
+            return Err(ApiError::bad_request(format!(
+                "cannot set {path}: not an object"
+            )));
+        };
+        if i + 1 == keys.len() {
+            m.insert(k.to_string(), v);
+            return Ok(());
+        }
+        cur = m.entry(k.to_string()).or_insert_with(|| json!({}));
+    }
+    Ok(())
+}
+
+fn apply_patch(
+    def: &ResourceDef,
+    ctype: &str,
+    old: &Value,
+    patch: &Value,
+) -> Result<Value, ApiError> {
+    let bad = |e: flux_apimachinery::PatchError| match e {
+        flux_apimachinery::PatchError::TestFailed { .. } => {
+            ApiError::new(422, "Invalid", e.to_string())
+        }
+        _ => ApiError::new(422, "Invalid", e.to_string()),
+    };
+    let mut base = old.clone();
+    if let Some(m) = base.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("managedFields");
+    }
+    let mut out = match ctype {
+        "application/json-patch+json" => json_patch::apply(&base, patch).map_err(bad)?,
+        "application/merge-patch+json" | "application/json" => {
+            if !patch.is_object() {
+                return Err(ApiError::bad_request("merge patch must be a JSON object"));
+            }
+            merge_patch::apply(&base, patch)
+        }
+        "application/strategic-merge-patch+json" => {
+            strategic_merge::apply(&base, patch, def.merge.as_deref()).map_err(bad)?
+        }
+        other => return Err(ApiError::unsupported_media_type(other)),
+    };
+    if let Some(mf) = old.pointer("/metadata/managedFields")
+        && out.pointer("/metadata/managedFields").is_none()
+    {
+        meta_mut(&mut out).insert("managedFields".into(), mf.clone());
+    }
+    Ok(out)
+}
+
+fn encode_continue(rv: u64, last: &Value) -> String {
+    let raw = json!({"rv": rv, "ns": meta_str(last, "namespace"), "name": meta_str(last, "name")})
+        .to_string();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_continue(token: &str) -> Result<(u64, (String, String)), ApiError> {
+    let bad = || ApiError::bad_request("continue key is not valid: could not decode");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| bad())?;
+    let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
+    let rv = v.get("rv").and_then(Value::as_u64).ok_or_else(bad)?;
+    let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    Ok((rv, (s("ns"), s("name"))))
+}
+
+/// Delete one object with DeleteOptions semantics (preconditions, propagation, finalizers).
+/// Returns 200 with the removed object, or 202 with the object now pending deletion.
+pub fn delete_object(
+    st: &ServerState,
+    def: &ResourceDef,
+    ns: &str,
+    name: &str,
+    opts: &Value,
+    dry_run: bool,
+) -> Result<(StatusCode, Option<Arc<Value>>), ApiError> {
+    let policy = opts
+        .get("propagationPolicy")
+        .and_then(Value::as_str)
+        .unwrap_or("Background")
+        .to_string();
+    if !matches!(policy.as_str(), "Background" | "Foreground" | "Orphan") {
+        return Err(ApiError::invalid_field(
+            &def.group,
+            &def.kind,
+            name,
+            "propagationPolicy",
+            &format!(
+                "Unsupported value: \"{policy}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
+            ),
+        ));
+    }
+    let orphan = policy == "Orphan" || opts.get("orphanDependents") == Some(&json!(true));
+    let mut pending = false;
+    let (old, new) = st.store.transact(&def.gr(), ns, name, dry_run, |old| {
+        let Some(old) = old else {
+            return Err(ApiError::not_found(&def.group, &def.plural, name));
+        };
+        if let Some(uid) = opts.pointer("/preconditions/uid").and_then(Value::as_str)
+            && uid != meta_str(old, "uid") {
+                return Err(ApiError::conflict(&def.group, &def.plural, name, &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", meta_str(old, "uid"))));
+            }
+        if let Some(rv) = opts.pointer("/preconditions/resourceVersion").and_then(Value::as_str)
+            && rv != meta_str(old, "resourceVersion") {
+                return Err(ApiError::conflict(&def.group, &def.plural, name, &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}", meta_str(old, "resourceVersion"))));
+            }
+        let mut fins = finalizers(old);
+        let extra = if policy == "Foreground" { Some("foregroundDeletion") } else if orphan { Some("orphan") } else { None };
+        if let Some(f) = extra
+            && !fins.iter().any(|x| x == f) {
+                fins.push(f.to_string());
+            }
+        let namespace_pending = def.group.is_empty() && def.plural == "namespaces";
+        if fins.is_empty() && !namespace_pending {
+            return Ok(Change::Delete);
+        }
+        pending = true;
+        if is_deleting(old) && extra.is_none() {
+            return Ok(Change::Put(old.as_ref().clone()));
+        }
+        let mut new = old.as_ref().clone();
+        let m = meta_mut(&mut new);
+        if !m.contains_key("deletionTimestamp") {
+            m.insert("deletionTimestamp".into(), json!(crate::http_util::now_rfc3339()));
+            m.insert("deletionGracePeriodSeconds".into(), json!(0));
+        }
+        m.insert("finalizers".into(), json!(fins));
+        if namespace_pending {
+            new["status"]["phase"] = json!("Terminating");
+        }
+        objects::bump_generation(def, old, &mut new);
+        Ok(Change::Put(new))
+    })?;
+    let _ = old;
+    Ok((
+        if pending {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::OK
+        },
+        new,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_selector_matches_name_and_negation() {
+        let f = FieldSelector::parse("metadata.name=a,metadata.namespace!=kube-system").ok();
+        let o = json!({"metadata": {"name": "a", "namespace": "default"}});
+        assert!(f.as_ref().is_some_and(|f| f.matches(&o)));
+        let o2 = json!({"metadata": {"name": "a", "namespace": "kube-system"}});
+        assert!(f.as_ref().is_some_and(|f| !f.matches(&o2)));
+        assert!(FieldSelector::parse("garbage").is_err());
+    }
+
+    #[test]
+    fn continue_tokens_round_trip_and_reject_garbage() {
+        let t = encode_continue(7, &json!({"metadata": {"name": "b", "namespace": "x"}}));
+        assert_eq!(
+            decode_continue(&t).ok(),
+            Some((7, ("x".into(), "b".into())))
+        );
+        assert!(decode_continue("!!!").is_err());
+    }
+}
