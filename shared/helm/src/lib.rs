@@ -1,1 +1,19 @@
-//! flux-helm
+//! flux-helm: load Helm charts, coalesce their values and render them as `helm template` does.
+
+pub mod chart;
+pub mod dependencies;
+pub mod error;
+pub mod glob;
+pub mod ignore;
+pub mod loader;
+pub mod manifest;
+pub mod schema;
+pub mod semver;
+pub mod strvals;
+pub mod toyaml;
+pub mod values;
+pub mod yaml;
+
+pub use chart::{Chart, ChartFile, Dependency, Metadata};
+pub use error::Error;
+pub use manifest::{Hook, Manifest};
