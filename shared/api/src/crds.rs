@@ -6,7 +6,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 };
 use kube::CustomResourceExt;
 
-use crate::source;
+use crate::{helm, image, kustomize, notification, source};
 
 /// Static facts about one Flux kind, for the CLI (`flux get`, `flux install`) and tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +54,10 @@ pub const COMPONENTS: &[&str] = &[
 ];
 
 const SOURCE: &str = "source.toolkit.fluxcd.io";
+const KUSTOMIZE: &str = "kustomize.toolkit.fluxcd.io";
+const HELM: &str = "helm.toolkit.fluxcd.io";
+const NOTIFICATION: &str = "notification.toolkit.fluxcd.io";
+const IMAGE: &str = "image.toolkit.fluxcd.io";
 
 static KINDS: &[KindInfo] = &[
     KindInfo {
@@ -111,6 +115,94 @@ static KINDS: &[KindInfo] = &[
         served_versions: &["v1", "v1beta2"],
         component: "source-controller",
     },
+    KindInfo {
+        group: KUSTOMIZE,
+        kind: "Kustomization",
+        plural: "kustomizations",
+        singular: "kustomization",
+        short_names: &["ks"],
+        namespaced: true,
+        storage_version: "v1",
+        served_versions: &["v1"],
+        component: "kustomize-controller",
+    },
+    KindInfo {
+        group: HELM,
+        kind: "HelmRelease",
+        plural: "helmreleases",
+        singular: "helmrelease",
+        short_names: &["hr"],
+        namespaced: true,
+        storage_version: "v2",
+        served_versions: &["v2"],
+        component: "helm-controller",
+    },
+    KindInfo {
+        group: NOTIFICATION,
+        kind: "Provider",
+        plural: "providers",
+        singular: "provider",
+        short_names: &[],
+        namespaced: true,
+        storage_version: "v1beta3",
+        served_versions: &["v1beta3", "v1beta2"],
+        component: "notification-controller",
+    },
+    KindInfo {
+        group: NOTIFICATION,
+        kind: "Alert",
+        plural: "alerts",
+        singular: "alert",
+        short_names: &[],
+        namespaced: true,
+        storage_version: "v1beta3",
+        served_versions: &["v1beta3", "v1beta2"],
+        component: "notification-controller",
+    },
+    KindInfo {
+        group: NOTIFICATION,
+        kind: "Receiver",
+        plural: "receivers",
+        singular: "receiver",
+        short_names: &[],
+        namespaced: true,
+        storage_version: "v1",
+        served_versions: &["v1", "v1beta2"],
+        component: "notification-controller",
+    },
+    KindInfo {
+        group: IMAGE,
+        kind: "ImageRepository",
+        plural: "imagerepositories",
+        singular: "imagerepository",
+        short_names: &["imgrepo", "imagerepo"],
+        namespaced: true,
+        storage_version: "v1",
+        served_versions: &["v1", "v1beta2"],
+        component: "image-reflector-controller",
+    },
+    KindInfo {
+        group: IMAGE,
+        kind: "ImagePolicy",
+        plural: "imagepolicies",
+        singular: "imagepolicy",
+        short_names: &["imgpol", "imagepol"],
+        namespaced: true,
+        storage_version: "v1",
+        served_versions: &["v1", "v1beta2"],
+        component: "image-reflector-controller",
+    },
+    KindInfo {
+        group: IMAGE,
+        kind: "ImageUpdateAutomation",
+        plural: "imageupdateautomations",
+        singular: "imageupdateautomation",
+        short_names: &["iua", "imgupd", "imgauto"],
+        namespaced: true,
+        storage_version: "v1",
+        served_versions: &["v1", "v1beta2"],
+        component: "image-automation-controller",
+    },
 ];
 
 /// Every Flux kind flux-rs serves.
@@ -149,22 +241,34 @@ fn versions_of(info: &KindInfo) -> Vec<CustomResourceDefinition> {
             source::v1::OCIRepository::crd(),
             source::v1beta2::OCIRepository::crd(),
         ],
+        (KUSTOMIZE, "Kustomization") => vec![kustomize::v1::Kustomization::crd()],
+        (HELM, "HelmRelease") => vec![helm::v2::HelmRelease::crd()],
+        (NOTIFICATION, "Provider") => vec![
+            notification::v1beta3::Provider::crd(),
+            notification::v1beta2::Provider::crd(),
+        ],
+        (NOTIFICATION, "Alert") => vec![
+            notification::v1beta3::Alert::crd(),
+            notification::v1beta2::Alert::crd(),
+        ],
+        (NOTIFICATION, "Receiver") => vec![
+            notification::v1::Receiver::crd(),
+            notification::v1beta2::Receiver::crd(),
+        ],
+        (IMAGE, "ImageRepository") => vec![
+            image::v1::ImageRepository::crd(),
+            image::v1beta2::ImageRepository::crd(),
+        ],
+        (IMAGE, "ImagePolicy") => vec![
+            image::v1::ImagePolicy::crd(),
+            image::v1beta2::ImagePolicy::crd(),
+        ],
+        (IMAGE, "ImageUpdateAutomation") => vec![
+            image::v1::ImageUpdateAutomation::crd(),
+            image::v1beta2::ImageUpdateAutomation::crd(),
+        ],
         _ => Vec::new(),
     }
-}
-
-/// Kinds whose status defaults to `{"observedGeneration": -1}` in Flux's CRDs, so a freshly
-/// created object is never mistaken for an observed one by kstatus.
-fn status_defaults_observed_generation(info: &KindInfo) -> bool {
-    matches!(
-        info.kind,
-        "GitRepository"
-            | "HelmRepository"
-            | "HelmChart"
-            | "Bucket"
-            | "OCIRepository"
-            | "Kustomization"
-    )
 }
 
 /// Builds the CRD of one kind: versions merged, storage flag on the storage version only,
@@ -187,9 +291,9 @@ pub fn crd_for(info: &KindInfo) -> CustomResourceDefinition {
         {
             tidy_schema(schema);
             add_type_meta(schema);
-            if status_defaults_observed_generation(info)
-                && let Some(status) = schema.properties.as_mut().and_then(|p| p.get_mut("status"))
-            {
+            // Flux defaults every status to {"observedGeneration": -1} so a new object is never
+            // mistaken for an observed one by kstatus.
+            if let Some(status) = schema.properties.as_mut().and_then(|p| p.get_mut("status")) {
                 status.default = Some(
                     k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSON(
                         serde_json::json!({ "observedGeneration": -1 }),

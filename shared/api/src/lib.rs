@@ -8,5 +8,9 @@
 #![allow(clippy::duplicated_attributes)]
 
 pub mod crds;
+pub mod helm;
+pub mod image;
+pub mod kustomize;
 pub mod meta;
+pub mod notification;
 pub mod source;

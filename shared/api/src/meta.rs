@@ -447,6 +447,60 @@ pub struct ReconcileRequestStatus {
     pub last_handled_reconcile_at: Option<String>,
 }
 
+/// One entry of a reconciliation history (`status.history`): what was applied, when and how it went.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    /// Checksum (`<algo>:<hex>`) of the resources in this snapshot; its identity.
+    pub digest: String,
+    /// When this revision was first reconciled to the cluster.
+    pub first_reconciled: Time,
+    /// When this revision was last reconciled to the cluster; the sort key of the history.
+    pub last_reconciled: Time,
+    /// How long the last reconciliation of this revision took (Go duration text).
+    pub last_reconciled_duration: String,
+    /// Status of the last reconciliation.
+    pub last_reconciled_status: String,
+    /// Number of reconciliations of this snapshot.
+    pub total_reconciliations: i64,
+    /// Reconciler-specific data such as revisions.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// A strategic merge or JSON6902 patch with an optional target selector.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Patch {
+    /// Content of the patch (YAML or JSON), strategic merge or JSON6902.
+    pub patch: String,
+    /// Target selects the objects the patch applies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Selector>,
+}
+
+/// An image name, tag or digest override.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Image {
+    /// Name is a tag-less image name.
+    pub name: String,
+    /// NewName is the value used to replace the original name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_name: Option<String>,
+    /// NewTag is the value used to replace the original tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_tag: Option<String>,
+    /// Digest is the value used to replace the original image tag; it takes precedence over NewTag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+/// Schema of a free-form JSON value (Helm values, strategic merge patches): any JSON, kept as is.
+pub fn preserve_unknown_fields(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "x-kubernetes-preserve-unknown-fields": true })
+}
+
 /// Finds the condition of `type_` in a list of conditions.
 pub fn find_condition<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
     conditions.iter().find(|c| c.type_ == type_)
