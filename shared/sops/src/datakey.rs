@@ -34,7 +34,7 @@ fn describe(failures: &[KeyFailure]) -> String {
         .iter()
         .map(|f| match f {
             KeyFailure::NoIdentity(what) => format!("{what}: no matching private key"),
-            KeyFailure::Unsupported(what) | KeyFailure::UnsupportedAlgorithm(what) => what.clone(),
+            KeyFailure::Unsupported(what) => what.clone(),
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -82,15 +82,6 @@ pub fn recover(md: &Metadata, keys: &Keyring) -> Result<Zeroizing<[u8; 32]>, Err
 }
 
 fn no_key_error(failures: &[KeyFailure]) -> Error {
-    let unsupported_algorithm = |f: &KeyFailure| matches!(f, KeyFailure::UnsupportedAlgorithm(_));
-    if !failures.is_empty()
-        && failures
-            .iter()
-            .all(|f| !matches!(f, KeyFailure::NoIdentity(_)))
-        && failures.iter().any(unsupported_algorithm)
-    {
-        return Error::Unsupported(describe(failures));
-    }
     if !failures.is_empty()
         && failures
             .iter()

@@ -9,6 +9,7 @@ use age::x25519;
 use pgp::composed::{Deserializable, Message, SignedSecretKey};
 use pgp::types::{KeyDetails, Password};
 
+use crate::age_pq::PqIdentity;
 use crate::error::Error;
 
 /// Why one master key could not decrypt its part of the data key; holds no secret.
@@ -17,16 +18,14 @@ pub(crate) enum KeyFailure {
     NoIdentity(String),
     /// A key service that needs a network service (Vault, cloud KMS).
     Unsupported(String),
-    /// A master key type the crates we use cannot decrypt.
-    UnsupportedAlgorithm(String),
 }
 
 /// Private keys used to recover sops data keys.
 #[derive(Default)]
 pub struct Keyring {
     age: Vec<x25519::Identity>,
-    /// Post-quantum identities were given; the `age` crate cannot use them yet.
-    age_pq: usize,
+    /// Post-quantum hybrid identities (`AGE-SECRET-KEY-PQ-1...`).
+    age_pq: Vec<PqIdentity>,
     pgp: Vec<SignedSecretKey>,
 }
 
@@ -35,7 +34,7 @@ impl std::fmt::Debug for Keyring {
         // Never print key material.
         f.debug_struct("Keyring")
             .field("age_identities", &self.age.len())
-            .field("age_pq_identities", &self.age_pq)
+            .field("age_pq_identities", &self.age_pq.len())
             .field("pgp_keys", &self.pgp.len())
             .finish()
     }
@@ -75,7 +74,13 @@ impl Keyring {
                 continue;
             }
             if line.starts_with("AGE-SECRET-KEY-PQ-") {
-                self.age_pq += 1;
+                let id = PqIdentity::from_str(line).map_err(|_| {
+                    invalid(&format!(
+                        "line {} is not a post-quantum age identity",
+                        n + 1
+                    ))
+                })?;
+                self.age_pq.push(id);
             } else {
                 let id = x25519::Identity::from_str(line)
                     .map_err(|_| invalid(&format!("line {} is not an age identity", n + 1)))?;
@@ -115,26 +120,41 @@ impl Keyring {
         Ok(self)
     }
 
+    /// The public age recipients of the keyring's identities (X25519 then post-quantum), to
+    /// tell users which keys a Secret holds without showing them.
+    pub fn age_recipients(&self) -> Vec<String> {
+        self.age
+            .iter()
+            .map(|i| i.to_public().to_string())
+            .chain(self.age_pq.iter().map(PqIdentity::recipient))
+            .collect()
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.age.is_empty() && self.age_pq == 0 && self.pgp.is_empty()
+        self.age.is_empty() && self.age_pq.is_empty() && self.pgp.is_empty()
     }
 
     /// Decrypts an armored age file holding a data key.
     pub(crate) fn decrypt_age(&self, recipient: &str, enc: &str) -> Result<Vec<u8>, KeyFailure> {
-        if recipient.starts_with("age1pq1") {
-            return Err(KeyFailure::UnsupportedAlgorithm(format!(
-                "age recipient {}...: post-quantum (mlkem768x25519) age keys are not supported",
-                &recipient[..recipient.len().min(16)]
-            )));
-        }
-        let no_id = || KeyFailure::NoIdentity(format!("age recipient {recipient}"));
-        if self.age.is_empty() {
+        // Post-quantum recipients are about 2 kB long: name them by their start.
+        let short = if recipient.len() > 80 {
+            format!("{}...", &recipient[..recipient.len().min(24)])
+        } else {
+            recipient.to_string()
+        };
+        let no_id = || KeyFailure::NoIdentity(format!("age recipient {short}"));
+        if self.age.is_empty() && self.age_pq.is_empty() {
             return Err(no_id());
         }
         let reader = age::armor::ArmoredReader::new(enc.as_bytes());
         let decryptor = age::Decryptor::new(reader).map_err(|_| no_id())?;
         let mut stream = decryptor
-            .decrypt(self.age.iter().map(|i| i as &dyn age::Identity))
+            .decrypt(
+                self.age
+                    .iter()
+                    .map(|i| i as &dyn age::Identity)
+                    .chain(self.age_pq.iter().map(|i| i as &dyn age::Identity)),
+            )
             .map_err(|_| no_id())?;
         let mut out = Vec::new();
         stream.read_to_end(&mut out).map_err(|_| no_id())?;

@@ -4,6 +4,7 @@
 //! values are decrypted with AES-256-GCM and the document's MAC is verified before any plaintext
 //! is returned. Errors never carry plaintext or key material.
 
+mod age_pq;
 mod cipher;
 mod datakey;
 mod error;

@@ -136,14 +136,21 @@ fn secret_data_entry_holding_a_sops_binary_file_decrypts() {
 }
 
 #[test]
-fn post_quantum_age_recipient_is_reported_as_unsupported() {
-    let mut keys = keyring();
-    keys.add_age_identities("pq.agekey", &read("keys/age-pq.txt"))
-        .unwrap();
-    let err = decrypt_fixture("algorithms/age-pq.yaml", &keys).unwrap_err();
-    assert!(matches!(err, Error::Unsupported(_)), "{err}");
-    assert!(err.to_string().contains("post-quantum"));
-    assert!(!err.to_string().contains("AGE-SECRET-KEY"));
+fn post_quantum_age_secret_decrypts_with_the_hybrid_identity() {
+    let mut data = secret_data();
+    data.insert("pq.agekey".to_string(), read("keys/age-pq.txt"));
+    let keys = Keyring::from_secret_data(&data).unwrap();
+    let doc = yaml(&decrypt_fixture("algorithms/age-pq.yaml", &keys).unwrap());
+    assert_eq!(doc["metadata"]["name"], "age-pq");
+    assert_eq!(doc["stringData"]["key"], "value");
+}
+
+#[test]
+fn post_quantum_secret_needs_the_post_quantum_identity() {
+    // The X25519 identities cannot open an mlkem768x25519 stanza.
+    let err = decrypt_fixture("algorithms/age-pq.yaml", &keyring()).unwrap_err();
+    assert!(matches!(err, Error::NoMatchingKey(_)), "{err}");
+    assert!(err.to_string().contains("age1pq1ehusfwsvrente8p6g..."));
 }
 
 #[test]
@@ -302,6 +309,29 @@ fn invalid_age_key_entry_is_rejected_without_echoing_it() {
     assert!(matches!(err, Error::InvalidKey { .. }));
     assert!(err.to_string().contains("bad.agekey"));
     assert!(!err.to_string().contains("NOTAVALIDKEY"));
+}
+
+#[test]
+fn keyring_lists_the_public_recipients_of_its_identities() {
+    let mut data = secret_data();
+    data.insert("pq.agekey".to_string(), read("keys/age-pq.txt"));
+    let recipients = Keyring::from_secret_data(&data).unwrap().age_recipients();
+    assert_eq!(recipients.len(), 3);
+    assert!(
+        recipients.contains(
+            &"age1l44xcng8dqj32nlv6d930qvvrny05hglzcv9qpc7kxjc6902ma4qufys29".to_string()
+        )
+    );
+    assert!(
+        recipients.contains(
+            &"age1henwn645drkd3fa34t27t2w2x0nsgw3w4h62gmg5x5xflyjpy38s5cncph".to_string()
+        )
+    );
+    assert!(
+        recipients
+            .iter()
+            .any(|r| r.starts_with("age1pq1ehusfwsvrente8p6g"))
+    );
 }
 
 #[test]
