@@ -1,0 +1,100 @@
+//! The top-level `flux` command: global flags, subcommand dispatch and exit codes.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands::{self, CommandError};
+
+/// Command line utility for assembling Kubernetes CD pipelines the GitOps way.
+#[derive(Debug, Parser)]
+#[command(name = "flux", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalFlags,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every `flux` subcommand accepts, as Flux's persistent flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalFlags {
+    /// The namespace scope for this operation.
+    #[arg(short = 'n', long, global = true, default_value = "flux-system")]
+    pub namespace: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Install or upgrade Flux.
+    Install(commands::install::InstallArgs),
+}
+
+/// Runs `flux` with `args` (program name first), writing to `out`; returns the exit code:
+/// 0 on success, 1 on any error (Flux's cobra exit code), help and version included as 0.
+pub fn run<I, S>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode
+where
+    I: IntoIterator<Item = S>,
+    S: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let (text, code) = (e.render().to_string(), if e.use_stderr() { 1 } else { 0 });
+            let sink: &mut dyn Write = if code == 0 { out } else { err };
+            let _ = write!(sink, "{text}");
+            return ExitCode::from(code);
+        }
+    };
+    match dispatch(&cli, out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(err, "✗ {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), CommandError> {
+    match &cli.command {
+        Command::Install(args) => commands::install::run(&cli.global, args, out),
+    }
+}
+
+/// The `flux` binary's entry point.
+pub fn main() -> ExitCode {
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    run(std::env::args_os(), &mut stdout.lock(), &mut stderr.lock())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_goes_to_stdout_with_exit_zero() {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run(["flux", "install", "--help"], &mut out, &mut err);
+        assert_eq!(code, ExitCode::SUCCESS);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("--components-extra"), "{text}");
+        assert!(err.is_empty());
+    }
+
+    #[test]
+    fn missing_subcommand_is_an_error() {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert_eq!(run(["flux"], &mut out, &mut err), ExitCode::from(1));
+        assert!(!err.is_empty());
+    }
+}

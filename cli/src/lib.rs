@@ -1,0 +1,5 @@
+//! flux-cli: the `flux` command line as a library, so tests and xtask reuse its parts.
+
+pub mod cli;
+pub mod commands;
+pub mod manifests;
