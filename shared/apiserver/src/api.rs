@@ -9,7 +9,7 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use flux_apimachinery::rbac::Attributes;
-use flux_apimachinery::selectors::LabelSelector;
+use flux_apimachinery::selectors::{FieldRequirement, FieldSelector, LabelSelector};
 use flux_apimachinery::{json_patch, merge_patch, strategic_merge};
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
@@ -218,50 +218,12 @@ fn verb_of(
     })
 }
 
-/// Field selectors: `a.b=x`, `a.b==x`, `a.b!=x`, comma-separated.
-pub struct FieldSelector(Vec<(String, bool, String)>);
-
-impl FieldSelector {
-    pub fn parse(s: &str) -> Result<Self, ApiError> {
-        let mut out = Vec::new();
-        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (k, eq, v) = if let Some((k, v)) = part.split_once("!=") {
-                (k, false, v)
-            } else if let Some((k, v)) = part.split_once("==") {
-                (k, true, v)
-            } else if let Some((k, v)) = part.split_once('=') {
-                (k, true, v)
-            } else {
-                return Err(ApiError::bad_request(format!(
-                    "invalid selector: '{s}'; can't understand '{part}'"
-                )));
-            };
-            out.push((k.trim().to_string(), eq, v.trim().to_string()));
-        }
-        Ok(Self(out))
-    }
-
-    pub fn matches(&self, obj: &Value) -> bool {
-        self.0.iter().all(|(k, eq, v)| {
-            let mut cur = Some(obj);
-            for p in k.split('.') {
-                cur = cur.and_then(|c| c.get(p));
-            }
-            let actual = match cur {
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Null) | None => String::new(),
-                Some(other) => other.to_string(),
-            };
-            (actual == *v) == *eq
-        })
-    }
-
-    pub fn name(&self) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, eq, _)| k == "metadata.name" && *eq)
-            .map(|(_, _, v)| v.as_str())
-    }
+/// The name an equality field selector pins (`metadata.name=x`), for watches of one object.
+pub fn selected_name(f: &FieldSelector) -> Option<&str> {
+    f.requirements.iter().find_map(|r| match r {
+        FieldRequirement::Equals(k, v) if k == "metadata.name" => Some(v.as_str()),
+        _ => None,
+    })
 }
 
 /// Label and field selector of a list, watch or deletecollection.
@@ -279,8 +241,8 @@ impl Filter {
                 })?),
                 None => None,
             };
-        let fields =
-            FieldSelector::parse(q.get("fieldSelector").map(String::as_str).unwrap_or(""))?;
+        let fields = FieldSelector::parse(q.get("fieldSelector").map(String::as_str).unwrap_or(""))
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
         Ok(Self { labels, fields })
     }
 
@@ -1057,16 +1019,6 @@ pub fn delete_object(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn field_selector_matches_name_and_negation() {
-        let f = FieldSelector::parse("metadata.name=a,metadata.namespace!=kube-system").ok();
-        let o = json!({"metadata": {"name": "a", "namespace": "default"}});
-        assert!(f.as_ref().is_some_and(|f| f.matches(&o)));
-        let o2 = json!({"metadata": {"name": "a", "namespace": "kube-system"}});
-        assert!(f.as_ref().is_some_and(|f| !f.matches(&o2)));
-        assert!(FieldSelector::parse("garbage").is_err());
-    }
 
     #[test]
     fn continue_tokens_round_trip_and_reject_garbage() {

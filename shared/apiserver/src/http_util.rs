@@ -54,6 +54,9 @@ pub fn parse_body(bytes: &[u8], ctype: &str) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("the request body is empty"));
     }
+    if ctype == "application/vnd.kubernetes.protobuf" {
+        return crate::protobuf::decode(bytes);
+    }
     if ctype.contains("yaml") {
         let v: serde_yaml::Value = serde_yaml::from_slice(bytes)
             .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;

@@ -18,6 +18,7 @@ mod gc;
 mod http_util;
 mod objects;
 mod persist;
+mod protobuf;
 mod registry;
 mod server;
 mod simulate;

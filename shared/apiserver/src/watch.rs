@@ -106,7 +106,7 @@ pub fn serve(req: &Req) -> Result<Response, ApiError> {
         .t
         .name
         .clone()
-        .or_else(|| filter.fields.name().map(str::to_string));
+        .or_else(|| crate::api::selected_name(&filter.fields).map(str::to_string));
     let mut w = Watch {
         def: req.t.def.clone(),
         gr: req.t.def.gr(),

@@ -1,0 +1,533 @@
+//! kube-rs against the in-memory API server: CRUD, errors, watch, CRDs, finalizers, GC, auth.
+
+use std::time::Duration;
+
+use flux_apiserver::{RunningServer, ServerOptions, start};
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::core::{DynamicObject, GroupVersionKind};
+use kube::discovery::ApiResource;
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, Error as KubeError};
+use serde_json::json;
+
+type Res<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+async fn server() -> Res<(RunningServer, Client)> {
+    let s = start(ServerOptions::default()).await?;
+    let c = s.client().await?;
+    Ok((s, c))
+}
+
+fn cm(name: &str, data: serde_json::Value) -> Res<ConfigMap> {
+    Ok(serde_json::from_value(
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}),
+    )?)
+}
+
+fn code(e: &KubeError) -> Option<u16> {
+    match e {
+        KubeError::Api(s) => Some(s.code),
+        _ => None,
+    }
+}
+
+fn reason(e: &KubeError) -> String {
+    match e {
+        KubeError::Api(s) => s.reason.clone(),
+        _ => String::new(),
+    }
+}
+
+#[tokio::test]
+async fn configmap_crud_assigns_metadata_and_rejects_stale_updates() -> Res {
+    let (s, c) = server().await?;
+    let api: Api<ConfigMap> = Api::namespaced(c, "default");
+    let created = api
+        .create(&PostParams::default(), &cm("a", json!({"k": "v"}))?)
+        .await?;
+    assert!(created.metadata.uid.is_some());
+    assert!(created.metadata.creation_timestamp.is_some());
+    let rv1 = created
+        .metadata
+        .resource_version
+        .clone()
+        .unwrap_or_default();
+
+    let mut changed = created.clone();
+    changed.data = Some([("k".to_string(), "w".to_string())].into());
+    let updated = api.replace("a", &PostParams::default(), &changed).await?;
+    assert_ne!(
+        updated
+            .metadata
+            .resource_version
+            .clone()
+            .unwrap_or_default(),
+        rv1
+    );
+    assert_eq!(api.get("a").await?.data.unwrap_or_default()["k"], "w");
+
+    // `changed` still carries the old resourceVersion.
+    let err = api
+        .replace("a", &PostParams::default(), &changed)
+        .await
+        .err()
+        .ok_or("stale update accepted")?;
+    assert_eq!((code(&err), reason(&err).as_str()), (Some(409), "Conflict"));
+
+    let err = api
+        .create(&PostParams::default(), &cm("a", json!({}))?)
+        .await
+        .err()
+        .ok_or("duplicate accepted")?;
+    assert_eq!(
+        (code(&err), reason(&err).as_str()),
+        (Some(409), "AlreadyExists")
+    );
+
+    api.delete("a", &DeleteParams::default()).await?;
+    let err = api
+        .get("a")
+        .await
+        .err()
+        .ok_or("deleted object still readable")?;
+    assert_eq!((code(&err), reason(&err).as_str()), (Some(404), "NotFound"));
+    s.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn generate_name_list_selectors_and_pagination() -> Res {
+    let (s, c) = server().await?;
+    let api: Api<ConfigMap> = Api::namespaced(c, "default");
+    for i in 0..5 {
+        let mut o = cm("", json!({}))?;
+        o.metadata.name = None;
+        o.metadata.generate_name = Some("gen-".into());
+        o.metadata.labels = Some([("i".to_string(), (i % 2).to_string())].into());
+        let made = api.create(&PostParams::default(), &o).await?;
+        assert!(made.metadata.name.unwrap_or_default().starts_with("gen-"));
+    }
+    assert_eq!(
+        api.list(&ListParams::default().labels("i=1"))
+            .await?
+            .items
+            .len(),
+        2
+    );
+    let first = api.list(&ListParams::default().limit(2)).await?;
+    assert_eq!(first.items.len(), 2);
+    let token = first
+        .metadata
+        .continue_
+        .clone()
+        .ok_or("no continue token")?;
+    let rest = api
+        .list(&ListParams::default().limit(10).continue_token(&token))
+        .await?;
+    assert_eq!(rest.items.len(), 3);
+    let one = first.items[0].metadata.name.clone().unwrap_or_default();
+    let by_field = api
+        .list(&ListParams::default().fields(&format!("metadata.name={one}")))
+        .await?;
+    assert_eq!(by_field.items.len(), 1);
+    s.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn create_in_missing_namespace_is_not_found_and_bad_name_is_invalid() -> Res {
+    let (s, c) = server().await?;
+    let missing: Api<ConfigMap> = Api::namespaced(c.clone(), "nope");
+    let err = missing
+        .create(&PostParams::default(), &cm("a", json!({}))?)
+        .await
+        .err()
+        .ok_or("created in missing namespace")?;
+    assert_eq!(code(&err), Some(404));
+    let api: Api<ConfigMap> = Api::namespaced(c, "default");
+    let err = api
+        .create(&PostParams::default(), &cm("Bad_Name", json!({}))?)
+        .await
+        .err()
+        .ok_or("bad name accepted")?;
+    assert_eq!((code(&err), reason(&err).as_str()), (Some(422), "Invalid"));
+    s.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn merge_and_json_patches_apply_and_strategic_patch_of_custom_resource_is_415() -> Res {
+    let (s, c) = server().await?;
+    let api: Api<ConfigMap> = Api::namespaced(c.clone(), "default");
+    api.create(&PostParams::default(), &cm("p", json!({"a": "1"}))?)
+        .await?;
+    api.patch(
+        "p",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"b": "2"}})),
+    )
+    .await?;
+    let url = format!("{}/api/v1/namespaces/default/configmaps/p", s.url());
+    let jp = json!([{"op": "replace", "path": "/data/a", "value": "x"}]).to_string();
+    let (status, _) = raw(
+        "PATCH",
+        &url,
+        "application/json-patch+json",
+        jp.into_bytes(),
+    )
+    .await?;
+    assert_eq!(status, 200);
+    let data = api.get("p").await?.data.unwrap_or_default();
+    assert_eq!((data["a"].as_str(), data["b"].as_str()), ("x", "2"));
+
+    make_crd(&c).await?;
+    let w = widgets(&c);
+    w.create(&PostParams::default(), &widget("w", json!({"size": 2}))?)
+        .await?;
+    let err = w
+        .patch(
+            "w",
+            &PatchParams::default(),
+            &Patch::Strategic(json!({"spec": {"size": 3}})),
+        )
+        .await
+        .err()
+        .ok_or("strategic patch of a CR accepted")?;
+    assert_eq!(code(&err), Some(415));
+    s.shutdown().await?;
+    Ok(())
+}
+
+async fn make_crd(c: &Client) -> Res {
+    let crds: Api<DynamicObject> = Api::all_with(
+        c.clone(),
+        &ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("apiextensions.k8s.io", "v1", "CustomResourceDefinition"),
+            "customresourcedefinitions",
+        ),
+    );
+    let crd: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "versions": [{"name": "v1", "served": true, "storage": true, "subresources": {"status": {}},
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                    "spec": {"type": "object", "required": ["size"], "properties": {
+                        "size": {"type": "integer", "minimum": 1},
+                        "color": {"type": "string", "enum": ["red", "blue"], "default": "red"}}},
+                    "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}}}]}
+    }))?;
+    let made = crds.create(&PostParams::default(), &crd).await?;
+    let conds = made
+        .data
+        .pointer("/status/conditions")
+        .cloned()
+        .unwrap_or_default();
+    assert!(conds.as_array().is_some_and(|a| {
+        a.iter()
+            .any(|c| c["type"] == "Established" && c["status"] == "True")
+    }));
+    Ok(())
+}
+
+fn widgets(c: &Client) -> Api<DynamicObject> {
+    Api::namespaced_with(
+        c.clone(),
+        "default",
+        &ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("example.com", "v1", "Widget"),
+            "widgets",
+        ),
+    )
+}
+
+fn widget(name: &str, spec: serde_json::Value) -> Res<DynamicObject> {
+    Ok(serde_json::from_value(
+        json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": name}, "spec": spec, "extra": 1}),
+    )?)
+}
+
+#[tokio::test]
+async fn crd_registers_resource_with_defaults_pruning_and_validation() -> Res {
+    let (s, c) = server().await?;
+    make_crd(&c).await?;
+    let w = widgets(&c);
+    let made = w
+        .create(
+            &PostParams::default(),
+            &widget("ok", json!({"size": 2, "junk": true}))?,
+        )
+        .await?;
+    assert_eq!(
+        made.data.pointer("/spec/color"),
+        Some(&json!("red")),
+        "default applied"
+    );
+    assert_eq!(
+        made.data.pointer("/spec/junk"),
+        None,
+        "unknown field pruned"
+    );
+    assert_eq!(
+        made.data.get("extra"),
+        None,
+        "unknown top-level field pruned"
+    );
+
+    let err = w
+        .create(
+            &PostParams::default(),
+            &widget("bad", json!({"size": 0, "color": "green"}))?,
+        )
+        .await
+        .err()
+        .ok_or("invalid widget accepted")?;
+    assert_eq!((code(&err), reason(&err).as_str()), (Some(422), "Invalid"));
+    let msg = match &err {
+        KubeError::Api(s) => s.message.clone(),
+        _ => String::new(),
+    };
+    assert!(
+        msg.contains("spec.color") && msg.contains("spec.size"),
+        "{msg}"
+    );
+
+    // Status changes through the main resource are ignored; the status subresource takes them.
+    let mut with_status = made.clone();
+    with_status.data["status"] = json!({"phase": "Done"});
+    let after = w
+        .replace("ok", &PostParams::default(), &with_status)
+        .await?;
+    assert_eq!(after.data.get("status"), None);
+    let st = w
+        .patch_status(
+            "ok",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"phase": "Done"}})),
+        )
+        .await?;
+    assert_eq!(st.data.pointer("/status/phase"), Some(&json!("Done")));
+    assert_eq!(
+        st.metadata.generation,
+        Some(1),
+        "status writes do not bump generation"
+    );
+    let spec = w
+        .patch(
+            "ok",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"size": 5}})),
+        )
+        .await?;
+    assert_eq!(spec.metadata.generation, Some(2));
+    s.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn finalizer_blocks_deletion_until_removed() -> Res {
+    let (s, c) = server().await?;
+    let api: Api<ConfigMap> = Api::namespaced(c, "default");
+    let mut o = cm("f", json!({}))?;
+    o.metadata.finalizers = Some(vec!["example.com/hold".into()]);
+    api.create(&PostParams::default(), &o).await?;
+    api.delete("f", &DeleteParams::default()).await?;
+    let pending = api.get("f").await?;
+    assert!(pending.metadata.deletion_timestamp.is_some());
+    api.patch(
+        "f",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+    )
+    .await?;
+    let err = api
+        .get("f")
+        .await
+        .err()
+        .ok_or("object survived finalizer removal")?;
+    assert_eq!(code(&err), Some(404));
+    s.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn watcher_and_reflector_follow_changes() -> Res {
+    let (s, c) = server().await?;
+    let api: Api<ConfigMap> = Api::namespaced(c, "default");
+    api.create(&PostParams::default(), &cm("before", json!({}))?)
+        .await?;
+    let (reader, writer) = kube::runtime::reflector::store();
+    let stream = kube::runtime::reflector(writer, watcher(api.clone(), watcher::Config::default()))
+        .applied_objects()
+        .boxed();
+    let mut stream = stream;
+    let first = tokio::time::timeout(Duration::from_secs(5), stream.try_next())
+        .await??
+        .ok_or("stream ended")?;
+    assert_eq!(first.metadata.name.as_deref(), Some("before"));
+    api.create(&PostParams::default(), &cm("after", json!({}))?)
+        .await?;
+    let second = tokio::time::timeout(Duration::from_secs(5), stream.try_next())
+        .await??
+        .ok_or("stream ended")?;
+    assert_eq!(second.metadata.name.as_deref(), Some("after"));
+    assert_eq!(reader.state().len(), 2);
+    s.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn watch_from_old_resource_version_is_expired() -> Res {
+    let s = start(ServerOptions {
+        watch_history: 16,
+        ..Default::default()
+    })
+    .await?;
+    let c = s.client().await?;
+    let api: Api<ConfigMap> = Api::namespaced(c, "default");
+    for i in 0..40 {
+        api.create(&PostParams::default(), &cm(&format!("c{i}"), json!({}))?)
+            .await?;
+    }
+    let mut events = api
+        .watch(&kube::api::WatchParams::default(), "2")
+        .await?
+        .boxed();
+    let ev = tokio::time::timeout(Duration::from_secs(5), events.try_next())
+        .await??
+        .ok_or("no event")?;
+    match ev {
+        kube::core::WatchEvent::Error(e) => assert_eq!(e.code, 410),
+        other => return Err(format!("expected 410, got {other:?}").into()),
+    }
+    s.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn owner_deletion_collects_dependents_in_background() -> Res {
+    let (s, c) = server().await?;
+    let api: Api<ConfigMap> = Api::namespaced(c, "default");
+    let owner = api
+        .create(&PostParams::default(), &cm("owner", json!({}))?)
+        .await?;
+    let mut dep = cm("dep", json!({}))?;
+    dep.metadata.owner_references = Some(vec![
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            name: "owner".into(),
+            uid: owner.metadata.uid.clone().unwrap_or_default(),
+            ..Default::default()
+        },
+    ]);
+    api.create(&PostParams::default(), &dep).await?;
+    api.delete("owner", &DeleteParams::background()).await?;
+    for _ in 0..50 {
+        if api.get_opt("dep").await?.is_none() {
+            s.shutdown().await?;
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("dependent was not garbage collected".into())
+}
+
+#[tokio::test]
+async fn deleting_namespace_removes_its_objects() -> Res {
+    let (s, c) = server().await?;
+    let nss: Api<Namespace> = Api::all(c.clone());
+    nss.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "gone"}}))?,
+    )
+    .await?;
+    let api: Api<ConfigMap> = Api::namespaced(c, "gone");
+    api.create(&PostParams::default(), &cm("x", json!({}))?)
+        .await?;
+    nss.delete("gone", &DeleteParams::default()).await?;
+    for _ in 0..50 {
+        if nss.get_opt("gone").await?.is_none() {
+            assert!(api.get_opt("x").await?.is_none());
+            s.shutdown().await?;
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("namespace was not removed".into())
+}
+
+#[tokio::test]
+async fn service_account_without_role_binding_is_forbidden() -> Res {
+    let (s, _) = server().await?;
+    let sa = s.service_account_client("team-a", "flux").await?;
+    let api: Api<ConfigMap> = Api::namespaced(sa, "team-b");
+    let err = api
+        .list(&ListParams::default())
+        .await
+        .err()
+        .ok_or("SA read another namespace")?;
+    assert_eq!(
+        (code(&err), reason(&err).as_str()),
+        (Some(403), "Forbidden")
+    );
+    s.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn written_kubeconfig_is_accepted_by_kube() -> Res {
+    let (s, _) = server().await?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("kubeconfig");
+    s.write_kubeconfig(&path)?;
+    let kc = kube::config::Kubeconfig::read_from(&path)?;
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+        .await?;
+    let c = Client::try_from(cfg)?;
+    let ns: Api<Namespace> = Api::all(c);
+    assert!(ns.get("default").await.is_ok());
+    s.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn oversized_body_is_413_and_malformed_body_is_400() -> Res {
+    let (s, _) = server().await?;
+    let url = format!("{}/api/v1/namespaces/default/configmaps", s.url());
+    let big = vec![b' '; 3 * 1024 * 1024 + 10];
+    assert_eq!(raw("POST", &url, "application/json", big).await?.0, 413);
+    let (status, body) = raw("POST", &url, "application/json", b"{not json".to_vec()).await?;
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("\"kind\":\"Status\"") && body.contains("BadRequest"),
+        "{body}"
+    );
+    s.shutdown().await?;
+    Ok(())
+}
+
+async fn raw(method: &str, url: &str, ctype: &str, body: Vec<u8>) -> Res<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').ok_or("bad url")?;
+    let mut conn = tokio::net::TcpStream::connect(host).await?;
+    let head = format!(
+        "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await?;
+    let _ = conn.write_all(&body).await;
+    let mut buf = Vec::new();
+    let _ = conn.read_to_end(&mut buf).await;
+    let text = String::from_utf8_lossy(&buf);
+    let code = text.split_whitespace().nth(1).ok_or("no status")?.parse()?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Ok((code, body))
+}
