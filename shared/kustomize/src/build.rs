@@ -1,0 +1,529 @@
+//! The build: load a kustomization, accumulate resources, components and generators, run the
+//! transformers in kustomize's order, then hash suffixes, name references and sorting.
+
+use std::path::{Path, PathBuf};
+
+use crate::generators::{self, Options};
+use crate::kustfile::{Kustomization, find_file};
+use crate::loader::{Loader, is_remote};
+use crate::resource::Resource;
+use crate::select::Selector;
+use crate::transform::{self, ImageRule};
+use crate::yaml::{Node, parse_documents};
+use crate::{Error, json6902, nameref, smp, sort};
+
+pub struct Builder {
+    loader: Loader,
+    stack: Vec<PathBuf>,
+}
+
+impl Builder {
+    pub fn new() -> Builder {
+        Builder {
+            loader: Loader,
+            stack: Vec::new(),
+        }
+    }
+
+    /// Builds the kustomization at `dir` into the final, sorted resource list.
+    pub fn build_root(&mut self, dir: &Path) -> Result<Vec<Resource>, Error> {
+        let k = Kustomization::load(dir)?;
+        if k.is_component() {
+            return Err(Error::InvalidKustomization(format!(
+                "expected kind 'Kustomization' for path '{}' but got 'Component'",
+                dir.display()
+            )));
+        }
+        let mut res = self.accumulate(dir, Vec::new(), false)?;
+        for r in res.iter_mut() {
+            if r.needs_hash {
+                let h = generators::content_hash(&r.node);
+                let name = format!("{}-{h}", r.name());
+                r.set_name(&name);
+            }
+        }
+        nameref::fix(&mut res);
+        let sort_opts = k.get("sortOptions");
+        match sort_opts.and_then(|s| s.get_str("order")) {
+            Some("fifo") => {}
+            _ => {
+                let list = |key: &str| {
+                    sort_opts
+                        .and_then(|s| s.get_path(&["legacySortOptions", key]))
+                        .and_then(Node::as_seq)
+                        .map(|s| s.iter().filter_map(Node::scalar_text).collect())
+                };
+                sort::legacy(&mut res, list("orderFirst"), list("orderLast"));
+            }
+        }
+        Ok(res)
+    }
+
+    fn accumulate(
+        &mut self,
+        dir: &Path,
+        input: Vec<Resource>,
+        as_component: bool,
+    ) -> Result<Vec<Resource>, Error> {
+        let canon = dir.canonicalize().map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        if self.stack.contains(&canon) {
+            return Err(Error::Cycle(canon));
+        }
+        self.stack.push(canon.clone());
+        let r = self.accumulate_inner(&canon, input, as_component);
+        self.stack.pop();
+        r
+    }
+
+    fn accumulate_inner(
+        &mut self,
+        dir: &Path,
+        mut res: Vec<Resource>,
+        as_component: bool,
+    ) -> Result<Vec<Resource>, Error> {
+        let k = Kustomization::load(dir)?;
+        if as_component && !k.is_component() {
+            return Err(Error::InvalidKustomization(format!(
+                "expected kind 'Component' for path '{}' but got 'Kustomization'",
+                dir.display()
+            )));
+        }
+        if !as_component && k.is_component() {
+            return Err(Error::InvalidKustomization(format!(
+                "expected kind 'Kustomization' for path '{}' but got 'Component'",
+                dir.display()
+            )));
+        }
+        if k.get("helmCharts").is_some() || k.get("helmChartInflationGenerator").is_some() {
+            return Err(Error::Unsupported {
+                feature: "helmCharts",
+                detail: dir.display().to_string(),
+            });
+        }
+        for key in ["generators", "transformers", "validators"] {
+            if k.get(key).is_some() {
+                return Err(Error::Unsupported {
+                    feature: "plugins (generators/transformers/validators)",
+                    detail: dir.display().to_string(),
+                });
+            }
+        }
+        let mut entries = k.strings("resources")?;
+        entries.extend(k.strings("bases")?);
+        for entry in entries {
+            let loaded = self.load_entry(dir, &entry)?;
+            for r in loaded {
+                add_unique(&mut res, r)?;
+            }
+        }
+        for c in k.strings("components")? {
+            if is_remote(&c) {
+                return Err(Error::Unsupported {
+                    feature: "remote resources",
+                    detail: c,
+                });
+            }
+            let cdir = dir.join(&c);
+            res = self.accumulate(&cdir, res, true)?;
+        }
+        self.generate(&k, dir, &mut res)?;
+        self.transform(&k, dir, &mut res)?;
+        Ok(res)
+    }
+
+    fn load_entry(&mut self, dir: &Path, entry: &str) -> Result<Vec<Resource>, Error> {
+        if is_remote(entry) {
+            return Err(Error::Unsupported {
+                feature: "remote resources",
+                detail: entry.to_string(),
+            });
+        }
+        let path = dir.join(entry);
+        if path.is_dir() {
+            if find_file(&path).is_none() {
+                return Err(Error::Resource {
+                    path: entry.to_string(),
+                    message: format!(
+                        "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{}'",
+                        path.display()
+                    ),
+                });
+            }
+            return self.accumulate(&path, Vec::new(), false);
+        }
+        if !path.exists() {
+            return Err(Error::Resource {
+                path: entry.to_string(),
+                message: format!(
+                    "evalsymlink failure on '{}' : lstat {}: no such file or directory",
+                    path.display(),
+                    path.display()
+                ),
+            });
+        }
+        let text = self.loader.read_string(dir, entry)?;
+        load_resources(&text, entry)
+    }
+
+    fn generate(
+        &mut self,
+        k: &Kustomization,
+        dir: &Path,
+        res: &mut Vec<Resource>,
+    ) -> Result<(), Error> {
+        let opts = Options::from_node(k.get("generatorOptions"))?;
+        for (key, secret) in [("configMapGenerator", false), ("secretGenerator", true)] {
+            for entry in k.items(key)? {
+                let g = generators::generate(entry, secret, &opts, &self.loader, dir, None)?;
+                merge_generated(res, g)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn transform(
+        &mut self,
+        k: &Kustomization,
+        dir: &Path,
+        res: &mut Vec<Resource>,
+    ) -> Result<(), Error> {
+        for p in k.items("patchesStrategicMerge")? {
+            let text = match p {
+                Node::Str(s) if !s.contains('\n') && !s.contains(": ") => {
+                    self.loader.read_string(dir, s)?
+                }
+                Node::Str(s) => s.clone(),
+                _ => {
+                    return Err(Error::Patch(
+                        "patchesStrategicMerge entries must be strings".into(),
+                    ));
+                }
+            };
+            for doc in parse_documents(&text).map_err(|source| Error::Yaml {
+                file: "patch".into(),
+                source,
+            })? {
+                apply_smp(res, &doc, None)?;
+            }
+        }
+        for p in k.items("patches")? {
+            self.apply_patch_entry(dir, res, p, false)?;
+        }
+        if let Some(ns) = k.str("namespace").filter(|s| !s.is_empty()) {
+            transform::namespace(res, ns);
+        }
+        let prefix = k.str("namePrefix").unwrap_or("");
+        let suffix = k.str("nameSuffix").unwrap_or("");
+        if !prefix.is_empty() || !suffix.is_empty() {
+            transform::prefix_suffix(res, prefix, suffix);
+        }
+        let common = k.string_map("commonLabels")?;
+        transform::add_pairs(res, &common, &transform::common_label_specs());
+        for l in k.items("labels")? {
+            let pairs = crate::kustfile::string_map(l.get("pairs"), "pairs")?;
+            let selectors = matches!(l.get("includeSelectors"), Some(Node::Bool(true)));
+            let templates = matches!(l.get("includeTemplates"), Some(Node::Bool(true)));
+            let mut specs = if selectors {
+                transform::common_label_specs()
+            } else {
+                let mut v = vec![crate::fieldspec::FieldSpec::new(
+                    None,
+                    "metadata/labels",
+                    true,
+                )];
+                if templates {
+                    v.extend(transform::template_label_specs());
+                }
+                v
+            };
+            if let Some(Node::Seq(fs)) = l.get("fields") {
+                specs.extend(fs.iter().map(crate::fieldspec::FieldSpec::from_node));
+            }
+            transform::add_pairs(res, &pairs, &specs);
+        }
+        let ann = k.string_map("commonAnnotations")?;
+        transform::add_pairs(res, &ann, &transform::annotation_specs());
+        for p in k.items("patchesJson6902")? {
+            self.apply_patch_entry(dir, res, p, true)?;
+        }
+        for r in k.items("replicas")? {
+            let name = r.get_str("name").unwrap_or("");
+            let count = match r.get("count") {
+                Some(Node::Int(i)) => *i,
+                _ => {
+                    return Err(Error::Transform(format!(
+                        "replicas entry {name:?} needs an integer count"
+                    )));
+                }
+            };
+            transform::replicas(res, name, count);
+        }
+        let mut rules = Vec::new();
+        for i in k.items("images")? {
+            let field = |f: &str| -> Result<Option<String>, Error> {
+                match i.get(f) {
+                    None | Some(Node::Null) => Ok(None),
+                    Some(Node::Str(s)) => Ok(Some(s.clone())),
+                    Some(_) => Err(Error::InvalidKustomization(format!(
+                        "json: cannot unmarshal number into Go struct field Image.images.{f} of type string"
+                    ))),
+                }
+            };
+            rules.push(ImageRule {
+                name: field("name")?.unwrap_or_default(),
+                new_name: field("newName")?,
+                new_tag: field("newTag")?,
+                digest: field("digest")?,
+            });
+        }
+        transform::images(res, &rules);
+        if !k.items("replacements")?.is_empty() {
+            crate::replacements::apply(res, &k.items("replacements")?, &self.loader, dir)?;
+        }
+        Ok(())
+    }
+
+    fn apply_patch_entry(
+        &mut self,
+        dir: &Path,
+        res: &mut Vec<Resource>,
+        p: &Node,
+        json_only: bool,
+    ) -> Result<(), Error> {
+        let text = if let Some(path) = p.get_str("path") {
+            self.loader.read_string(dir, path)?
+        } else if let Some(s) = p.get_str("patch") {
+            s.to_string()
+        } else if json_only && let Some(ops) = p.get("patch") {
+            crate::yaml::emit_document(ops)
+        } else {
+            return Err(Error::Patch(
+                "patch entry needs either a path or a patch".into(),
+            ));
+        };
+        let docs = parse_documents(&text).map_err(|source| Error::Yaml {
+            file: "patch".into(),
+            source,
+        })?;
+        let selector = match p.get("target") {
+            Some(t) if !t.is_null() => Some(Selector::from_node(t)?),
+            _ => None,
+        };
+        let is_json = json_only || matches!(docs.first(), Some(Node::Seq(_)));
+        if is_json {
+            let ops = docs.into_iter().next().unwrap_or(Node::Seq(Vec::new()));
+            let Some(sel) = selector else {
+                return Err(Error::Patch("a JSON patch needs a target".into()));
+            };
+            let mut matched = false;
+            for r in res.iter_mut().filter(|r| sel.matches(r)) {
+                matched = true;
+                json6902::apply(&mut r.node, &ops).map_err(Error::Patch)?;
+            }
+            let _ = matched;
+            return Ok(());
+        }
+        for doc in docs {
+            apply_smp(res, &doc, selector.as_ref())?;
+        }
+        Ok(())
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+fn apply_smp(
+    res: &mut Vec<Resource>,
+    patch: &Node,
+    selector: Option<&Selector>,
+) -> Result<(), Error> {
+    let name = patch
+        .get_path(&["metadata", "name"])
+        .and_then(Node::as_str)
+        .unwrap_or("")
+        .to_string();
+    let kind = patch.get_str("kind").unwrap_or("").to_string();
+    let ns = patch
+        .get_path(&["metadata", "namespace"])
+        .and_then(Node::as_str)
+        .map(str::to_string);
+    let mut delete = Vec::new();
+    let mut matched = false;
+    for (i, r) in res.iter_mut().enumerate() {
+        let hit = match selector {
+            Some(s) => s.matches(r),
+            None => {
+                r.kind() == kind
+                    && r.had_name(&name)
+                    && ns
+                        .as_deref()
+                        .is_none_or(|n| n == r.namespace() || r.history.iter().any(|(_, o)| o == n))
+            }
+        };
+        if !hit {
+            continue;
+        }
+        matched = true;
+        let mut p = patch.clone();
+        if selector.is_some() {
+            // With a target the patch's own identity does not matter.
+            if let Some(meta) = p.get_mut("metadata").and_then(Node::as_map_mut) {
+                meta.shift_remove("name");
+                meta.shift_remove("namespace");
+            }
+            if let Some(m) = p.as_map_mut() {
+                m.shift_remove("kind");
+                m.shift_remove("apiVersion");
+            }
+        }
+        match smp::apply(&r.node, &p) {
+            smp::Outcome::Keep(n) => r.node = n,
+            smp::Outcome::Delete => delete.push(i),
+        }
+    }
+    if !matched && selector.is_none() {
+        return Err(Error::Patch(format!(
+            "no resource matches strategic merge patch \"{kind}.{}/{name}.{}\"",
+            crate::resource::Gvk::of(patch).version,
+            ns.as_deref().unwrap_or("[noNs]")
+        )));
+    }
+    for i in delete.into_iter().rev() {
+        res.remove(i);
+    }
+    Ok(())
+}
+
+/// Parses a resource file; `List` kinds are expanded into their items.
+pub fn load_resources(text: &str, label: &str) -> Result<Vec<Resource>, Error> {
+    let docs = parse_documents(text).map_err(|source| Error::Yaml {
+        file: label.to_string(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for d in docs {
+        if !matches!(d, Node::Map(_)) {
+            return Err(Error::Resource {
+                path: label.to_string(),
+                message: "resource is not a YAML mapping".into(),
+            });
+        }
+        let is_list = d.get_str("kind").is_some_and(|k| k.ends_with("List"))
+            && matches!(d.get("items"), Some(Node::Seq(_)));
+        if is_list {
+            if let Some(Node::Seq(items)) = d.get("items") {
+                for it in items {
+                    out.push(check(it.clone(), label)?);
+                }
+            }
+        } else {
+            out.push(check(d, label)?);
+        }
+    }
+    Ok(out)
+}
+
+fn check(d: Node, label: &str) -> Result<Resource, Error> {
+    if d.get_str("kind").is_none_or(str::is_empty) {
+        return Err(Error::Resource {
+            path: label.to_string(),
+            message: "missing Resource metadata: kind is required".into(),
+        });
+    }
+    if d.get_path(&["metadata", "name"]).is_none_or(Node::is_null) {
+        return Err(Error::Resource {
+            path: label.to_string(),
+            message: "missing metadata.name".into(),
+        });
+    }
+    Ok(Resource::new(d))
+}
+
+fn same_id(a: &Resource, b: &Resource) -> bool {
+    let (ga, gb) = (a.gvk(), b.gvk());
+    ga.kind == gb.kind
+        && ga.group == gb.group
+        && a.name() == b.name()
+        && a.namespace() == b.namespace()
+}
+
+fn add_unique(res: &mut Vec<Resource>, r: Resource) -> Result<(), Error> {
+    if res.iter().any(|x| same_id(x, &r)) {
+        return Err(Error::DuplicateId(r.id_string()));
+    }
+    res.push(r);
+    Ok(())
+}
+
+fn merge_generated(res: &mut Vec<Resource>, g: Resource) -> Result<(), Error> {
+    let behavior = g.behavior.clone().unwrap_or_else(|| "create".into());
+    let pos = res.iter().position(|x| {
+        x.kind() == g.kind()
+            && x.had_name(g.name())
+            && (g.namespace().is_empty() || x.namespace() == g.namespace())
+    });
+    match (behavior.as_str(), pos) {
+        ("create", None) => res.push(g),
+        ("create", Some(_)) => return Err(Error::DuplicateId(g.id_string())),
+        ("merge", Some(i)) | ("replace", Some(i)) => {
+            let target = &mut res[i];
+            if behavior == "replace" {
+                let keep = target.node.get("metadata").cloned();
+                let mut node = g.node.clone();
+                if let (Some(Node::Map(meta)), Some(m)) = (keep, node.as_map_mut()) {
+                    let mut meta2 = meta.clone();
+                    if let Some(Node::Map(gm)) = g.node.get("metadata") {
+                        for (k, v) in gm {
+                            if k != "name" && k != "namespace" {
+                                meta2.insert(k.clone(), v.clone());
+                            }
+                        }
+                    }
+                    m.insert("metadata".into(), Node::Map(meta2));
+                }
+                target.node = node;
+            } else {
+                for field in ["data", "binaryData"] {
+                    if let Some(Node::Map(gd)) = g.node.get(field).cloned()
+                        && !gd.is_empty()
+                        && let Some(td) = target.node.ensure_map(field)
+                    {
+                        for (k, v) in gd {
+                            td.insert(k, v);
+                        }
+                    }
+                }
+                for field in ["labels", "annotations"] {
+                    if let Some(Node::Map(gl)) = g.node.get_path(&["metadata", field]).cloned()
+                        && let Some(meta) = target.node.get_mut("metadata")
+                        && let Some(tl) = meta.ensure_map(field)
+                    {
+                        for (k, v) in gl {
+                            tl.insert(k, v);
+                        }
+                    }
+                }
+            }
+            target.needs_hash = target.needs_hash || g.needs_hash;
+        }
+        (b, None) if b == "merge" || b == "replace" => {
+            return Err(Error::Generator(format!(
+                "id {} does not exist; cannot merge or replace",
+                g.id_string()
+            )));
+        }
+        (b, _) => {
+            return Err(Error::Generator(format!(
+                "unknown generator behavior {b:?}"
+            )));
+        }
+    }
+    Ok(())
+}

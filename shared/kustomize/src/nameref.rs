@@ -1,0 +1,193 @@
+//! Name references: after prefixes, suffixes and hashes renamed resources, fields that name them
+//! (volumes, envFrom, RBAC subjects and roleRefs, ...) are updated to the new names.
+
+use crate::fieldspec::{split_path, visit};
+use crate::resource::{Resource, is_cluster_scoped};
+use crate::yaml::Node;
+
+/// Where a pod spec sits in each workload kind.
+const POD_SPECS: &[(&str, &str)] = &[
+    ("Pod", "spec"),
+    ("Deployment", "spec/template/spec"),
+    ("ReplicaSet", "spec/template/spec"),
+    ("DaemonSet", "spec/template/spec"),
+    ("StatefulSet", "spec/template/spec"),
+    ("Job", "spec/template/spec"),
+    ("ReplicationController", "spec/template/spec"),
+    ("CronJob", "spec/jobTemplate/spec/template/spec"),
+];
+
+/// (referenced kind, referrer kind or None for pod specs, path).
+fn rules() -> Vec<(&'static str, Option<&'static str>, String)> {
+    let mut v: Vec<(&'static str, Option<&'static str>, String)> = Vec::new();
+    let pod: &[(&str, &str)] = &[
+        ("ConfigMap", "volumes/configMap/name"),
+        ("ConfigMap", "volumes/projected/sources/configMap/name"),
+        ("ConfigMap", "containers/env/valueFrom/configMapKeyRef/name"),
+        (
+            "ConfigMap",
+            "initContainers/env/valueFrom/configMapKeyRef/name",
+        ),
+        ("ConfigMap", "containers/envFrom/configMapRef/name"),
+        ("ConfigMap", "initContainers/envFrom/configMapRef/name"),
+        ("Secret", "volumes/secret/secretName"),
+        ("Secret", "volumes/projected/sources/secret/name"),
+        ("Secret", "containers/env/valueFrom/secretKeyRef/name"),
+        ("Secret", "initContainers/env/valueFrom/secretKeyRef/name"),
+        ("Secret", "containers/envFrom/secretRef/name"),
+        ("Secret", "initContainers/envFrom/secretRef/name"),
+        ("Secret", "imagePullSecrets/name"),
+        ("ServiceAccount", "serviceAccountName"),
+        ("ServiceAccount", "serviceAccount"),
+        (
+            "PersistentVolumeClaim",
+            "volumes/persistentVolumeClaim/claimName",
+        ),
+        ("PriorityClass", "priorityClassName"),
+    ];
+    for (kind, base) in POD_SPECS {
+        for (target, path) in pod {
+            v.push((target, Some(kind), format!("{base}/{path}")));
+        }
+    }
+    v.push(("Service", Some("StatefulSet"), "spec/serviceName".into()));
+    v.push((
+        "Service",
+        Some("Ingress"),
+        "spec/rules/http/paths/backend/service/name".into(),
+    ));
+    v.push((
+        "Service",
+        Some("Ingress"),
+        "spec/defaultBackend/service/name".into(),
+    ));
+    v.push((
+        "Service",
+        Some("Ingress"),
+        "spec/rules/http/paths/backend/serviceName".into(),
+    ));
+    v.push(("Service", Some("APIService"), "spec/service/name".into()));
+    v.push(("Secret", Some("Ingress"), "spec/tls/secretName".into()));
+    v.push((
+        "Secret",
+        Some("ServiceAccount"),
+        "imagePullSecrets/name".into(),
+    ));
+    v.push(("Secret", Some("ServiceAccount"), "secrets/name".into()));
+    v.push((
+        "PersistentVolumeClaim",
+        Some("PersistentVolume"),
+        "spec/claimRef/name".into(),
+    ));
+    for kind in [
+        "Deployment",
+        "StatefulSet",
+        "ReplicaSet",
+        "ReplicationController",
+    ] {
+        v.push((
+            kind,
+            Some("HorizontalPodAutoscaler"),
+            "spec/scaleTargetRef/name".into(),
+        ));
+    }
+    v
+}
+
+/// Updates every reference to a renamed resource.
+pub fn fix(resources: &mut [Resource]) {
+    let renamed: Vec<usize> = (0..resources.len())
+        .filter(|&i| !resources[i].history.is_empty())
+        .collect();
+    if renamed.is_empty() {
+        return;
+    }
+    let targets: Vec<(String, Vec<String>, String, String)> = renamed
+        .iter()
+        .map(|&i| {
+            let r = &resources[i];
+            let mut names: Vec<String> = r.history.iter().map(|(n, _)| n.clone()).collect();
+            names.push(r.name().to_string());
+            let orig_ns = r
+                .history
+                .first()
+                .map(|(_, ns)| ns.clone())
+                .unwrap_or_default();
+            (
+                r.kind().to_string(),
+                names,
+                r.name().to_string(),
+                format!("{}\u{0}{}", r.namespace(), orig_ns),
+            )
+        })
+        .collect();
+    let rules = rules();
+    for r in resources.iter_mut() {
+        let kind = r.kind().to_string();
+        let ns = r.namespace().to_string();
+        let cluster_referrer = is_cluster_scoped(&kind);
+        let find =
+            |target_kind: &str, old: &str, ref_ns: Option<&str>| -> Option<(String, String)> {
+                let mut hits = targets.iter().filter(|(k, names, _, tns)| {
+                    let tns_cur = tns.split('\u{0}').next().unwrap_or("");
+                    let ns_ok = match ref_ns {
+                        Some(want) => {
+                            let want = if want.is_empty() { "default" } else { want };
+                            let tns_orig = tns.split('\u{0}').nth(1).unwrap_or("");
+                            [tns_cur, tns_orig]
+                                .iter()
+                                .any(|t| (if t.is_empty() { "default" } else { t }) == want)
+                        }
+                        None => cluster_referrer || is_cluster_scoped(target_kind) || tns_cur == ns,
+                    };
+                    k == target_kind && ns_ok && names.iter().any(|n| n == old)
+                });
+                let first = hits.next()?;
+                Some((
+                    first.2.clone(),
+                    first.3.split('\u{0}').next().unwrap_or("").to_string(),
+                ))
+            };
+        for (target_kind, referrer, path) in &rules {
+            if referrer.is_some_and(|k| k != kind) {
+                continue;
+            }
+            let segs = split_path(path);
+            visit(&mut r.node, &segs, false, &mut |n| {
+                if let Node::Str(old) = n
+                    && let Some((new, _)) = find(target_kind, old, None)
+                {
+                    *n = Node::Str(new);
+                }
+            });
+        }
+        if kind == "RoleBinding" || kind == "ClusterRoleBinding" {
+            if let Some(role_ref) = r.node.get_mut("roleRef") {
+                let rk = role_ref.get_str("kind").unwrap_or("").to_string();
+                if let Some(Node::Str(old)) = role_ref.get("name").cloned()
+                    && let Some((new, _)) = find(&rk, &old, None)
+                    && let Some(m) = role_ref.as_map_mut()
+                {
+                    m.insert("name".into(), Node::Str(new));
+                }
+            }
+            if let Some(Node::Seq(subjects)) = r.node.get_mut("subjects") {
+                for s in subjects {
+                    if s.get_str("kind") != Some("ServiceAccount") {
+                        continue;
+                    }
+                    let old = s.get_str("name").unwrap_or("").to_string();
+                    let sns = s.get_str("namespace").unwrap_or("").to_string();
+                    if let Some((new, new_ns)) = find("ServiceAccount", &old, Some(&sns))
+                        && let Some(m) = s.as_map_mut()
+                    {
+                        m.insert("name".into(), Node::Str(new));
+                        if !new_ns.is_empty() {
+                            m.insert("namespace".into(), Node::Str(new_ns));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Strategic merge patch: Kubernetes merge keys and the `$patch`, `$setElementOrder` and
+//! `$retainKeys` directives.
+
+use crate::yaml::{Map, Node};
+
+/// The merge key of a list field, for the built-in Kubernetes types kustomize knows.
+fn merge_key(field: &str, parent: &str) -> Option<&'static str> {
+    Some(match field {
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets" => "name",
+        "volumeMounts" => "mountPath",
+        "volumeDevices" => "devicePath",
+        "ports" if parent == "spec" => "port",
+        "ports" => "containerPort",
+        "hostAliases" => "ip",
+        "topologySpreadConstraints" => "topologyKey",
+        "readinessGates" => "conditionType",
+        "conditions" => "type",
+        _ => return None,
+    })
+}
+
+/// Result of patching a value: the patched value, or a request to delete it.
+pub enum Outcome {
+    Keep(Node),
+    Delete,
+}
+
+/// Applies a strategic merge patch to a whole resource.
+pub fn apply(target: &Node, patch: &Node) -> Outcome {
+    merge_value(target, patch, "", "")
+}
+
+fn is_directive_key(k: &str) -> bool {
+    k == "$patch"
+        || k == "$retainKeys"
+        || k.starts_with("$setElementOrder/")
+        || k.starts_with("$deleteFromPrimitiveList/")
+}
+
+/// A patch value with directives and nulls stripped, for insertion where nothing existed.
+fn clean(patch: &Node) -> Option<Node> {
+    match patch {
+        Node::Map(m) => {
+            if m.get("$patch").and_then(Node::as_str) == Some("delete") {
+                return None;
+            }
+            let mut out = Map::new();
+            for (k, v) in m {
+                if is_directive_key(k) || v.is_null() {
+                    continue;
+                }
+                if let Some(c) = clean(v) {
+                    out.insert(k.clone(), c);
+                }
+            }
+            Some(Node::Map(out))
+        }
+        Node::Seq(items) => Some(Node::Seq(items.iter().filter_map(clean).collect())),
+        other => Some(other.clone()),
+    }
+}
+
+fn merge_value(target: &Node, patch: &Node, field: &str, parent: &str) -> Outcome {
+    match (target, patch) {
+        (Node::Map(t), Node::Map(p)) => match p.get("$patch").and_then(Node::as_str) {
+            Some("delete") => Outcome::Delete,
+            Some("replace") => clean(patch).map(Outcome::Keep).unwrap_or(Outcome::Delete),
+            _ => Outcome::Keep(Node::Map(merge_map(t, p, field))),
+        },
+        (Node::Seq(t), Node::Seq(p)) => Outcome::Keep(Node::Seq(merge_list(t, p, field, parent))),
+        (_, p) => clean(p).map(Outcome::Keep).unwrap_or(Outcome::Delete),
+    }
+}
+
+fn merge_map(t: &Map, p: &Map, this_field: &str) -> Map {
+    let mut out = t.clone();
+    if let Some(Node::Seq(keep)) = p.get("$retainKeys") {
+        let keep: Vec<&str> = keep.iter().filter_map(Node::as_str).collect();
+        out.retain(|k, _| keep.contains(&k.as_str()));
+    }
+    for (k, pv) in p {
+        if is_directive_key(k) {
+            continue;
+        }
+        if pv.is_null() {
+            out.shift_remove(k);
+            continue;
+        }
+        match out.get(k) {
+            Some(tv) => match merge_value(tv, pv, k, this_field) {
+                Outcome::Keep(v) => {
+                    out.insert(k.clone(), v);
+                }
+                Outcome::Delete => {
+                    out.shift_remove(k);
+                }
+            },
+            None => {
+                if let Some(v) = clean(pv) {
+                    out.insert(k.clone(), v);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn merge_list(t: &[Node], p: &[Node], field: &str, parent: &str) -> Vec<Node> {
+    let key = merge_key(field, parent);
+    let all_maps = p.iter().all(|n| matches!(n, Node::Map(_)));
+    // A `$patch: replace` element replaces the whole list with the other elements.
+    if p.iter().any(|n| n.get_str("$patch") == Some("replace")) {
+        return p
+            .iter()
+            .filter(|n| n.get_str("$patch") != Some("replace"))
+            .filter_map(clean)
+            .collect();
+    }
+    let Some(key) = key.filter(|_| all_maps) else {
+        return p.iter().filter_map(clean).collect();
+    };
+    // Like apimachinery's strategic merge: the patch's elements come first, in patch order,
+    // then the target's untouched elements in their order.
+    let mut used = vec![false; t.len()];
+    let mut out: Vec<Node> = Vec::new();
+    for pi in p {
+        let pk = pi.get(key).and_then(Node::scalar_text);
+        let pos = pk.as_ref().and_then(|pk| {
+            t.iter().enumerate().position(|(i, ti)| {
+                !used[i] && ti.get(key).and_then(Node::scalar_text).as_ref() == Some(pk)
+            })
+        });
+        match pos {
+            Some(i) => {
+                used[i] = true;
+                if let Outcome::Keep(v) = merge_value(&t[i], pi, "", field) {
+                    out.push(v);
+                }
+            }
+            None => {
+                if pi.get_str("$patch") == Some("delete") {
+                    continue;
+                }
+                if let Some(v) = clean(pi) {
+                    out.push(v);
+                }
+            }
+        }
+    }
+    out.extend(
+        t.iter()
+            .zip(used)
+            .filter(|(_, u)| !u)
+            .map(|(n, _)| n.clone()),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_documents;
+
+    fn doc(s: &str) -> Node {
+        parse_documents(s).unwrap().remove(0)
+    }
+
+    #[test]
+    fn strategic_merge_merges_containers_by_name_and_deletes_with_directive() {
+        let t = doc("spec:\n  containers:\n  - name: a\n    image: x\n  - name: b\n    image: y\n");
+        let p = doc(
+            "spec:\n  containers:\n  - name: a\n    image: z\n  - name: b\n    $patch: delete\n",
+        );
+        let Outcome::Keep(out) = apply(&t, &p) else {
+            panic!("deleted")
+        };
+        assert_eq!(
+            out,
+            doc("spec:\n  containers:\n  - name: a\n    image: z\n")
+        );
+    }
+
+    #[test]
+    fn strategic_merge_null_removes_a_field() {
+        let t = doc("a: 1\nb: 2\n");
+        let Outcome::Keep(out) = apply(&t, &doc("b: null\n")) else {
+            panic!("deleted")
+        };
+        assert_eq!(out, doc("a: 1\n"));
+    }
+}
