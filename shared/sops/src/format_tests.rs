@@ -142,3 +142,67 @@ fn yaml_multi_document_file_shares_one_mac_across_documents() {
     let out = decrypt(input.as_bytes(), Format::Yaml, &keys()).unwrap();
     assert_eq!(String::from_utf8(out).unwrap(), "a: one\n---\nb: two\n");
 }
+
+fn yaml_sops_block(mac: &str, extra: &str) -> String {
+    format!(
+        "sops:\n    age:\n        - recipient: {RECIPIENT}\n          enc: |\n{}    lastmodified: \"{LASTMODIFIED}\"\n    mac: {mac}\n{extra}",
+        age_encrypted_data_key()
+            .lines()
+            .map(|l| format!("            {l}\n"))
+            .collect::<String>(),
+    )
+}
+
+#[test]
+fn yaml_comments_layout_and_encrypted_comments_survive_decryption() {
+    let input = format!(
+        "# Secret for the web app\napiVersion: v1\nkind: Secret\nmetadata:\n    name: web # inline note\n\
+         stringData:\n    #{}\n    password: {}\n    port: {}\n    token: \"{}\"\n{}",
+        seal(b" the password", "comment", &DATA_KEY, "stringData:"),
+        seal(b"p@ss: word", "str", &DATA_KEY, "stringData:password:"),
+        seal(b"8080", "int", &DATA_KEY, "stringData:port:"),
+        seal(b"abc", "str", &DATA_KEY, "stringData:token:"),
+        yaml_sops_block(
+            &mac_of(&["v1", "Secret", "web", "p@ss: word", "8080", "abc"]),
+            "    encrypted_regex: ^(data|stringData)$\n"
+        ),
+    );
+    let out = decrypt(input.as_bytes(), Format::Yaml, &keys()).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "# Secret for the web app\napiVersion: v1\nkind: Secret\nmetadata:\n    name: web # inline note\n\
+         stringData:\n    # the password\n    password: \"p@ss: word\"\n    port: 8080\n    token: abc\n"
+    );
+}
+
+#[test]
+fn flow_style_yaml_falls_back_to_reserializing_the_tree() {
+    let doc = serde_json::json!({
+        "a": seal(b"one", "str", &DATA_KEY, "a:"),
+        "sops": {
+            "age": [{"recipient": RECIPIENT, "enc": age_encrypted_data_key()}],
+            "lastmodified": LASTMODIFIED,
+            "mac": mac_of(&["one"]),
+        }
+    });
+    // JSON is YAML too; the text cannot be edited line by line, so the tree is written out.
+    let out = decrypt(doc.to_string().as_bytes(), Format::Yaml, &keys()).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), "a: one\n");
+}
+
+#[test]
+fn yaml_values_that_look_like_other_types_stay_strings() {
+    let input = format!(
+        "a: {}\nb: {}\nc: {}\n{}",
+        seal(b"true", "str", &DATA_KEY, "a:"),
+        seal(b"0123", "str", &DATA_KEY, "b:"),
+        seal(b"line1\nline2", "str", &DATA_KEY, "c:"),
+        yaml_sops_block(&mac_of(&["true", "0123", "line1\nline2"]), ""),
+    );
+    let out = decrypt(input.as_bytes(), Format::Yaml, &keys()).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text, "a: \"true\"\nb: \"0123\"\nc: \"line1\\nline2\"\n");
+    let back: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    assert_eq!(back["a"], "true");
+    assert_eq!(back["c"], "line1\nline2");
+}

@@ -31,10 +31,16 @@ pub fn decrypt(input: &[u8], format: Format, keys: &Keyring) -> Result<Vec<u8>, 
     } = stores::load(format, input)?;
     let md = metadata::Metadata::from_json(&metadata)?;
     let data_key = datakey::recover(&md, keys)?;
+    let encrypted = (format == Format::Yaml).then(|| branches.clone());
     let computed = tree::decrypt_branches(&mut branches, &md.rules, &data_key)?;
     let stored = cipher::decrypt_mac(&md.mac, &data_key, &md.lastmodified)?;
     if stored != computed {
         return Err(Error::MacMismatch);
+    }
+    if let Some(encrypted) = encrypted
+        && let Some(out) = stores::yaml_text::rewrite(input, &encrypted, &branches, &data_key)
+    {
+        return Ok(out);
     }
     stores::emit(format, branches)
 }

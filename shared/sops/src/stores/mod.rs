@@ -6,6 +6,7 @@ mod flat;
 mod ini;
 mod json;
 mod yaml;
+pub mod yaml_text;
 
 use serde_json::Value as Json;
 

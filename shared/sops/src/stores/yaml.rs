@@ -68,29 +68,46 @@ fn to_yaml(v: Value) -> Yaml {
     }
 }
 
+/// Parses every non-empty document as a mapping.
+pub fn parse_documents(input: &[u8]) -> Result<Vec<serde_yaml::Mapping>, Error> {
+    let mut docs = Vec::new();
+    for doc in serde_yaml::Deserializer::from_slice(input) {
+        let value = Yaml::deserialize(doc).map_err(|e| parse_error(Format::Yaml, e.to_string()))?;
+        match value {
+            Yaml::Mapping(m) => docs.push(m),
+            Yaml::Null => continue,
+            _ => return Err(parse_error(Format::Yaml, "a document is not a mapping")),
+        }
+    }
+    Ok(docs)
+}
+
+/// Converts parsed documents to sops branches.
+pub fn to_branches(docs: Vec<serde_yaml::Mapping>) -> Result<Vec<Value>, Error> {
+    docs.into_iter()
+        .map(|m| from_yaml(Yaml::Mapping(m)))
+        .collect()
+}
+
 /// Parses every document; the first `sops` entry found is the metadata and every document
 /// loses its `sops` key.
 pub fn load(input: &[u8]) -> Result<Loaded, Error> {
-    let mut branches = Vec::new();
+    let mut docs = parse_documents(input)?;
     let mut metadata = None;
-    for doc in serde_yaml::Deserializer::from_slice(input) {
-        let value = Yaml::deserialize(doc).map_err(|e| parse_error(Format::Yaml, e.to_string()))?;
-        let mut map = match value {
-            Yaml::Mapping(m) => m,
-            Yaml::Null => continue,
-            _ => return Err(parse_error(Format::Yaml, "a document is not a mapping")),
-        };
+    for map in docs.iter_mut() {
         if let Some(md) = map.remove("sops")
             && metadata.is_none()
         {
             metadata = Some(md);
         }
-        branches.push(from_yaml(Yaml::Mapping(map))?);
     }
     let metadata = metadata.ok_or(Error::MetadataNotFound)?;
     let metadata = serde_json::to_value(&metadata)
         .map_err(|e| Error::InvalidMetadata(format!("not representable as JSON: {e}")))?;
-    Ok(Loaded { branches, metadata })
+    Ok(Loaded {
+        branches: to_branches(docs)?,
+        metadata,
+    })
 }
 
 pub fn emit(branches: Vec<Value>) -> Result<Vec<u8>, Error> {
