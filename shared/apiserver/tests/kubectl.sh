@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# The real kubectl against the in-memory API server named by $KUBECONFIG.
+# Checks that depend on apimachinery pieces still being written (server-side apply field
+# ownership, RBAC grants) run when APIMACHINERY_COMPLETE=1.
+set -euo pipefail
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect() { local want=$1; shift; local got; got=$("$@"); [[ "$got" == "$want" ]] || fail "$* gave '$got', want '$want'"; }
+
+kubectl version -o json >/dev/null
+kubectl create namespace team-a
+kubectl create namespace team-b
+kubectl create configmap cfg -n team-a --from-literal=a=1
+kubectl create secret generic sec -n team-a --from-literal=password=s3cr3t
+expect "czNjcjN0" kubectl get secret sec -n team-a -o jsonpath='{.data.password}'
+
+cat >"$work/crd.yaml" <<'YAML'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    additionalPrinterColumns:
+    - {name: Size, type: integer, jsonPath: .spec.size}
+    - {name: Ready, type: string, jsonPath: '.status.conditions[?(@.type=="Ready")].status'}
+    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer, minimum: 1}
+          status: {type: object, x-kubernetes-preserve-unknown-fields: true}
+YAML
+kubectl apply -f "$work/crd.yaml"
+kubectl api-resources | grep -q '^widgets *wd *example.com/v1 *true *Widget' || fail "api-resources lacks widgets"
+
+cat >"$work/w.yaml" <<'YAML'
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w1, namespace: team-a}
+spec: {size: 3}
+YAML
+kubectl apply -f "$work/w.yaml"
+expect "widget.example.com/w1 unchanged" kubectl apply -f "$work/w.yaml"
+kubectl get wd -n team-a -o wide | grep -Eq '^w1 +3 +' || fail "printer columns missing"
+kubectl get wd -n team-a | head -1 | grep -q 'NAME *SIZE *READY *AGE' || fail "header columns wrong"
+expect "3" kubectl get widget w1 -n team-a -o jsonpath='{.spec.size}'
+kubectl get widget w1 -n team-a -o yaml | grep -q 'size: 3' || fail "-o yaml"
+kubectl get widget w1 -n team-a -o json | grep -q '"size": 3' || fail "-o json"
+if kubectl apply -f - <<<'{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"bad","namespace":"team-a"},"spec":{"size":0}}' 2>"$work/err"; then
+  fail "invalid widget accepted"
+fi
+grep -q 'spec.size' "$work/err" || fail "validation error does not name spec.size: $(cat "$work/err")"
+
+# label, annotate, the three patch types
+kubectl label widget w1 -n team-a tier=web
+kubectl annotate widget w1 -n team-a note=hello
+expect "web hello" kubectl get widget w1 -n team-a -o jsonpath='{.metadata.labels.tier} {.metadata.annotations.note}'
+kubectl patch widget w1 -n team-a --type=merge -p '{"spec":{"size":4}}'
+kubectl patch widget w1 -n team-a --type=json -p '[{"op":"replace","path":"/spec/size","value":5}]'
+expect "5" kubectl get widget w1 -n team-a -o jsonpath='{.spec.size}'
+kubectl patch configmap cfg -n team-a -p '{"data":{"b":"2"}}'
+expect "1 2" kubectl get configmap cfg -n team-a -o jsonpath='{.data.a} {.data.b}'
+
+# get -w sees an update made while it watches
+kubectl get configmap cfg -n team-a -w --output-watch-events >"$work/watch" 2>&1 &
+watcher=$!
+sleep 1
+kubectl label configmap cfg -n team-a seen=yes
+sleep 1
+kill "$watcher" 2>/dev/null || true
+grep -q 'MODIFIED' "$work/watch" || fail "get -w missed the update: $(cat "$work/watch")"
+
+# wait for a condition set through the status subresource
+kubectl patch widget w1 -n team-a --subresource=status --type=merge \
+  -p '{"status":{"conditions":[{"type":"Ready","status":"True","reason":"Done","message":"ok","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}'
+kubectl wait --for=condition=Ready widget/w1 -n team-a --timeout=10s
+kubectl get wd -n team-a | grep -Eq '^w1 +5 +True' || fail "Ready column not shown"
+
+# diff shows a change without making it
+sed 's/size: 3/size: 9/' "$work/w.yaml" >"$work/w9.yaml"
+set +e; kubectl diff -f "$work/w9.yaml" >"$work/diff"; rc=$?; set -e
+[[ $rc == 1 ]] && grep -q '+  size: 9' "$work/diff" || fail "diff rc=$rc $(cat "$work/diff")"
+expect "5" kubectl get widget w1 -n team-a -o jsonpath='{.spec.size}'
+
+# delete blocks on a finalizer until it is removed
+kubectl patch configmap cfg -n team-a --type=merge -p '{"metadata":{"finalizers":["example.com/hold"]}}'
+kubectl delete configmap cfg -n team-a --wait=false
+[[ -n "$(kubectl get configmap cfg -n team-a -o jsonpath='{.metadata.deletionTimestamp}')" ]] || fail "no deletionTimestamp"
+if timeout 2 kubectl wait --for=delete configmap/cfg -n team-a --timeout=1s 2>/dev/null; then fail "deleted despite finalizer"; fi
+kubectl patch configmap cfg -n team-a --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]'
+kubectl wait --for=delete configmap/cfg -n team-a --timeout=5s
+
+# client-side apply of a built-in kind uses strategic merge (containers merged by name)
+cat >"$work/d.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app, namespace: team-a}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata: {labels: {app: app}}
+    spec:
+      containers:
+      - {name: main, image: "nginx:1", env: [{name: A, value: "1"}]}
+YAML
+kubectl apply -f "$work/d.yaml"
+sed -i 's/nginx:1/nginx:2/' "$work/d.yaml"
+kubectl apply -f "$work/d.yaml"
+expect "nginx:2" kubectl get deploy app -n team-a -o jsonpath='{.spec.template.spec.containers[0].image}'
+if [[ "${SIMULATE:-0}" == 1 ]]; then
+  kubectl wait --for=condition=Available deploy/app -n team-a --timeout=10s
+fi
+
+# authorization
+expect "yes" kubectl auth can-i list pods -n team-b
+set +e; out=$(kubectl auth can-i list configmaps -n team-b --as system:serviceaccount:team-a:flux); set -e
+[[ "$out" == "no" ]] || fail "SA may read another namespace: $out"
+
+if [[ "${APIMACHINERY_COMPLETE:-0}" == 1 ]]; then
+  kubectl create role cm-reader -n team-a --verb=get,list --resource=configmaps
+  kubectl create rolebinding flux-reads -n team-a --role=cm-reader --serviceaccount=team-a:flux
+  expect "yes" kubectl auth can-i list configmaps -n team-a --as system:serviceaccount:team-a:flux
+  kubectl apply --server-side --field-manager=alice -f "$work/w.yaml"
+  sed 's/size: 3/size: 7/' "$work/w.yaml" >"$work/w7.yaml"
+  if kubectl apply --server-side --field-manager=bob -f "$work/w7.yaml" 2>"$work/err"; then fail "SSA conflict not reported"; fi
+  grep -q 'conflict' "$work/err" || fail "conflict message: $(cat "$work/err")"
+  kubectl apply --server-side --field-manager=bob --force-conflicts -f "$work/w7.yaml"
+  expect "7" kubectl get widget w1 -n team-a -o jsonpath='{.spec.size}'
+fi
+echo "kubectl checks passed"
