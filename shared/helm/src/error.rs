@@ -38,6 +38,9 @@ pub enum Error {
     /// A library chart was given to `helm template`.
     #[error("library charts are not installable")]
     NotInstallable,
+    /// Rendered output that is not valid YAML, returned with the output under `--debug`.
+    #[error("{message}")]
+    WithOutput { output: String, message: String },
     /// An option value (kube version, release name) is invalid.
     #[error("{0}")]
     Option(String),

@@ -114,3 +114,63 @@ mod tests {
         assert!(!glob_match("a?c", "a/c"));
     }
 }
+
+/// gobwas/glob with `/` as separator, as `.Files.Glob` uses: `**` also crosses `/`.
+pub fn files_glob_match(pattern: &str, name: &str) -> bool {
+    if !pattern.contains("**") {
+        return glob_match(pattern, name);
+    }
+    // Split on `**`; each piece is a `/`-respecting glob, pieces may be separated by anything.
+    let pieces: Vec<&str> = pattern.split("**").collect();
+    fn rec(pieces: &[&str], name: &str, first: bool) -> bool {
+        let Some((head, rest)) = pieces.split_first() else {
+            return name.is_empty();
+        };
+        if rest.is_empty() {
+            // Last piece must match a suffix of name.
+            if first {
+                return glob_match(head, name);
+            }
+            return name
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain(std::iter::once(name.len()))
+                .any(|i| glob_match(head, &name[i..]));
+        }
+        let starts: Vec<usize> = if first {
+            vec![0]
+        } else {
+            name.char_indices()
+                .map(|(i, _)| i)
+                .chain(std::iter::once(name.len()))
+                .collect()
+        };
+        for s in starts {
+            let tail = &name[s..];
+            for e in tail
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain(std::iter::once(tail.len()))
+            {
+                if glob_match(head, &tail[..e]) && rec(rest, &tail[e..], false) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+    rec(&pieces, name, true)
+}
+
+#[cfg(test)]
+mod files_tests {
+    use super::*;
+
+    #[test]
+    fn double_star_crosses_directories() {
+        assert!(files_glob_match("files/**", "files/a/b.txt"));
+        assert!(files_glob_match("**.yaml", "a/b/c.yaml"));
+        assert!(!files_glob_match("files/*", "files/a/b.txt"));
+        assert!(files_glob_match("files/*", "files/b.txt"));
+    }
+}
