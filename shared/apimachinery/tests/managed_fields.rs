@@ -495,3 +495,60 @@ fn apply_rejects_a_configuration_that_is_not_an_object() {
         Err(ApplyError::Invalid(_))
     ));
 }
+
+#[test]
+fn entry_time_moves_only_when_the_object_changes() {
+    let s = schema();
+    let config = deploy(3, json!([]));
+    let first = apply(None, &config, "flux", false, &[], now(0), Some(&s)).unwrap();
+    let again = apply(
+        Some(&first.object),
+        &config,
+        "flux",
+        false,
+        &first.managed_fields,
+        now(60),
+        Some(&s),
+    )
+    .unwrap();
+    assert_eq!(again.managed_fields[0].time, Some(now(0)));
+    let changed = apply(
+        Some(&first.object),
+        &deploy(4, json!([])),
+        "flux",
+        false,
+        &first.managed_fields,
+        now(90),
+        Some(&s),
+    )
+    .unwrap();
+    assert_eq!(changed.managed_fields[0].time, Some(now(90)));
+
+    let mut edited = first.object.clone();
+    edited["spec"]["replicas"] = json!(5);
+    let by_edit = update(
+        Some(&first.object),
+        &edited,
+        "edit",
+        "Update",
+        &first.managed_fields,
+        now(100),
+        Some(&s),
+    );
+    let mut edited_again = edited.clone();
+    edited_again["spec"]["replicas"] = json!(6);
+    let by_edit_again = update(
+        Some(&edited),
+        &edited_again,
+        "edit",
+        "Update",
+        &by_edit,
+        now(200),
+        Some(&s),
+    );
+    assert_eq!(
+        entry(&by_edit_again, "edit").time,
+        Some(now(200)),
+        "modifying an owned field is a change"
+    );
+}

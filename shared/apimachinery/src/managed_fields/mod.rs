@@ -368,9 +368,14 @@ pub fn apply_with(
         other.set = other.set.difference(&changed).difference(&diff.removed);
     }
 
-    let unchanged = previous.is_some_and(|i| managers[i].set == me.set);
+    // The entry's time moves only when the apply changed the object, as in the API server.
+    let mut me = me;
+    if let Some(i) = previous
+        && merged == live_obj
+    {
+        me.time = managers[i].time.clone();
+    }
     match previous {
-        Some(_) if unchanged => {}
         Some(i) => managers[i] = me,
         None => managers.push(me),
     }
@@ -447,7 +452,8 @@ pub fn update_with(
     let previous_set = mine.map(|i| managers[i].set.clone()).unwrap_or_default();
     let set = previous_set.difference(&diff.removed).union(&changed);
     match mine {
-        Some(i) if managers[i].set == set => {}
+        // Only removals: the updater took no field, so its entry (and time) stay as they were.
+        Some(i) if changed.is_empty() => managers[i].set = set,
         Some(i) => managers[i] = Manager { set, ..me_template },
         None => managers.push(Manager { set, ..me_template }),
     }
