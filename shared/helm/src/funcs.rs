@@ -6,6 +6,7 @@ use flux_gotemplate::{FuncContext, FuncError, FuncMap, Value, context_func, func
 /// Helm wraps `required`/`fail` messages in these so the engine can print them cleanly.
 pub const WARN_START: &str = "HELM_ERR_START";
 pub const WARN_END: &str = "HELM_ERR_END";
+const NESTED_REFERENCE: &str = "rendering template has a nested reference name: ";
 
 fn arity(args: &[Value], n: usize) -> Result<(), FuncError> {
     if args.len() != n {
@@ -171,7 +172,19 @@ pub fn helm_funcs() -> FuncMap {
         context_func(|ctx: &mut dyn FuncContext, a: &[Value]| {
             arity(a, 2)?;
             let name = string_arg(&a[0])?;
-            Ok(Value::String(ctx.execute_template(&name, &a[1])?))
+            match ctx.execute_template(&name, &a[1]) {
+                Ok(s) => Ok(Value::String(s)),
+                // Report runaway recursion once, as Helm does, not once per nesting level.
+                Err(e)
+                    if matches!(e, flux_gotemplate::Error::DepthExceeded { .. })
+                        || e.message().contains(NESTED_REFERENCE) =>
+                {
+                    Err(FuncError::failed(format!(
+                        "{NESTED_REFERENCE}{name}: unable to execute template"
+                    )))
+                }
+                Err(e) => Err(e.into()),
+            }
         }),
     );
     m.insert(
