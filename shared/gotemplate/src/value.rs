@@ -53,6 +53,10 @@ pub trait Object: Send + Sync + fmt::Debug {
     fn data(&self) -> Value {
         Value::Nil
     }
+    /// The concrete object, for functions that accept only their own object types.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// A shared, mutable `map[string]interface{}` iterated in sorted key order.

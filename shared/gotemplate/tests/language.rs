@@ -83,3 +83,248 @@ fn comparing_int_with_float_is_an_error() {
         "template: t:1:3: executing \"t\" at <eq 1 1.0>: error calling eq: incompatible types for comparison"
     );
 }
+
+#[test]
+fn trim_markers_remove_adjacent_whitespace() {
+    assert_eq!(render("a  \n {{- .name -}} \n  b"), "awebb");
+    assert_eq!(render("{{ 23 -}} < {{- 45 }}"), "23<45");
+    // A minus without a following space is a negative number, not a trim marker.
+    assert_eq!(render("x {{-3}}"), "x -3");
+}
+
+#[test]
+fn comments_produce_nothing_and_may_trim() {
+    assert_eq!(render("a {{/* note */}} b"), "a  b");
+    assert_eq!(render("a {{- /* note */ -}} b"), "ab");
+}
+
+#[test]
+fn if_else_if_else_chooses_first_true_branch() {
+    let src = "{{if .empty}}E{{else if .missing}}M{{else if .name}}N{{else}}X{{end}}";
+    assert_eq!(render(src), "N");
+    assert_eq!(render("{{if not .empty}}yes{{end}}"), "yes");
+}
+
+#[test]
+fn with_rebinds_dot_and_else_with_is_supported() {
+    assert_eq!(render("{{with .nested.inner}}{{.leaf}}{{end}}"), "x");
+    assert_eq!(
+        render("{{with .missing}}a{{else with .name}}{{.}}{{end}}"),
+        "web"
+    );
+    assert_eq!(render("{{with .empty}}a{{else}}none{{end}}"), "none");
+}
+
+#[test]
+fn range_over_lists_maps_and_integers() {
+    assert_eq!(render("{{range .tags}}<{{.}}>{{end}}"), "<a><b>");
+    assert_eq!(
+        render("{{range $i, $t := .tags}}{{$i}}={{$t}};{{end}}"),
+        "0=a;1=b;"
+    );
+    // Maps iterate in sorted key order.
+    assert_eq!(render("{{range $k, $v := .m}}{{$k}}{{$v}}{{end}}"), "a2z1");
+    assert_eq!(render("{{range 3}}{{.}}{{end}}"), "012");
+    assert_eq!(render("{{range .missing}}x{{else}}empty{{end}}"), "empty");
+}
+
+#[test]
+fn range_break_and_continue() {
+    assert_eq!(
+        render("{{range $i, $e := .tags}}{{if eq $i 1}}{{break}}{{end}}{{$e}}{{end}}"),
+        "a"
+    );
+    assert_eq!(
+        render("{{range .tags}}{{if eq . \"a\"}}{{continue}}{{end}}{{.}}{{end}}"),
+        "b"
+    );
+}
+
+#[test]
+fn variables_are_scoped_to_their_block_and_assignable() {
+    assert_eq!(render("{{$x := 1}}{{if true}}{{$x = 2}}{{end}}{{$x}}"), "2");
+    assert_eq!(
+        parse_err("{{if true}}{{$y := 1}}{{end}}{{$y}}"),
+        "template: t:1: undefined variable \"$y\""
+    );
+    assert_eq!(render("{{with .nested}}{{$.name}}{{end}}"), "web");
+}
+
+#[test]
+fn define_template_and_block() {
+    let src = r#"{{define "greet"}}hi {{.}}{{end}}{{template "greet" .name}}|{{block "b" .}}default{{end}}"#;
+    assert_eq!(render(src), "hi web|default");
+    let mut t = Template::new("t");
+    t.parse("t", r#"{{block "b" .}}default{{end}}"#).unwrap();
+    t.parse("override", r#"{{define "b"}}custom{{end}}"#)
+        .unwrap();
+    assert_eq!(t.execute("t", &data()).unwrap(), "custom");
+    // An empty redefinition does not replace a non-empty one.
+    t.parse("again", r#"{{define "b"}}  {{end}}"#).unwrap();
+    assert_eq!(t.execute("t", &data()).unwrap(), "custom");
+    assert!(t.lookup("b"));
+    assert_eq!(t.defined_templates(), vec!["again", "b", "override", "t"]);
+}
+
+#[test]
+fn and_or_return_deciding_operand_and_short_circuit() {
+    assert_eq!(render("{{and 1 0 (index .tags 99)}}"), "0");
+    assert_eq!(render("{{or .empty .name}}"), "web");
+    assert_eq!(render("{{or 0 \"\"}}"), "");
+    assert_eq!(render("{{and 1 2}}"), "2");
+}
+
+#[test]
+fn literals_strings_chars_numbers() {
+    assert_eq!(render(r#"{{"a\tb\u00e9\x41"}}"#), "a\tbéA");
+    assert_eq!(render("{{`raw\\n`}}"), "raw\\n");
+    assert_eq!(render("{{'a'}}"), "97");
+    assert_eq!(
+        render("{{0x1F}} {{0o17}} {{0b101}} {{017}} {{1_000}}"),
+        "31 15 5 15 1000"
+    );
+    assert_eq!(render("{{1.5}} {{1e3}} {{-2}}"), "1.5 1000 -2");
+    assert_eq!(render("{{true}} {{false}}"), "true false");
+}
+
+#[test]
+fn pipelines_pass_value_as_last_argument() {
+    assert_eq!(
+        render("{{.name | printf \"%s-%d\" | printf \"[%s]\"}}"),
+        "[web-%!d(MISSING)]"
+    );
+    assert_eq!(
+        render("{{3 | printf \"%d-%s\" \"x\"}}"),
+        "%!d(string=x)-%!s(int=3)"
+    );
+    assert_eq!(render("{{(len .tags) | printf \"%03d\"}}"), "002");
+}
+
+#[test]
+fn parenthesised_pipelines_and_chained_fields() {
+    assert_eq!(render("{{(.nested).inner.leaf}}"), "x");
+    assert_eq!(render("{{(index .nested \"inner\").leaf}}"), "x");
+}
+
+#[test]
+fn builtin_index_slice_len() {
+    assert_eq!(render("{{index .tags 1}}"), "b");
+    assert_eq!(render("{{index .m \"z\"}}"), "1");
+    assert_eq!(render("{{index .m \"nope\"}}"), "<no value>");
+    assert_eq!(render("{{slice .tags 1}}"), "[b]");
+    assert_eq!(render("{{slice \"hello\" 1 3}}"), "el");
+    assert_eq!(render("{{len .m}} {{len .name}}"), "2 3");
+    assert_eq!(
+        exec_err("{{index .tags 5}}"),
+        "template: t:1:2: executing \"t\" at <index .tags 5>: error calling index: index out of range: 5"
+    );
+}
+
+#[test]
+fn comparisons() {
+    assert_eq!(render("{{eq .name \"x\" \"web\"}}"), "true");
+    assert_eq!(
+        render("{{ne 1 2}} {{lt 1 2}} {{le 2 2}} {{gt \"b\" \"a\"}} {{ge 1 2}}"),
+        "true true true true false"
+    );
+    assert_eq!(render("{{eq .missing \"x\"}}"), "false");
+}
+
+#[test]
+fn print_functions_follow_fmt() {
+    assert_eq!(render("{{print 1 2 \"a\" 3}}"), "1 2a3");
+    assert_eq!(render("{{println 1 \"a\"}}"), "1 a\n");
+    assert_eq!(render("{{print .tags .m nil}}"), "[a b] map[a:2 z:1] <nil>");
+    assert_eq!(
+        render("{{html \"<a href='x'>&\\\"\"}}"),
+        "&lt;a href=&#39;x&#39;&gt;&amp;&#34;"
+    );
+    assert_eq!(render("{{js \"it's <b>\"}}"), "it\\'s \\u003Cb\\u003E");
+    assert_eq!(render("{{urlquery \"a b&c=d/é\"}}"), "a+b%26c%3Dd%2F%C3%A9");
+}
+
+#[test]
+fn map_and_list_values_print_like_go() {
+    assert_eq!(render("{{.m}}"), "map[a:2 z:1]");
+    assert_eq!(render("{{.tags}}"), "[a b]");
+    let floats = Value::from_json_floats(serde_json::json!({"n": 1000000, "f": 1.5, "i": 3}));
+    assert_eq!(render_with("{{.n}} {{.f}} {{.i}}", &floats), "1e+06 1.5 3");
+}
+
+#[test]
+fn exec_errors_name_template_line_column_and_node() {
+    assert_eq!(
+        exec_err("line1\n  {{.nothing.x}}"),
+        "template: t:2:4: executing \"t\" at <.nothing.x>: nil pointer evaluating interface {}.x"
+    );
+    assert_eq!(
+        exec_err("{{.name.x}}"),
+        "template: t:1:2: executing \"t\" at <.name.x>: can't evaluate field x in type interface {}"
+    );
+    assert_eq!(
+        exec_err("{{template \"nope\"}}"),
+        "template: t:1:11: executing \"t\" at <{{template \"nope\"}}>: template \"nope\" not defined"
+    );
+    assert_eq!(
+        exec_err("{{nil}}").to_string(),
+        "template: t:1:2: executing \"t\" at <nil>: nil is not a command"
+    );
+}
+
+#[test]
+fn missingkey_error_reports_the_key() {
+    let mut t = Template::new("t");
+    t.option_missingkey(MissingKey::Error);
+    t.parse("t", "{{.missing}}").unwrap();
+    assert_eq!(
+        t.execute("t", &data()).unwrap_err().to_string(),
+        "template: t:1:2: executing \"t\" at <.missing>: map has no entry for key \"missing\""
+    );
+}
+
+#[test]
+fn parse_errors_like_go() {
+    assert_eq!(parse_err("{{if .x}}a"), "template: t:1: unexpected EOF");
+    assert_eq!(parse_err("{{end}}"), "template: t:1: unexpected {{end}}");
+    assert_eq!(parse_err("a\nb{{.x"), "template: t:2: unclosed action");
+    assert_eq!(
+        parse_err("{{break}}"),
+        "template: t:1: {{break}} outside {{range}}"
+    );
+    assert_eq!(
+        parse_err("{{if}}{{end}}"),
+        "template: t:1: missing value for if"
+    );
+    assert_eq!(
+        parse_err("{{\"abc}}"),
+        "template: t:1: unterminated quoted string"
+    );
+}
+
+#[test]
+fn recursive_templates_stop_at_the_depth_limit() {
+    let mut t = Template::new("t");
+    t.max_depth(50);
+    t.parse(
+        "t",
+        r#"{{define "r"}}{{template "r" .}}{{end}}{{template "r" .}}"#,
+    )
+    .unwrap();
+    let err = t.execute("t", &data()).unwrap_err().to_string();
+    assert!(
+        err.contains("exceeded maximum template depth (50)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn deep_recursion_at_default_limit_does_not_overflow_the_stack() {
+    let mut t = Template::new("t");
+    t.parse(
+        "t",
+        r#"{{define "r"}}{{template "r" .}}{{end}}{{template "r" .}}"#,
+    )
+    .unwrap();
+    let err = t.execute("t", &data()).unwrap_err().to_string();
+    assert!(err.contains("exceeded maximum template depth"), "{err}");
+}

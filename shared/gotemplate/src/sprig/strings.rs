@@ -1,33 +1,699 @@
-//! Sprig string functions.
+//! Sprig string functions: trimming, case, padding, splitting, quoting, random strings.
 
-use super::args::{arity, string, strval};
-use crate::func::{FuncMap, func};
+use std::collections::BTreeMap;
+
+use super::args::{
+    MAX_OUTPUT, alias, arity, arity_at_least, int, list_arg, reg, string, strval, to_i64,
+};
+use crate::func::{FuncError, FuncMap};
+use crate::gofmt;
 use crate::value::Value;
 
+fn s(v: impl Into<String>) -> Result<Value, FuncError> {
+    Ok(Value::String(v.into()))
+}
+
 pub(crate) fn register(m: &mut FuncMap) {
-    m.insert(
-        "upper".into(),
-        func(|a| {
-            arity(a, 1)?;
-            Ok(Value::String(string(a, 0)?.to_uppercase()))
-        }),
-    );
-    m.insert(
-        "lower".into(),
-        func(|a| {
-            arity(a, 1)?;
-            Ok(Value::String(string(a, 0)?.to_lowercase()))
-        }),
-    );
-    m.insert(
-        "quote".into(),
-        func(|a| {
-            let parts: Vec<String> = a
-                .iter()
-                .filter(|v| !v.is_nil())
-                .map(|v| crate::gofmt::quote(&strval(v)))
-                .collect();
-            Ok(Value::String(parts.join(" ")))
-        }),
-    );
+    reg(m, "upper", |a| {
+        arity(a, 1)?;
+        s(string(a, 0)?.to_uppercase())
+    });
+    reg(m, "lower", |a| {
+        arity(a, 1)?;
+        s(string(a, 0)?.to_lowercase())
+    });
+    reg(m, "title", |a| {
+        arity(a, 1)?;
+        s(title(string(a, 0)?))
+    });
+    reg(m, "untitle", |a| {
+        arity(a, 1)?;
+        s(map_words(string(a, 0)?, |w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_lowercase().chain(c).collect())
+                .unwrap_or_default()
+        }))
+    });
+    reg(m, "trim", |a| {
+        arity(a, 1)?;
+        s(string(a, 0)?.trim())
+    });
+    reg(m, "trimAll", |a| {
+        arity(a, 2)?;
+        let cut: Vec<char> = string(a, 0)?.chars().collect();
+        s(string(a, 1)?.trim_matches(|c| cut.contains(&c)))
+    });
+    alias(m, "trimall", "trimAll");
+    reg(m, "trimSuffix", |a| {
+        arity(a, 2)?;
+        let (suf, v) = (string(a, 0)?, string(a, 1)?);
+        s(v.strip_suffix(suf).unwrap_or(v))
+    });
+    reg(m, "trimPrefix", |a| {
+        arity(a, 2)?;
+        let (pre, v) = (string(a, 0)?, string(a, 1)?);
+        s(v.strip_prefix(pre).unwrap_or(v))
+    });
+    reg(m, "nospace", |a| {
+        arity(a, 1)?;
+        s(string(a, 0)?
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>())
+    });
+    reg(m, "trunc", |a| {
+        arity(a, 2)?;
+        let c = int(a, 0)?;
+        let v = string(a, 1)?;
+        let n = v.len() as i64;
+        let out = if c < 0 && n + c > 0 {
+            byte_slice(v, (n + c) as usize, v.len())
+        } else if c >= 0 && n > c {
+            byte_slice(v, 0, c as usize)
+        } else {
+            v.to_string()
+        };
+        s(out)
+    });
+    reg(m, "abbrev", |a| {
+        arity(a, 2)?;
+        let w = int(a, 0)?;
+        let v = string(a, 1)?;
+        if w < 4 || v.len() as i64 <= w {
+            return s(v);
+        }
+        s(format!("{}...", byte_slice(v, 0, (w - 3) as usize)))
+    });
+    reg(m, "abbrevboth", |a| {
+        arity(a, 3)?;
+        let (left, right) = (int(a, 0)?, int(a, 1)?);
+        let v = string(a, 2)?;
+        if right < 4 || (left > 0 && right < 7) {
+            return s(v);
+        }
+        s(abbreviate_full(v, left.max(0) as usize, right as usize))
+    });
+    reg(m, "substr", |a| {
+        arity(a, 3)?;
+        let (start, end) = (int(a, 0)?, int(a, 1)?);
+        let v = string(a, 2)?;
+        let n = v.len() as i64;
+        let out = if start < 0 {
+            byte_slice(v, 0, end.clamp(0, n) as usize)
+        } else if end < 0 || end > n {
+            byte_slice(v, start.min(n) as usize, v.len())
+        } else {
+            if start > end {
+                return Err(FuncError::failed(format!(
+                    "slice bounds out of range [{start}:{end}]"
+                )));
+            }
+            byte_slice(v, start as usize, end as usize)
+        };
+        s(out)
+    });
+    reg(m, "repeat", |a| {
+        arity(a, 2)?;
+        let c = int(a, 0)?;
+        let v = string(a, 1)?;
+        if c < 0 {
+            return Err(FuncError::failed("strings: negative Repeat count"));
+        }
+        if (c as u128) * (v.len() as u128) > MAX_OUTPUT as u128 {
+            return Err(FuncError::failed("strings: Repeat output length too large"));
+        }
+        s(v.repeat(c as usize))
+    });
+    reg(m, "initials", |a| {
+        arity(a, 1)?;
+        s(string(a, 0)?
+            .split_whitespace()
+            .filter_map(|w| w.chars().next())
+            .collect::<String>())
+    });
+    reg(m, "swapcase", |a| {
+        arity(a, 1)?;
+        s(swapcase(string(a, 0)?))
+    });
+    reg(m, "shuffle", |a| {
+        arity(a, 1)?;
+        let mut cs: Vec<char> = string(a, 0)?.chars().collect();
+        fastrand::shuffle(&mut cs);
+        s(cs.into_iter().collect::<String>())
+    });
+    reg(m, "snakecase", |a| {
+        arity(a, 1)?;
+        s(words(string(a, 0)?).join("_").to_lowercase())
+    });
+    reg(m, "kebabcase", |a| {
+        arity(a, 1)?;
+        s(words(string(a, 0)?).join("-").to_lowercase())
+    });
+    reg(m, "camelcase", |a| {
+        arity(a, 1)?;
+        s(camelcase(string(a, 0)?))
+    });
+    reg(m, "wrap", |a| {
+        arity(a, 2)?;
+        s(wrap(string(a, 1)?, int(a, 0)?, "\n"))
+    });
+    reg(m, "wrapWith", |a| {
+        arity(a, 3)?;
+        s(wrap(string(a, 2)?, int(a, 0)?, string(a, 1)?))
+    });
+    reg(m, "contains", |a| {
+        arity(a, 2)?;
+        Ok(Value::Bool(string(a, 1)?.contains(string(a, 0)?)))
+    });
+    reg(m, "hasPrefix", |a| {
+        arity(a, 2)?;
+        Ok(Value::Bool(string(a, 1)?.starts_with(string(a, 0)?)))
+    });
+    reg(m, "hasSuffix", |a| {
+        arity(a, 2)?;
+        Ok(Value::Bool(string(a, 1)?.ends_with(string(a, 0)?)))
+    });
+    reg(m, "quote", |a| {
+        let parts: Vec<String> = a
+            .iter()
+            .filter(|v| !v.is_nil())
+            .map(|v| gofmt::quote(&strval(v)))
+            .collect();
+        s(parts.join(" "))
+    });
+    reg(m, "squote", |a| {
+        let parts: Vec<String> = a
+            .iter()
+            .filter(|v| !v.is_nil())
+            .map(|v| format!("'{}'", strval(v)))
+            .collect();
+        s(parts.join(" "))
+    });
+    reg(m, "cat", |a| {
+        let parts: Vec<String> = a.iter().filter(|v| !v.is_nil()).map(strval).collect();
+        s(parts.join(" "))
+    });
+    reg(m, "indent", |a| {
+        arity(a, 2)?;
+        s(indent(int(a, 0)?, string(a, 1)?)?)
+    });
+    reg(m, "nindent", |a| {
+        arity(a, 2)?;
+        s(format!("\n{}", indent(int(a, 0)?, string(a, 1)?)?))
+    });
+    reg(m, "replace", |a| {
+        arity(a, 3)?;
+        let (old, new, src) = (string(a, 0)?, string(a, 1)?, string(a, 2)?);
+        s(go_replace_all(src, old, new)?)
+    });
+    reg(m, "plural", |a| {
+        arity(a, 3)?;
+        let (one, many) = (string(a, 0)?, string(a, 1)?);
+        s(if int(a, 2)? == 1 { one } else { many })
+    });
+    reg(m, "toString", |a| {
+        arity(a, 1)?;
+        s(strval(&a[0]))
+    });
+    reg(m, "toStrings", |a| {
+        arity(a, 1)?;
+        Ok(Value::list(
+            strslice(&a[0]).into_iter().map(Value::String).collect(),
+        ))
+    });
+    reg(m, "join", |a| {
+        arity(a, 2)?;
+        let sep = string(a, 0)?;
+        s(strslice(&a[1]).join(sep))
+    });
+    reg(m, "sortAlpha", |a| {
+        arity(a, 1)?;
+        let mut v = match &a[0] {
+            Value::List(_) => strslice(&a[0]),
+            other => vec![strval(other)],
+        };
+        v.sort();
+        Ok(Value::list(v.into_iter().map(Value::String).collect()))
+    });
+    reg(m, "split", |a| {
+        arity(a, 2)?;
+        let (sep, orig) = (string(a, 0)?, string(a, 1)?);
+        Ok(indexed_map(go_split(orig, sep, -1)))
+    });
+    reg(m, "splitList", |a| {
+        arity(a, 2)?;
+        let (sep, orig) = (string(a, 0)?, string(a, 1)?);
+        Ok(Value::list(
+            go_split(orig, sep, -1)
+                .into_iter()
+                .map(Value::String)
+                .collect(),
+        ))
+    });
+    reg(m, "splitn", |a| {
+        arity(a, 3)?;
+        let sep = string(a, 0)?;
+        let n = int(a, 1)?;
+        let orig = string(a, 2)?;
+        Ok(indexed_map(go_split(orig, sep, n)))
+    });
+    reg(m, "randAlphaNum", |a| rand_string(a, ALNUM));
+    reg(m, "randAlpha", |a| rand_string(a, ALPHA));
+    reg(m, "randNumeric", |a| rand_string(a, b"0123456789"));
+    reg(m, "randAscii", |a| {
+        arity(a, 1)?;
+        let n = count(a)?;
+        s((0..n)
+            .map(|_| char::from(fastrand::u8(32..=126)))
+            .collect::<String>())
+    });
+    reg(m, "atoi", |a| {
+        arity(a, 1)?;
+        Ok(Value::Int(string(a, 0)?.parse::<i64>().unwrap_or(0)))
+    });
+    reg(m, "toDecimal", |a| {
+        arity(a, 1)?;
+        let v = strval(&a[0]);
+        Ok(Value::Int(i64::from_str_radix(&v, 8).unwrap_or(0)))
+    });
+    reg(m, "seq", |a| {
+        let p: Vec<i64> = a.iter().map(to_i64).collect();
+        let (start, step, end) = match p.as_slice() {
+            [] => return s(""),
+            [e] => (1, if *e < 1 { -1 } else { 1 }, *e),
+            [st, e] => (*st, if e < st { -1 } else { 1 }, *e),
+            [st, sp, e] => (*st, *sp, *e),
+            _ => return Err(FuncError::failed("seq: too many arguments")),
+        };
+        let stop = if step > 0 { end + 1 } else { end - 1 };
+        let items = until_step(start, stop, step)?;
+        s(items
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" "))
+    });
+    reg(m, "until", |a| {
+        arity(a, 1)?;
+        let n = to_i64(&a[0]);
+        let step = if n < 0 { -1 } else { 1 };
+        Ok(Value::list(
+            until_step(0, n, step)?
+                .into_iter()
+                .map(Value::Int)
+                .collect(),
+        ))
+    });
+    reg(m, "untilStep", |a| {
+        arity(a, 3)?;
+        let (st, stop, step) = (to_i64(&a[0]), to_i64(&a[1]), to_i64(&a[2]));
+        Ok(Value::list(
+            until_step(st, stop, step)?
+                .into_iter()
+                .map(Value::Int)
+                .collect(),
+        ))
+    });
+    reg(m, "base", |a| {
+        arity(a, 1)?;
+        s(path_base(string(a, 0)?))
+    });
+    alias(m, "osBase", "base");
+    reg(m, "dir", |a| {
+        arity(a, 1)?;
+        s(path_dir(string(a, 0)?))
+    });
+    alias(m, "osDir", "dir");
+    reg(m, "clean", |a| {
+        arity(a, 1)?;
+        s(path_clean(string(a, 0)?))
+    });
+    alias(m, "osClean", "clean");
+    reg(m, "ext", |a| {
+        arity(a, 1)?;
+        let b = string(a, 0)?;
+        let name_start = b.rfind('/').map_or(0, |i| i + 1);
+        s(b[name_start..]
+            .rfind('.')
+            .map_or("", |i| &b[name_start + i..]))
+    });
+    alias(m, "osExt", "ext");
+    reg(m, "isAbs", |a| {
+        arity(a, 1)?;
+        Ok(Value::Bool(string(a, 0)?.starts_with('/')))
+    });
+    alias(m, "osIsAbs", "isAbs");
+    let _ = arity_at_least;
+    let _ = list_arg;
+}
+
+const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+fn count(a: &[Value]) -> Result<usize, FuncError> {
+    let n = int(a, 0)?;
+    let n = usize::try_from(n).map_err(|_| FuncError::failed("count must be non-negative"))?;
+    if n > MAX_OUTPUT {
+        return Err(FuncError::failed("count too large"));
+    }
+    Ok(n)
+}
+
+fn rand_string(a: &[Value], set: &[u8]) -> Result<Value, FuncError> {
+    arity(a, 1)?;
+    let n = count(a)?;
+    s((0..n)
+        .map(|_| char::from(set[fastrand::usize(..set.len())]))
+        .collect::<String>())
+}
+
+/// `s[from..to]` by bytes, as Go slices strings (a cut inside a character keeps the bytes).
+fn byte_slice(v: &str, from: usize, to: usize) -> String {
+    let to = to.min(v.len());
+    let from = from.min(to);
+    match v.get(from..to) {
+        Some(x) => x.to_string(),
+        None => String::from_utf8_lossy(&v.as_bytes()[from..to]).into_owned(),
+    }
+}
+
+/// goutils.AbbreviateFull.
+fn abbreviate_full(v: &str, offset: usize, max_width: usize) -> String {
+    let n = v.len();
+    if n <= max_width {
+        return v.to_string();
+    }
+    let mut offset = offset.min(n);
+    if n - offset < max_width - 3 {
+        offset = n - (max_width - 3);
+    }
+    if offset <= 4 {
+        return format!("{}...", byte_slice(v, 0, max_width - 3));
+    }
+    if offset + max_width - 3 < n {
+        let rest = byte_slice(v, offset, n);
+        let inner = if rest.len() <= max_width - 3 || max_width - 3 < 4 {
+            rest
+        } else {
+            format!("{}...", byte_slice(&rest, 0, max_width - 6))
+        };
+        return format!("...{inner}");
+    }
+    format!("...{}", byte_slice(v, n - (max_width - 3), n))
+}
+
+/// Go's `strings.Title`: upper-cases the first letter of each word.
+fn title(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut prev_sep = true;
+    for c in v.chars() {
+        if prev_sep {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+        prev_sep = !(c.is_alphanumeric() || c == '_' || c == '\'');
+    }
+    out
+}
+
+/// Applies `f` to each whitespace-delimited word, keeping the whitespace.
+fn map_words(v: &str, f: impl Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut word = String::new();
+    for c in v.chars() {
+        if c.is_whitespace() {
+            if !word.is_empty() {
+                out.push_str(&f(&word));
+                word.clear();
+            }
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    if !word.is_empty() {
+        out.push_str(&f(&word));
+    }
+    out
+}
+
+/// goutils.SwapCase: upper→lower, title/lower→upper (lower after whitespace→title).
+fn swapcase(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut ws = true;
+    for c in v.chars() {
+        if c.is_uppercase() {
+            out.extend(c.to_lowercase());
+            ws = false;
+        } else if c.is_lowercase() {
+            if ws {
+                out.extend(c.to_uppercase());
+                ws = false;
+            } else {
+                out.extend(c.to_uppercase());
+            }
+        } else {
+            ws = c.is_whitespace();
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Splits an identifier into words at separators, lower→upper changes and acronym ends.
+fn words(v: &str) -> Vec<String> {
+    let cs: Vec<char> = v.chars().collect();
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for (i, &c) in cs.iter().enumerate() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        if let Some(&p) = i.checked_sub(1).and_then(|j| cs.get(j)) {
+            let next_lower = cs.get(i + 1).is_some_and(|n| n.is_lowercase());
+            let boundary = (c.is_uppercase() && (p.is_lowercase() || p.is_ascii_digit()))
+                || (c.is_uppercase() && p.is_uppercase() && next_lower)
+                || (c.is_ascii_digit()
+                    && p.is_alphabetic()
+                    && p.is_lowercase()
+                    && i >= 2
+                    && cs[i - 2].is_lowercase()
+                    && !cur.chars().any(|x| x.is_ascii_digit()));
+            if boundary && !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+        cur.push(c);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// xstrings.ToCamelCase: words separated by `_`, `-` or spaces joined with capitals.
+fn camelcase(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut upper_next = true;
+    for c in v.chars() {
+        if c == '_' || c == '-' || c == ' ' {
+            upper_next = true;
+            continue;
+        }
+        if upper_next {
+            out.extend(c.to_uppercase());
+            upper_next = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// goutils.WrapCustom with wrapLongWords=false.
+fn wrap(v: &str, width: i64, newline: &str) -> String {
+    let width = width.max(1) as usize;
+    let mut out = String::new();
+    for (li, line) in v.split('\n').enumerate() {
+        if li > 0 {
+            out.push_str(newline);
+        }
+        let mut len = 0usize;
+        for (wi, w) in line.split(' ').filter(|w| !w.is_empty()).enumerate() {
+            let wl = w.chars().count();
+            if wi > 0 {
+                if len + 1 + wl > width {
+                    out.push_str(newline);
+                    len = 0;
+                } else {
+                    out.push(' ');
+                    len += 1;
+                }
+            }
+            out.push_str(w);
+            len += wl;
+        }
+    }
+    out
+}
+
+fn indent(n: i64, v: &str) -> Result<String, FuncError> {
+    let n = usize::try_from(n.max(0)).unwrap_or(0);
+    let lines = v.matches('\n').count() + 1;
+    if n.saturating_mul(lines).saturating_add(v.len()) > MAX_OUTPUT {
+        return Err(FuncError::failed("indent output too large"));
+    }
+    let pad = " ".repeat(n);
+    Ok(format!("{pad}{}", v.replace('\n', &format!("\n{pad}"))))
+}
+
+/// Go's `strings.Replace(s, old, new, -1)` (an empty `old` inserts between characters).
+fn go_replace_all(src: &str, old: &str, new: &str) -> Result<String, FuncError> {
+    if old.is_empty() {
+        let n = src.chars().count() + 1;
+        if n.saturating_mul(new.len()).saturating_add(src.len()) > MAX_OUTPUT {
+            return Err(FuncError::failed("replace output too large"));
+        }
+        let mut out = String::from(new);
+        for c in src.chars() {
+            out.push(c);
+            out.push_str(new);
+        }
+        return Ok(out);
+    }
+    let count = src.matches(old).count();
+    if new.len() > old.len()
+        && count
+            .saturating_mul(new.len() - old.len())
+            .saturating_add(src.len())
+            > MAX_OUTPUT
+    {
+        return Err(FuncError::failed("replace output too large"));
+    }
+    Ok(src.replace(old, new))
+}
+
+/// Go's `strings.SplitN` (n < 0: all; n == 0: none).
+pub(crate) fn go_split(orig: &str, sep: &str, n: i64) -> Vec<String> {
+    if n == 0 {
+        return Vec::new();
+    }
+    if sep.is_empty() {
+        let cs: Vec<String> = orig.chars().map(String::from).collect();
+        if n > 0 && cs.len() > n as usize {
+            let k = n as usize - 1;
+            let mut head: Vec<String> = cs[..k].to_vec();
+            head.push(cs[k..].concat());
+            return head;
+        }
+        return cs;
+    }
+    if n < 0 {
+        orig.split(sep).map(String::from).collect()
+    } else {
+        orig.splitn(n as usize, sep).map(String::from).collect()
+    }
+}
+
+/// Sprig's `split`/`splitn` result: a dict with keys `_0`, `_1`, ...
+fn indexed_map(parts: Vec<String>) -> Value {
+    let m: BTreeMap<String, Value> = parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (format!("_{i}"), Value::String(p)))
+        .collect();
+    Value::map(m)
+}
+
+/// Sprig's `strslice`: lists become strings element-wise (nils dropped), a lone value becomes
+/// a one-element list, nil an empty list.
+pub(crate) fn strslice(v: &Value) -> Vec<String> {
+    match v {
+        Value::List(l) => l.iter().filter(|e| !e.is_nil()).map(strval).collect(),
+        Value::Nil => Vec::new(),
+        Value::Object(o) => strslice(&o.data()),
+        other => vec![strval(other)],
+    }
+}
+
+/// Sprig's `untilStep`.
+pub(crate) fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, FuncError> {
+    let mut v = Vec::new();
+    if step == 0 {
+        return Ok(v);
+    }
+    let n = if step > 0 {
+        if stop <= start {
+            return Ok(v);
+        }
+        ((stop as i128 - start as i128 + step as i128 - 1) / step as i128) as u128
+    } else {
+        if stop >= start {
+            return Ok(v);
+        }
+        ((start as i128 - stop as i128 - step as i128 - 1) / (-(step as i128))) as u128
+    };
+    if n > 10_000_000 {
+        return Err(FuncError::failed("sequence too long"));
+    }
+    let mut i = start;
+    for _ in 0..n {
+        v.push(i);
+        i = i.saturating_add(step);
+    }
+    Ok(v)
+}
+
+/// Go's `path.Base`.
+fn path_base(p: &str) -> String {
+    if p.is_empty() {
+        return ".".into();
+    }
+    let t = p.trim_end_matches('/');
+    if t.is_empty() {
+        return "/".into();
+    }
+    t.rsplit('/').next().unwrap_or(t).to_string()
+}
+
+/// Go's `path.Dir`.
+fn path_dir(p: &str) -> String {
+    let dir = match p.rfind('/') {
+        Some(i) => &p[..=i],
+        None => "",
+    };
+    path_clean(dir)
+}
+
+/// Go's `path.Clean`.
+pub(crate) fn path_clean(p: &str) -> String {
+    if p.is_empty() {
+        return ".".into();
+    }
+    let rooted = p.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in p.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|l| *l != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            s => parts.push(s),
+        }
+    }
+    let body = parts.join("/");
+    match (rooted, body.is_empty()) {
+        (true, _) => format!("/{body}"),
+        (false, true) => ".".into(),
+        (false, false) => body,
+    }
 }

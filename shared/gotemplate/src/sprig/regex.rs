@@ -1,0 +1,123 @@
+//! Sprig regex functions (Go's RE2 syntax, which Rust's `regex` shares; `$1`/`${name}`
+//! expansion in replacements works the same way). Compiled patterns are cached per function set.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use regex::Regex;
+
+use super::args::{arity, int, reg, string};
+use crate::func::{FuncError, FuncMap};
+use crate::value::Value;
+
+/// A small bounded cache so loops do not recompile the same pattern.
+#[derive(Clone, Default)]
+struct Cache(Arc<Mutex<HashMap<String, Regex>>>);
+
+impl Cache {
+    fn get(&self, pat: &str) -> Result<Regex, FuncError> {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = m.get(pat) {
+            return Ok(r.clone());
+        }
+        let r = regex::RegexBuilder::new(pat)
+            .size_limit(8 * 1024 * 1024)
+            .build()
+            .map_err(|e| FuncError::failed(format!("error parsing regexp: {e}")))?;
+        if m.len() > 256 {
+            m.clear();
+        }
+        m.insert(pat.to_string(), r.clone());
+        Ok(r)
+    }
+}
+
+fn both(
+    m: &mut FuncMap,
+    name: &str,
+    f: impl Fn(&[Value]) -> Result<Value, FuncError> + Send + Sync + Clone + 'static,
+) {
+    reg(m, name, f.clone());
+    let must = format!("must{}{}", name[..1].to_uppercase(), &name[1..]);
+    reg(m, &must, f);
+}
+
+pub(crate) fn register(m: &mut FuncMap) {
+    let c = Cache::default();
+    let k = c.clone();
+    both(m, "regexMatch", move |a| {
+        arity(a, 2)?;
+        Ok(Value::Bool(k.get(string(a, 0)?)?.is_match(string(a, 1)?)))
+    });
+    let k = c.clone();
+    both(m, "regexFindAll", move |a| {
+        arity(a, 3)?;
+        let r = k.get(string(a, 0)?)?;
+        let n = int(a, 2)?;
+        let it = r
+            .find_iter(string(a, 1)?)
+            .map(|x| Value::String(x.as_str().to_string()));
+        let v: Vec<Value> = if n < 0 {
+            it.collect()
+        } else {
+            it.take(n as usize).collect()
+        };
+        Ok(Value::list(v))
+    });
+    let k = c.clone();
+    both(m, "regexFind", move |a| {
+        arity(a, 2)?;
+        let r = k.get(string(a, 0)?)?;
+        Ok(Value::String(
+            r.find(string(a, 1)?)
+                .map(|x| x.as_str().to_string())
+                .unwrap_or_default(),
+        ))
+    });
+    let k = c.clone();
+    both(m, "regexReplaceAll", move |a| {
+        arity(a, 3)?;
+        let r = k.get(string(a, 0)?)?;
+        Ok(Value::String(
+            r.replace_all(string(a, 1)?, string(a, 2)?).into_owned(),
+        ))
+    });
+    let k = c.clone();
+    both(m, "regexReplaceAllLiteral", move |a| {
+        arity(a, 3)?;
+        let r = k.get(string(a, 0)?)?;
+        Ok(Value::String(
+            r.replace_all(string(a, 1)?, regex::NoExpand(string(a, 2)?))
+                .into_owned(),
+        ))
+    });
+    let k = c;
+    both(m, "regexSplit", move |a| {
+        arity(a, 3)?;
+        let r = k.get(string(a, 0)?)?;
+        let s = string(a, 1)?;
+        let n = int(a, 2)?;
+        let v: Vec<Value> = if n == 0 {
+            Vec::new()
+        } else if n < 0 {
+            r.split(s).map(|x| Value::String(x.to_string())).collect()
+        } else {
+            r.splitn(s, n as usize)
+                .map(|x| Value::String(x.to_string()))
+                .collect()
+        };
+        Ok(Value::list(v))
+    });
+    reg(m, "regexQuoteMeta", |a| {
+        arity(a, 1)?;
+        let s = string(a, 0)?;
+        let mut out = String::with_capacity(s.len());
+        for ch in s.chars() {
+            if r"\.+*?()|[]{}^$".contains(ch) {
+                out.push('\\');
+            }
+            out.push(ch);
+        }
+        Ok(Value::String(out))
+    });
+}
