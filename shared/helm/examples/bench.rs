@@ -34,8 +34,8 @@ kind: Deployment
 metadata:
   name: {{{{ include "bench.fullname" $ }}}}-{{{{ .name }}}}
   labels:
-{{{{ include "bench.labels" $ | indentlabels }}}}
-{{{{ toYaml .labels | indentlabels }}}}
+    {{{{- include "bench.labels" $ | nindent 4 }}}}
+    {{{{- toYaml .labels | nindent 4 }}}}
 spec:
   replicas: {{{{ .replicas }}}}
   template:
@@ -43,7 +43,7 @@ spec:
       containers:
       - name: {{{{ .name }}}}
         image: "{{{{ .image.repository }}}}:{{{{ .image.tag }}}}"
-        imagePullPolicy: {{{{ .image.pullPolicy }}}}
+        imagePullPolicy: {{{{ .image.pullPolicy | default "Always" | quote }}}}
         ports:
         - containerPort: {{{{ .port }}}}
         env:
@@ -90,7 +90,7 @@ fn main() {
     for i in 0..TEMPLATES {
         write(
             &format!("templates/deploy-{i:03}.yaml"),
-            &deployment(i % SERVICES).replace("| indentlabels", "| printf \"%s\""),
+            &deployment(i % SERVICES),
         );
     }
 

@@ -77,7 +77,6 @@ fn golden_template_values_files() {
 }
 
 #[test]
-#[ignore = "pending: needs Sprig functions (b64enc, default, ...) from flux-gotemplate"]
 fn golden_template_name_template() {
     let o = TemplateOptions {
         name_template: Some(r#"foobar-{{ b64enc "abc" | lower }}-baz"#.into()),
@@ -197,7 +196,6 @@ fn golden_issue_9027() {
 }
 
 #[test]
-#[ignore = "pending: needs Sprig functions (b64enc, default, ...) from flux-gotemplate"]
 fn golden_template_chart_with_template_lib_dep() {
     assert_golden(
         "template-chart-with-template-lib-dep.txt",
@@ -207,7 +205,6 @@ fn golden_template_chart_with_template_lib_dep() {
 }
 
 #[test]
-#[ignore = "pending: needs Sprig functions (b64enc, default, ...) from flux-gotemplate"]
 fn golden_template_chart_with_template_lib_archive_dep() {
     assert_golden(
         "template-chart-with-template-lib-archive-dep.txt",
@@ -278,7 +275,6 @@ fn golden_template_with_invalid_yaml_debug_returns_the_output() {
 }
 
 #[test]
-#[ignore = "pending: needs Sprig functions (b64enc, default, ...) from flux-gotemplate"]
 fn golden_template_with_invalid_template_expr() {
     let o = TemplateOptions {
         show_only: vec!["templates/alpine-pod.yaml".into()],
