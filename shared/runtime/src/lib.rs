@@ -1,5 +1,7 @@
 //! flux-runtime: the controller skeleton shared by the flux-rs controllers.
 
+pub mod conditions;
+pub mod events;
 pub mod flags;
 pub mod metrics;
 pub mod server;
