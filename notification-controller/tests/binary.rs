@@ -106,3 +106,10 @@ fn notification_flags_default_as_in_flux() {
         Flags::try_parse_from(["notification-controller", "--receiver-addr=:9393"]).unwrap();
     assert_eq!(kebab.receiver_addr.to_string(), ":9393");
 }
+
+#[test]
+fn events_addr_must_be_a_listen_address() {
+    let out = run_to_exit(BIN, &["--events-addr=http://notification-controller/"]).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("--events-addr"), "{}", out.stderr);
+}
