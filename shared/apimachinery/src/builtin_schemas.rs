@@ -262,12 +262,18 @@ pub fn builtin_schema(api_version: &str, kind: &str) -> Option<MergeSchema> {
         ]),
         _ => return None,
     };
-    Some(MergeSchema { root })
+    Some(MergeSchema {
+        root,
+        builtin: true,
+    })
 }
 
 /// Replaces the `metadata` member of a custom resource's root with `ObjectMeta`'s schema, so
 /// finalizers and owner references merge like they do on every kind.
 pub(crate) fn with_object_meta(mut root: Node) -> Node {
+    if root == Node::Deduced {
+        root = Node::map([]);
+    }
     if let Node::Map { fields, .. } = &mut root {
         fields.insert("metadata".into(), object_meta());
     }

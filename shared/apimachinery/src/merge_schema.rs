@@ -61,6 +61,11 @@ pub enum Node {
 pub struct MergeSchema {
     /// The schema of the object root.
     pub root: Node,
+    /// A built-in kind: its objects are Go structs, so object members the schema does not
+    /// list are struct fields (not free-form map entries), and a new object already holds
+    /// its nested structs as zero values. Both shape how server-side apply records
+    /// ownership of the objects themselves (the `"."` markers).
+    pub builtin: bool,
 }
 
 impl Node {
@@ -155,6 +160,11 @@ impl Node {
         }
     }
 
+    /// Whether `name` is a declared member of this object node (not a free-form entry).
+    pub fn declares(&self, name: &str) -> bool {
+        matches!(self, Node::Map { fields, .. } if fields.contains_key(name))
+    }
+
     /// Whether an object node is replaced wholesale.
     pub fn is_atomic_map(&self) -> bool {
         matches!(self, Node::Map { atomic: true, .. })
@@ -168,6 +178,7 @@ impl MergeSchema {
     pub fn from_json_schema(schema: &JSONSchemaProps) -> MergeSchema {
         MergeSchema {
             root: crate::builtin_schemas::with_object_meta(node_from_json_schema(schema)),
+            builtin: false,
         }
     }
 }

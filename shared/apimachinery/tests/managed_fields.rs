@@ -552,3 +552,96 @@ fn entry_time_moves_only_when_the_object_changes() {
         "modifying an owned field is a change"
     );
 }
+
+#[test]
+fn update_creating_a_builtin_marks_new_maps_and_items_but_not_zero_value_structs() {
+    let s = schema();
+    let obj = deploy(
+        2,
+        json!([{"name": "nginx", "image": "nginx", "resources": {"limits": {"cpu": "1"}}}]),
+    );
+    let managed = update(
+        None,
+        &obj,
+        "kubectl-create",
+        "Update",
+        &[],
+        now(0),
+        Some(&s),
+    );
+    // As the API server records `kubectl create deployment`: spec and template exist in a
+    // zero-valued Deployment, so only labels and the container item own themselves.
+    assert_eq!(
+        entry(&managed, "kubectl-create")
+            .fields_v1
+            .as_ref()
+            .unwrap()
+            .0,
+        json!({
+            "f:metadata": {"f:labels": {".": {}, "f:app": {}}},
+            "f:spec": {
+                "f:replicas": {},
+                "f:selector": {},
+                "f:template": {
+                    "f:metadata": {"f:labels": {".": {}, "f:app": {}}},
+                    "f:spec": {"f:containers": {"k:{\"name\":\"nginx\"}": {
+                        ".": {}, "f:image": {}, "f:name": {},
+                        "f:resources": {".": {}, "f:limits": {".": {}, "f:cpu": {}}}
+                    }}}
+                }
+            }
+        })
+    );
+}
+
+#[test]
+fn update_creating_a_custom_resource_marks_every_new_object() {
+    let crd_schema: k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaProps =
+        serde_json::from_value(json!({
+            "type": "object",
+            "properties": {
+                "spec": {"type": "object", "properties": {
+                    "interval": {"type": "string"},
+                    "sourceRef": {"type": "object", "properties": {"kind": {"type": "string"}, "name": {"type": "string"}}}
+                }}
+            }
+        }))
+        .unwrap();
+    let s = flux_apimachinery::merge_schema::MergeSchema::from_json_schema(&crd_schema);
+    let obj = json!({"apiVersion": "x/v1", "kind": "K", "metadata": {"name": "k"},
+        "spec": {"interval": "1m", "sourceRef": {"kind": "GitRepository", "name": "r"}}});
+    let managed = update(
+        None,
+        &obj,
+        "kubectl-create",
+        "Update",
+        &[],
+        now(0),
+        Some(&s),
+    );
+    assert_eq!(
+        entry(&managed, "kubectl-create")
+            .fields_v1
+            .as_ref()
+            .unwrap()
+            .0,
+        json!({"f:spec": {".": {}, "f:interval": {}, "f:sourceRef": {".": {}, "f:kind": {}, "f:name": {}}}})
+    );
+    let applied = apply(None, &obj, "flux", false, &[], now(0), Some(&s)).unwrap();
+    assert_eq!(
+        applied.managed_fields[0].fields_v1.as_ref().unwrap().0,
+        json!({"f:spec": {"f:interval": {}, "f:sourceRef": {"f:kind": {}, "f:name": {}}}}),
+        "appliers own declared objects only through their leaves"
+    );
+}
+
+#[test]
+fn applied_free_form_entries_holding_objects_own_themselves() {
+    let obj = json!({"apiVersion": "x/v1", "kind": "K", "metadata": {"name": "k"},
+        "spec": {"values": {"image": {"tag": "1"}}}});
+    let applied = apply(None, &obj, "flux", false, &[], now(0), None).unwrap();
+    assert_eq!(
+        applied.managed_fields[0].fields_v1.as_ref().unwrap().0,
+        json!({"f:spec": {".": {}, "f:values": {".": {}, "f:image": {".": {}, "f:tag": {}}}}})
+    );
+}

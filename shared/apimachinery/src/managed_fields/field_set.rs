@@ -133,19 +133,10 @@ impl FieldSet {
     pub fn from_object(obj: &Value, schema: Option<&MergeSchema>) -> FieldSet {
         let deduced = Node::Deduced;
         let node = schema.map_or(&deduced, |s| &s.root);
+        let builtin = schema.is_some_and(|s| s.builtin);
         let mut set = FieldSet::new();
-        let mut path = Vec::new();
-        if let Value::Object(members) = obj {
-            for (name, value) in members {
-                path.push(PathElement::Field(name.clone()));
-                collect(
-                    value,
-                    node.field(name).unwrap_or(&Node::Deduced),
-                    &mut path,
-                    &mut set,
-                );
-                path.pop();
-            }
+        if obj.as_object().is_some_and(|m| !m.is_empty()) {
+            collect(obj, node, &mut Vec::new(), &mut set, builtin);
         }
         set
     }
@@ -274,15 +265,50 @@ fn decode_into(
     Ok(())
 }
 
-/// Adds the paths `value` sets under `path` to `set`.
-pub(crate) fn collect(value: &Value, node: &Node, path: &mut Path, set: &mut FieldSet) {
+/// Whether member `name` of object `node` is a declared field rather than an entry of a
+/// free-form map. Structured-merge-diff owns free-form entries themselves (a `"."` when they
+/// hold objects) but declared fields only through their leaves. Built-in schemas only list
+/// the fields that matter for merging, so there everything but `map_of` maps is a struct.
+fn declared(node: &Node, name: &str, builtin: bool) -> bool {
+    if builtin {
+        !matches!(
+            node,
+            Node::Map {
+                values: Some(_),
+                ..
+            }
+        )
+    } else {
+        node.declares(name)
+    }
+}
+
+/// Adds the paths `value` sets under `path` to `set`, as structured-merge-diff's
+/// `ToFieldSet`: leaves, empty objects, items of associative lists and sets, free-form map
+/// entries, and atomic lists and maps as single leaves.
+pub(crate) fn collect(
+    value: &Value,
+    node: &Node,
+    path: &mut Path,
+    set: &mut FieldSet,
+    builtin: bool,
+) {
     match (value, node) {
         (Value::Object(members), Node::Map { atomic: false, .. } | Node::Deduced)
             if !members.is_empty() =>
         {
             for (name, child) in members {
                 path.push(PathElement::Field(name.clone()));
-                collect(child, node.field(name).unwrap_or(&Node::Deduced), path, set);
+                collect(
+                    child,
+                    node.field(name).unwrap_or(&Node::Deduced),
+                    path,
+                    set,
+                    builtin,
+                );
+                if !declared(node, name, builtin) {
+                    set.insert(path.clone());
+                }
                 path.pop();
             }
         }
@@ -307,19 +333,8 @@ pub(crate) fn collect(value: &Value, node: &Node, path: &mut Path, set: &mut Fie
                         continue;
                     };
                     path.push(key);
+                    collect(item, item_node, path, set, builtin);
                     set.insert(path.clone());
-                    if let Value::Object(members) = item {
-                        for (name, child) in members {
-                            path.push(PathElement::Field(name.clone()));
-                            collect(
-                                child,
-                                item_node.field(name).unwrap_or(&Node::Deduced),
-                                path,
-                                set,
-                            );
-                            path.pop();
-                        }
-                    }
                     path.pop();
                 }
             }

@@ -117,10 +117,30 @@ impl<'a> Options<'a> {
     }
 }
 
+/// What is left out of every manager's set: the fields the API server never tracks (exact
+/// paths, as its `stripMeta`) and the endpoint's reset paths with everything below them.
+struct Ignored {
+    exact: FieldSet,
+    prefixes: Vec<Path>,
+}
+
+impl Ignored {
+    fn new(options: &Options<'_>) -> Ignored {
+        Ignored {
+            exact: untracked_paths().into_iter().collect(),
+            prefixes: options.reset_paths.clone(),
+        }
+    }
+
+    fn strip(&self, set: FieldSet) -> FieldSet {
+        set.difference(&self.exact).without_prefixes(&self.prefixes)
+    }
+}
+
 /// Fields the API server never tracks in managed fields.
 fn untracked_paths() -> Vec<Path> {
     let f = |s: &str| PathElement::Field(s.into());
-    let mut paths = vec![vec![f("apiVersion")], vec![f("kind")]];
+    let mut paths = vec![vec![f("apiVersion")], vec![f("kind")], vec![f("metadata")]];
     for name in [
         "name",
         "namespace",
@@ -235,9 +255,17 @@ fn root<'a>(schema: Option<&'a MergeSchema>, deduced: &'a Node) -> &'a Node {
     schema.map_or(deduced, |s| &s.root)
 }
 
-fn comparison(old: &Value, new: &Value, node: &Node) -> Comparison {
+fn comparison(old: &Value, new: &Value, node: &Node, builtin: bool) -> Comparison {
     let mut out = Comparison::default();
-    compare(Some(old), Some(new), node, &mut Vec::new(), &mut out);
+    compare(
+        Some(old),
+        Some(new),
+        node,
+        &mut Vec::new(),
+        &mut out,
+        builtin,
+        builtin,
+    );
     out
 }
 
@@ -280,8 +308,7 @@ pub fn apply_with(
     }
     let deduced = Node::Deduced;
     let node = root(options.schema, &deduced);
-    let mut ignored = untracked_paths();
-    ignored.extend(options.reset_paths.iter().cloned());
+    let ignored = Ignored::new(options);
 
     let mut live_obj = live
         .cloned()
@@ -296,7 +323,7 @@ pub fn apply_with(
         Vec::new()
     };
     if live.is_some() && managers.is_empty() {
-        let set = FieldSet::from_object(&live_obj, options.schema).without_prefixes(&ignored);
+        let set = ignored.strip(FieldSet::from_object(&live_obj, options.schema));
         managers.push(Manager {
             manager: BEFORE_FIRST_APPLY.into(),
             operation: "Update".into(),
@@ -319,7 +346,7 @@ pub fn apply_with(
             .and_then(Value::as_str)
             .map(String::from),
         time: Some(now),
-        set: FieldSet::from_object(&config, options.schema).without_prefixes(&ignored),
+        set: ignored.strip(FieldSet::from_object(&config, options.schema)),
     };
     let previous = managers.iter().position(|m| m.same_identity(&me));
     let last_set = previous
@@ -343,8 +370,13 @@ pub fn apply_with(
         remove_path(&mut merged, path);
     }
 
-    let diff = comparison(&live_obj, &merged, node);
-    let changed = diff.changed().without_prefixes(&ignored);
+    let diff = comparison(
+        &live_obj,
+        &merged,
+        node,
+        options.schema.is_some_and(|s| s.builtin),
+    );
+    let changed = ignored.strip(diff.changed());
     let mut conflicts = Vec::new();
     for (i, other) in managers.iter().enumerate() {
         if Some(i) == previous {
@@ -416,8 +448,7 @@ pub fn update_with(
 ) -> Vec<ManagedFieldsEntry> {
     let deduced = Node::Deduced;
     let node = root(options.schema, &deduced);
-    let mut ignored = untracked_paths();
-    ignored.extend(options.reset_paths.iter().cloned());
+    let ignored = Ignored::new(options);
 
     let mut old_obj = old
         .cloned()
@@ -427,11 +458,16 @@ pub fn update_with(
     strip_managed_fields(&mut new_obj);
 
     let mut managers = decode(managed);
-    let diff = comparison(&old_obj, &new_obj, node);
+    let diff = comparison(
+        &old_obj,
+        &new_obj,
+        node,
+        options.schema.is_some_and(|s| s.builtin),
+    );
     if diff.is_same() {
         return encode(managers);
     }
-    let changed = diff.changed().without_prefixes(&ignored);
+    let changed = ignored.strip(diff.changed());
     let me_template = Manager {
         manager: manager.into(),
         operation: operation.into(),

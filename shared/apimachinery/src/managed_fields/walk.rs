@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::field_set::{FieldSet, Path, PathElement, collect};
+use super::field_set::{FieldSet, Path, PathElement};
 use crate::merge_schema::{ListType, Node};
 
 /// What changed between two versions of an object.
@@ -81,42 +81,102 @@ pub(crate) fn merge(live: &Value, config: &Value, node: &Node) -> Value {
     }
 }
 
-/// Compares `old` and `new` below `path`.
+/// Compares `old` and `new` below `path`, as structured-merge-diff's `Compare`: leaves are
+/// added, removed or modified; objects and list items that appear or disappear are added or
+/// removed themselves too. `scaffold` marks objects that a new built-in object already holds
+/// as Go zero values (`spec`, `spec.template`, ...), which therefore never count as added.
 pub(crate) fn compare(
     old: Option<&Value>,
     new: Option<&Value>,
     node: &Node,
     path: &mut Path,
     out: &mut Comparison,
+    builtin: bool,
+    scaffold: bool,
 ) {
-    match (old, new) {
-        (None, None) => {}
-        (None, Some(n)) => collect_added(n, node, path, &mut out.added),
-        (Some(o), None) => collect_removed(o, node, path, &mut out.removed),
-        (Some(Value::Object(o)), Some(Value::Object(n))) if is_granular_map(node) => {
-            if o.is_empty() != n.is_empty() {
-                // An empty object is a leaf of its own.
-                if n.is_empty() {
-                    out.added.insert(path.clone());
-                } else if !path.is_empty() {
-                    out.removed.insert(path.clone());
+    let non_empty_object =
+        |v: Option<&Value>| v.and_then(Value::as_object).is_some_and(|m| !m.is_empty());
+    let object_or_absent = |v: Option<&Value>| v.is_none_or(Value::is_object);
+    let non_empty_array =
+        |v: Option<&Value>| v.and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+    let array_or_absent = |v: Option<&Value>| v.is_none_or(Value::is_array);
+
+    if is_granular_map(node)
+        && (non_empty_object(old) || non_empty_object(new))
+        && object_or_absent(old)
+        && object_or_absent(new)
+    {
+        let empty = serde_json::Map::new();
+        let o = old.and_then(Value::as_object).unwrap_or(&empty);
+        let n = new.and_then(Value::as_object).unwrap_or(&empty);
+        for name in o.keys().chain(n.keys().filter(|k| !o.contains_key(*k))) {
+            let child = node.field(name).unwrap_or(&Node::Deduced);
+            let child_scaffold = scaffold && builtin && is_struct_like(child);
+            path.push(PathElement::Field(name.clone()));
+            compare(
+                o.get(name),
+                n.get(name),
+                child,
+                path,
+                out,
+                builtin,
+                child_scaffold,
+            );
+            path.pop();
+        }
+        container_hook(old, new, path, out, scaffold);
+    } else if is_associative(node)
+        && (non_empty_array(old) || non_empty_array(new))
+        && array_or_absent(old)
+        && array_or_absent(new)
+    {
+        let empty = Vec::new();
+        let o = old.and_then(Value::as_array).unwrap_or(&empty);
+        let n = new.and_then(Value::as_array).unwrap_or(&empty);
+        compare_items(o, n, node, path, out, builtin);
+        container_hook(old, new, path, out, scaffold);
+    } else {
+        match (old, new) {
+            (None, None) => {}
+            (None, Some(_)) => out.added.insert(path.clone()),
+            (Some(_), None) => out.removed.insert(path.clone()),
+            (Some(o), Some(n)) => {
+                if o != n {
+                    out.modified.insert(path.clone());
                 }
             }
-            for name in o.keys().chain(n.keys().filter(|k| !o.contains_key(*k))) {
-                path.push(PathElement::Field(name.clone()));
-                let child = node.field(name).unwrap_or(&Node::Deduced);
-                compare(o.get(name), n.get(name), child, path, out);
-                path.pop();
-            }
         }
-        (Some(Value::Array(o)), Some(Value::Array(n))) if is_associative(node) => {
-            compare_items(o, n, node, path, out)
-        }
-        (Some(o), Some(n)) => {
-            if o != n {
-                out.modified.insert(path.clone());
-            }
-        }
+    }
+}
+
+/// Objects a Go zero value of a built-in kind already holds: structs reached through structs.
+fn is_struct_like(node: &Node) -> bool {
+    matches!(
+        node,
+        Node::Map {
+            values: None,
+            atomic: false,
+            ..
+        } | Node::Deduced
+    ) || is_associative(node)
+}
+
+/// Structured-merge-diff's post-item hook: a container that appears or disappears is itself
+/// added or removed.
+fn container_hook(
+    old: Option<&Value>,
+    new: Option<&Value>,
+    path: &Path,
+    out: &mut Comparison,
+    scaffold: bool,
+) {
+    if path.is_empty() || scaffold {
+        return;
+    }
+    if old.is_none() {
+        out.added.insert(path.clone());
+    } else if new.is_none() {
+        out.removed.insert(path.clone());
     }
 }
 
@@ -138,101 +198,54 @@ fn item_element(item: &Value, node: &Node) -> Option<PathElement> {
     }
 }
 
-fn compare_items(old: &[Value], new: &[Value], node: &Node, path: &mut Path, out: &mut Comparison) {
+/// Items of an associative list by key; repeated keys count once, as in
+/// structured-merge-diff.
+fn keyed_items(items: &[Value], node: &Node) -> Vec<(PathElement, Value)> {
+    let mut seen: Vec<(PathElement, Value)> = Vec::new();
+    for item in items {
+        if let Some(element) = item_element(item, node)
+            && !seen.iter().any(|(e, _)| *e == element)
+        {
+            seen.push((element, item.clone()));
+        }
+    }
+    seen
+}
+
+fn compare_items(
+    old: &[Value],
+    new: &[Value],
+    node: &Node,
+    path: &mut Path,
+    out: &mut Comparison,
+    builtin: bool,
+) {
     let item_node = node.items().unwrap_or(&Node::Deduced);
-    let keyed = |items: &[Value]| -> Vec<(PathElement, Value)> {
-        items
-            .iter()
-            .filter_map(|i| Some((item_element(i, node)?, i.clone())))
-            .collect()
-    };
-    let old_items = keyed(old);
-    let new_items = keyed(new);
+    let old_items = keyed_items(old, node);
+    let new_items = keyed_items(new, node);
     let find = |items: &[(PathElement, Value)], e: &PathElement| {
         items.iter().find(|(k, _)| k == e).map(|(_, v)| v.clone())
     };
     for (element, value) in &old_items {
         path.push(element.clone());
-        match find(&new_items, element) {
-            None => {
-                out.removed.insert(path.clone());
-                collect_item_fields(value, item_node, path, &mut out.removed);
-            }
-            Some(new_value) => {
-                if let (Value::Object(o), Value::Object(n)) = (value, &new_value) {
-                    for name in o.keys().chain(n.keys().filter(|k| !o.contains_key(*k))) {
-                        path.push(PathElement::Field(name.clone()));
-                        let child = item_node.field(name).unwrap_or(&Node::Deduced);
-                        compare(o.get(name), n.get(name), child, path, out);
-                        path.pop();
-                    }
-                }
-            }
-        }
+        let new_value = find(&new_items, element);
+        compare(
+            Some(value),
+            new_value.as_ref(),
+            item_node,
+            path,
+            out,
+            builtin,
+            false,
+        );
         path.pop();
     }
     for (element, value) in &new_items {
         if find(&old_items, element).is_none() {
             path.push(element.clone());
-            out.added.insert(path.clone());
-            collect_item_fields(value, item_node, path, &mut out.added);
+            compare(None, Some(value), item_node, path, out, builtin, false);
             path.pop();
         }
-    }
-}
-
-fn collect_item_fields(item: &Value, item_node: &Node, path: &mut Path, set: &mut FieldSet) {
-    if let Value::Object(members) = item {
-        for (name, child) in members {
-            path.push(PathElement::Field(name.clone()));
-            collect(
-                child,
-                item_node.field(name).unwrap_or(&Node::Deduced),
-                path,
-                set,
-            );
-            path.pop();
-        }
-    }
-}
-
-/// The fields of a newly added value. Free-form maps (labels, annotations, untyped objects)
-/// are owned themselves too, which is what puts the `"."` marker into an updater's entry.
-fn collect_added(value: &Value, node: &Node, path: &mut Path, set: &mut FieldSet) {
-    collect(value, node, path, set);
-    mark_free_form_maps(value, node, path, set);
-}
-
-fn collect_removed(value: &Value, node: &Node, path: &mut Path, set: &mut FieldSet) {
-    collect(value, node, path, set);
-    if value.is_object() {
-        set.insert(path.clone());
-    }
-}
-
-fn mark_free_form_maps(value: &Value, node: &Node, path: &mut Path, set: &mut FieldSet) {
-    let Value::Object(members) = value else {
-        return;
-    };
-    let free_form = match node {
-        Node::Deduced => true,
-        Node::Map {
-            fields,
-            atomic: false,
-            ..
-        } => fields.is_empty(),
-        _ => false,
-    };
-    if !is_granular_map(node) || members.is_empty() {
-        return;
-    }
-    if free_form && !path.is_empty() {
-        set.insert(path.clone());
-    }
-    for (name, child) in members {
-        path.push(PathElement::Field(name.clone()));
-        mark_free_form_maps(child, node.field(name).unwrap_or(&Node::Deduced), path, set);
-        path.pop();
     }
 }
 
