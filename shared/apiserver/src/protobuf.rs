@@ -121,6 +121,36 @@ fn strings(b: &[u8], names: &[(u64, &str)]) -> Result<Value, ApiError> {
     Ok(Value::Object(m))
 }
 
+fn push(obj: &mut Value, key: &str, item: Value) {
+    match obj.get_mut(key).and_then(Value::as_array_mut) {
+        Some(a) => a.push(item),
+        None => obj[key] = json!([item]),
+    }
+}
+
+fn policy_rule(b: &[u8]) -> Result<Value, ApiError> {
+    let names = [
+        "verbs",
+        "apiGroups",
+        "resources",
+        "resourceNames",
+        "nonResourceURLs",
+    ];
+    let mut m = Map::new();
+    for (n, f) in fields(b)? {
+        let (Field::Bytes(x), Some(name)) =
+            (f, n.checked_sub(1).and_then(|i| names.get(i as usize)))
+        else {
+            continue;
+        };
+        let entry = m.entry(name.to_string()).or_insert_with(|| json!([]));
+        if let Some(a) = entry.as_array_mut() {
+            a.push(json!(text(x)?));
+        }
+    }
+    Ok(Value::Object(m))
+}
+
 fn body(api_version: &str, kind: &str, raw: &[u8]) -> Result<Value, ApiError> {
     let mut obj = json!({"apiVersion": api_version, "kind": kind});
     let mut data = Map::new();
@@ -158,6 +188,20 @@ fn body(api_version: &str, kind: &str, raw: &[u8]) -> Result<Value, ApiError> {
                     })
                     .collect();
                 obj["spec"] = json!({"finalizers": fins?});
+            }
+            ("Role" | "ClusterRole", 2, Field::Bytes(x)) => {
+                push(&mut obj, "rules", policy_rule(x)?)
+            }
+            ("RoleBinding" | "ClusterRoleBinding", 2, Field::Bytes(x)) => push(
+                &mut obj,
+                "subjects",
+                strings(
+                    x,
+                    &[(1, "kind"), (2, "apiGroup"), (3, "name"), (4, "namespace")],
+                )?,
+            ),
+            ("RoleBinding" | "ClusterRoleBinding", 3, Field::Bytes(x)) => {
+                obj["roleRef"] = strings(x, &[(1, "apiGroup"), (2, "kind"), (3, "name")])?
             }
             ("SelfSubjectAccessReview", 2, Field::Bytes(x)) => {
                 let mut spec = Map::new();
@@ -235,6 +279,10 @@ pub fn decode(bytes: &[u8]) -> Result<Value, ApiError> {
             "v1",
             "ConfigMap" | "Secret" | "Namespace" | "ServiceAccount"
         ) | ("authorization.k8s.io/v1", "SelfSubjectAccessReview")
+            | (
+                "rbac.authorization.k8s.io/v1",
+                "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+            )
     );
     if !supported {
         return Err(unsupported());
@@ -265,6 +313,25 @@ mod tests {
             Some(
                 json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "foo", "namespace": "default"}, "data": {"a": "b"}})
             )
+        );
+    }
+
+    #[test]
+    fn decodes_role_rules_from_kubectl_create_role() {
+        let tm = [ld(1, b"rbac.authorization.k8s.io/v1"), ld(2, b"Role")].concat();
+        let rule = [
+            ld(1, b"get"),
+            ld(1, b"list"),
+            ld(2, b""),
+            ld(3, b"configmaps"),
+        ]
+        .concat();
+        let raw = [ld(1, &ld(1, b"r")), ld(2, &rule)].concat();
+        let msg = [b"k8s\0".to_vec(), ld(1, &tm), ld(2, &raw)].concat();
+        let v = decode(&msg).ok().unwrap_or_default();
+        assert_eq!(
+            v["rules"],
+            json!([{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["configmaps"]}])
         );
     }
 

@@ -1,7 +1,5 @@
 #!/usr/bin/env bash
 # The real kubectl against the in-memory API server named by $KUBECONFIG.
-# Checks that depend on apimachinery pieces still being written (server-side apply field
-# ownership, RBAC grants) run when APIMACHINERY_COMPLETE=1.
 set -euo pipefail
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -129,15 +127,22 @@ expect "yes" kubectl auth can-i list pods -n team-b
 set +e; out=$(kubectl auth can-i list configmaps -n team-b --as system:serviceaccount:team-a:flux); set -e
 [[ "$out" == "no" ]] || fail "SA may read another namespace: $out"
 
-if [[ "${APIMACHINERY_COMPLETE:-0}" == 1 ]]; then
-  kubectl create role cm-reader -n team-a --verb=get,list --resource=configmaps
-  kubectl create rolebinding flux-reads -n team-a --role=cm-reader --serviceaccount=team-a:flux
-  expect "yes" kubectl auth can-i list configmaps -n team-a --as system:serviceaccount:team-a:flux
-  kubectl apply --server-side --field-manager=alice -f "$work/w.yaml"
-  sed 's/size: 3/size: 7/' "$work/w.yaml" >"$work/w7.yaml"
-  if kubectl apply --server-side --field-manager=bob -f "$work/w7.yaml" 2>"$work/err"; then fail "SSA conflict not reported"; fi
-  grep -q 'conflict' "$work/err" || fail "conflict message: $(cat "$work/err")"
-  kubectl apply --server-side --field-manager=bob --force-conflicts -f "$work/w7.yaml"
-  expect "7" kubectl get widget w1 -n team-a -o jsonpath='{.spec.size}'
-fi
+kubectl create role cm-reader -n team-a --verb=get,list --resource=configmaps
+kubectl create rolebinding flux-reads -n team-a --role=cm-reader --serviceaccount=team-a:flux
+expect "yes" kubectl auth can-i list configmaps -n team-a --as system:serviceaccount:team-a:flux
+set +e; out=$(kubectl auth can-i delete configmaps -n team-a --as system:serviceaccount:team-a:flux); set -e
+[[ "$out" == "no" ]] || fail "SA may delete without a grant: $out"
+kubectl get configmaps -n team-a --as system:serviceaccount:team-a:flux >/dev/null
+if kubectl get configmaps -n team-b --as system:serviceaccount:team-a:flux 2>"$work/err"; then fail "impersonated SA read team-b"; fi
+grep -q 'Forbidden' "$work/err" || fail "no Forbidden: $(cat "$work/err")"
+
+# server-side apply: a conflict names the other manager, --force-conflicts takes the field
+sed 's/name: w1/name: w2/' "$work/w.yaml" >"$work/w2.yaml"
+kubectl apply --server-side --field-manager=alice -f "$work/w2.yaml"
+sed 's/size: 3/size: 7/' "$work/w2.yaml" >"$work/w7.yaml"
+if kubectl apply --server-side --field-manager=bob -f "$work/w7.yaml" 2>"$work/err"; then fail "SSA conflict not reported"; fi
+grep -q 'conflict with "alice"' "$work/err" || fail "conflict message: $(cat "$work/err")"
+kubectl apply --server-side --field-manager=bob --force-conflicts -f "$work/w7.yaml"
+expect "7" kubectl get widget w2 -n team-a -o jsonpath='{.spec.size}'
+kubectl get widget w2 -n team-a -o yaml --show-managed-fields | grep -q 'manager: bob' || fail "bob not in managedFields"
 echo "kubectl checks passed"
