@@ -100,6 +100,22 @@ impl<'a> State<'a> {
 
     fn walk(&mut self, dot: &Value, node: &Node, out: &mut String) -> R<Flow> {
         match node {
+            Node::Text(s) => {
+                out.push_str(s);
+                return Ok(Flow::Normal);
+            }
+            Node::If(_) | Node::With(_) | Node::Range(_) => {
+                return stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
+                    self.walk_node(dot, node, out)
+                });
+            }
+            _ => {}
+        }
+        self.walk_node(dot, node, out)
+    }
+
+    fn walk_node(&mut self, dot: &Value, node: &Node, out: &mut String) -> R<Flow> {
+        match node {
             Node::Text(s) => out.push_str(s),
             Node::Action(pipe) => {
                 let v = self.eval_pipeline(dot, pipe)?;
@@ -292,6 +308,12 @@ impl<'a> State<'a> {
     }
 
     fn eval_pipeline(&mut self, dot: &Value, pipe: &Pipe) -> R<Value> {
+        stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
+            self.eval_pipeline_inner(dot, pipe)
+        })
+    }
+
+    fn eval_pipeline_inner(&mut self, dot: &Value, pipe: &Pipe) -> R<Value> {
         let mut value: Option<Value> = None;
         for cmd in &pipe.cmds {
             value = Some(self.eval_command(dot, cmd, value)?);

@@ -131,6 +131,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         if let Some(n) = parse_arg_index(&mut chars, &mut bad_index) {
             argi = n;
             reordered = true;
+            bad_index |= n >= args.len();
         }
         if chars.peek().map(|x| x.1) == Some('*') {
             chars.next();
@@ -154,6 +155,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             if let Some(n) = parse_arg_index(&mut chars, &mut bad_index) {
                 argi = n;
                 reordered = true;
+                bad_index |= n >= args.len();
             }
             if chars.peek().map(|x| x.1) == Some('*') {
                 chars.next();
@@ -171,6 +173,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         if let Some(n) = parse_arg_index(&mut chars, &mut bad_index) {
             argi = n;
             reordered = true;
+            bad_index |= n >= args.len();
         }
         let Some((_, verb)) = chars.next() else {
             out.push_str("%!(NOVERB)");
@@ -454,9 +457,6 @@ impl Printer<'_> {
             } else if spec.space {
                 s.insert(0, ' ');
             }
-        }
-        if f.is_infinite() && !spec.plus && s.starts_with('+') {
-            s.remove(0);
         }
         self.pad_num(&s, spec, f.is_finite());
     }

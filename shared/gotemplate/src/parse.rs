@@ -31,6 +31,7 @@ pub(crate) fn parse(
         range_depth: 0,
         has_func,
         defines: Vec::new(),
+        depth: 0,
     };
     let root = p.parse_top()?;
     Ok(Parsed {
@@ -132,7 +133,12 @@ struct Parser<'a> {
     range_depth: usize,
     has_func: &'a dyn Fn(&str) -> bool,
     defines: Vec<(String, Vec<Node>)>,
+    /// Nesting of parenthesised pipelines and control blocks (Go's maxStackDepth).
+    depth: usize,
 }
+
+/// Go's limit on nested expressions and blocks.
+const MAX_STACK_DEPTH: usize = 10_000;
 
 /// What ended an item list.
 enum End {
@@ -350,8 +356,14 @@ impl Parser<'_> {
     }
 
     fn parse_control(&mut self, context: &str) -> Result<Branch, Error> {
+        if self.depth >= MAX_STACK_DEPTH {
+            return self.err("max expression depth exceeded");
+        }
         let mark = self.vars.len();
-        let result = self.parse_control_inner(context);
+        self.depth += 1;
+        let result =
+            stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.parse_control_inner(context));
+        self.depth -= 1;
         self.vars.truncate(mark);
         result
     }
@@ -438,6 +450,16 @@ impl Parser<'_> {
     }
 
     fn pipeline(&mut self, context: &str, end: &Tok) -> Result<Pipe, Error> {
+        if self.depth >= MAX_STACK_DEPTH {
+            return self.err("max expression depth exceeded");
+        }
+        self.depth += 1;
+        let r = stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.pipeline_inner(context, end));
+        self.depth -= 1;
+        r
+    }
+
+    fn pipeline_inner(&mut self, context: &str, end: &Tok) -> Result<Pipe, Error> {
         let start = self.peek_non_space();
         let mut pipe = Pipe {
             pos: start.pos,

@@ -117,7 +117,45 @@ impl fmt::Debug for Map {
 
 impl PartialEq for Map {
     fn eq(&self, other: &Self) -> bool {
-        self.ptr_eq(other) || *self.read() == *other.read()
+        map_eq(self, other, 0)
+    }
+}
+
+fn map_eq(a: &Map, b: &Map, depth: usize) -> bool {
+    if a.ptr_eq(b) {
+        return true;
+    }
+    if depth > MAX_VALUE_DEPTH {
+        return false;
+    }
+    let (ra, rb) = (a.read(), b.read());
+    ra.len() == rb.len()
+        && ra
+            .iter()
+            .zip(rb.iter())
+            .all(|((ka, va), (kb, vb))| ka == kb && value_eq(va, vb, depth + 1))
+}
+
+fn value_eq(a: &Value, b: &Value, depth: usize) -> bool {
+    if depth > MAX_VALUE_DEPTH {
+        return false;
+    }
+    match (a, b) {
+        (Value::Nil, Value::Nil) => true,
+        (Value::Bool(a), Value::Bool(b)) => a == b,
+        (Value::Int(a), Value::Int(b)) => a == b,
+        (Value::Float(a), Value::Float(b)) => a == b,
+        (Value::String(a), Value::String(b)) => a == b,
+        (Value::List(a), Value::List(b)) => {
+            Arc::ptr_eq(a, b)
+                || (a.len() == b.len()
+                    && a.iter()
+                        .zip(b.iter())
+                        .all(|(x, y)| value_eq(x, y, depth + 1)))
+        }
+        (Value::Map(a), Value::Map(b)) => map_eq(a, b, depth + 1),
+        (Value::Object(a), Value::Object(b)) => Arc::ptr_eq(a, b),
+        _ => false,
     }
 }
 
@@ -145,17 +183,7 @@ impl fmt::Debug for Value {
 impl PartialEq for Value {
     /// Structural equality (Go's `reflect.DeepEqual` for these types).
     fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Value::Nil, Value::Nil) => true,
-            (Value::Bool(a), Value::Bool(b)) => a == b,
-            (Value::Int(a), Value::Int(b)) => a == b,
-            (Value::Float(a), Value::Float(b)) => a == b,
-            (Value::String(a), Value::String(b)) => a == b,
-            (Value::List(a), Value::List(b)) => a == b,
-            (Value::Map(a), Value::Map(b)) => a == b,
-            (Value::Object(a), Value::Object(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        }
+        value_eq(self, other, 0)
     }
 }
 
@@ -314,7 +342,7 @@ impl Value {
 
 /// Values nested deeper than this (only possible through cycles made with `set`) are cut off
 /// instead of overflowing the stack.
-pub(crate) const MAX_VALUE_DEPTH: usize = 10_000;
+pub(crate) const MAX_VALUE_DEPTH: usize = 200;
 
 /// JSON for a float64: whole numbers in i64 range become JSON integers, as Go's encoder writes
 /// `3` for `float64(3)`. NaN and infinities have no JSON form and become null.
