@@ -15,6 +15,8 @@ use crate::{Error, json6902, nameref, smp, sort};
 pub struct Builder {
     loader: Loader,
     stack: Vec<PathBuf>,
+    /// A kustomization used for one directory instead of its (missing) file.
+    root_override: Option<(PathBuf, String)>,
 }
 
 impl Builder {
@@ -22,12 +24,31 @@ impl Builder {
         Builder {
             loader: Loader,
             stack: Vec::new(),
+            root_override: None,
         }
+    }
+
+    pub fn set_root_override(&mut self, dir: &Path, text: String) -> Result<(), Error> {
+        let canon = dir.canonicalize().map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        self.root_override = Some((canon, text));
+        Ok(())
+    }
+
+    fn load_kust(&self, dir: &Path) -> Result<Kustomization, Error> {
+        if let Some((d, text)) = &self.root_override
+            && dir.canonicalize().ok().as_ref() == Some(d)
+        {
+            return Kustomization::parse(text, dir, "generated kustomization.yaml");
+        }
+        Kustomization::load(dir)
     }
 
     /// Builds the kustomization at `dir` into the final, sorted resource list.
     pub fn build_root(&mut self, dir: &Path) -> Result<Vec<Resource>, Error> {
-        let k = Kustomization::load(dir)?;
+        let k = self.load_kust(dir)?;
         if k.is_component() {
             return Err(Error::InvalidKustomization(format!(
                 "expected kind 'Kustomization' for path '{}' but got 'Component'",
@@ -84,7 +105,7 @@ impl Builder {
         mut res: Vec<Resource>,
         as_component: bool,
     ) -> Result<Vec<Resource>, Error> {
-        let k = Kustomization::load(dir)?;
+        let k = self.load_kust(dir)?;
         if as_component && !k.is_component() {
             return Err(Error::InvalidKustomization(format!(
                 "expected kind 'Component' for path '{}' but got 'Kustomization'",
@@ -113,10 +134,14 @@ impl Builder {
         }
         let mut entries = k.strings("resources")?;
         entries.extend(k.strings("bases")?);
+        let mut ids: std::collections::HashSet<String> = res.iter().map(id_key).collect();
         for entry in entries {
             let loaded = self.load_entry(dir, &entry)?;
             for r in loaded {
-                add_unique(&mut res, r)?;
+                if !ids.insert(id_key(&r)) {
+                    return Err(Error::DuplicateId(r.id_string()));
+                }
+                res.push(r);
             }
         }
         for c in k.strings("components")? {
@@ -446,20 +471,16 @@ fn check(d: Node, label: &str) -> Result<Resource, Error> {
     Ok(Resource::new(d))
 }
 
-fn same_id(a: &Resource, b: &Resource) -> bool {
-    let (ga, gb) = (a.gvk(), b.gvk());
-    ga.kind == gb.kind
-        && ga.group == gb.group
-        && a.name() == b.name()
-        && a.namespace() == b.namespace()
-}
-
-fn add_unique(res: &mut Vec<Resource>, r: Resource) -> Result<(), Error> {
-    if res.iter().any(|x| same_id(x, &r)) {
-        return Err(Error::DuplicateId(r.id_string()));
-    }
-    res.push(r);
-    Ok(())
+/// Identity of a resource for duplicate detection: kind, group, name and namespace.
+fn id_key(r: &Resource) -> String {
+    let g = r.gvk();
+    format!(
+        "{}\u{0}{}\u{0}{}\u{0}{}",
+        g.kind,
+        g.group,
+        r.name(),
+        r.namespace()
+    )
 }
 
 fn merge_generated(res: &mut Vec<Resource>, g: Resource) -> Result<(), Error> {

@@ -3,6 +3,7 @@
 mod build;
 mod error;
 mod fieldspec;
+mod generate;
 mod generators;
 pub mod json6902;
 mod kustfile;
@@ -13,21 +14,33 @@ mod resource;
 mod select;
 pub mod smp;
 mod sort;
+pub mod substitute;
 mod transform;
 pub mod yaml;
 
 use std::path::Path;
 
 pub use error::Error;
+pub use generate::generate_kustomization;
 pub use resource::ResourceList;
 
 /// Options for a build. kustomize's defaults (root-only load restriction, no plugins).
 #[derive(Debug, Clone, Default)]
-pub struct BuildOptions {}
+pub struct BuildOptions {
+    /// Flux behaviour: when `root` has no kustomization file, build the one
+    /// [`generate_kustomization`] makes instead of failing like kustomize.
+    pub generate_missing_kustomization: bool,
+}
 
 /// Builds the kustomization in `root` into resources in output order.
-pub fn build(root: &Path, _opts: &BuildOptions) -> Result<ResourceList, Error> {
-    let res = build::Builder::new().build_root(root)?;
+pub fn build(root: &Path, opts: &BuildOptions) -> Result<ResourceList, Error> {
+    let mut b = build::Builder::new();
+    if opts.generate_missing_kustomization
+        && let Some(text) = generate_kustomization(root)?
+    {
+        b.set_root_override(root, text)?;
+    }
+    let res = b.build_root(root)?;
     Ok(ResourceList {
         resources: res.into_iter().map(|r| r.node).collect(),
     })

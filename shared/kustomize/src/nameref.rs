@@ -1,6 +1,8 @@
 //! Name references: after prefixes, suffixes and hashes renamed resources, fields that name them
 //! (volumes, envFrom, RBAC subjects and roleRefs, ...) are updated to the new names.
 
+use std::collections::HashMap;
+
 use crate::fieldspec::{split_path, visit};
 use crate::resource::{Resource, is_cluster_scoped};
 use crate::yaml::Node;
@@ -96,63 +98,79 @@ fn rules() -> Vec<(&'static str, Option<&'static str>, String)> {
 
 /// Updates every reference to a renamed resource.
 pub fn fix(resources: &mut [Resource]) {
-    let renamed: Vec<usize> = (0..resources.len())
-        .filter(|&i| !resources[i].history.is_empty())
-        .collect();
-    if renamed.is_empty() {
-        return;
+    struct Target {
+        name: String,
+        ns: String,
+        orig_ns: String,
     }
-    let targets: Vec<(String, Vec<String>, String, String)> = renamed
-        .iter()
-        .map(|&i| {
-            let r = &resources[i];
-            let mut names: Vec<String> = r.history.iter().map(|(n, _)| n.clone()).collect();
-            names.push(r.name().to_string());
-            let orig_ns = r
+    let mut index: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    let mut targets: Vec<Target> = Vec::new();
+    for r in resources.iter().filter(|r| !r.history.is_empty()) {
+        let t = targets.len();
+        targets.push(Target {
+            name: r.name().to_string(),
+            ns: r.namespace().to_string(),
+            orig_ns: r
                 .history
                 .first()
                 .map(|(_, ns)| ns.clone())
-                .unwrap_or_default();
+                .unwrap_or_default(),
+        });
+        let mut names: Vec<&str> = r.history.iter().map(|(n, _)| n.as_str()).collect();
+        names.push(r.name());
+        names.sort_unstable();
+        names.dedup();
+        for n in names {
+            index
+                .entry((r.kind().to_string(), n.to_string()))
+                .or_default()
+                .push(t);
+        }
+    }
+    if targets.is_empty() {
+        return;
+    }
+    let rules: Vec<(&str, Option<&str>, Vec<String>)> = rules()
+        .into_iter()
+        .map(|(t, k, p)| {
             (
-                r.kind().to_string(),
-                names,
-                r.name().to_string(),
-                format!("{}\u{0}{}", r.namespace(), orig_ns),
+                t,
+                k,
+                split_path(&p).into_iter().map(str::to_string).collect(),
             )
         })
         .collect();
-    let rules = rules();
+    let default_ns = |s: &str| {
+        if s.is_empty() {
+            "default".to_string()
+        } else {
+            s.to_string()
+        }
+    };
     for r in resources.iter_mut() {
         let kind = r.kind().to_string();
         let ns = r.namespace().to_string();
         let cluster_referrer = is_cluster_scoped(&kind);
         let find =
             |target_kind: &str, old: &str, ref_ns: Option<&str>| -> Option<(String, String)> {
-                let mut hits = targets.iter().filter(|(k, names, _, tns)| {
-                    let tns_cur = tns.split('\u{0}').next().unwrap_or("");
-                    let ns_ok = match ref_ns {
+                let cands = index.get(&(target_kind.to_string(), old.to_string()))?;
+                cands
+                    .iter()
+                    .map(|&i| &targets[i])
+                    .find(|t| match ref_ns {
                         Some(want) => {
-                            let want = if want.is_empty() { "default" } else { want };
-                            let tns_orig = tns.split('\u{0}').nth(1).unwrap_or("");
-                            [tns_cur, tns_orig]
-                                .iter()
-                                .any(|t| (if t.is_empty() { "default" } else { t }) == want)
+                            let want = default_ns(want);
+                            default_ns(&t.ns) == want || default_ns(&t.orig_ns) == want
                         }
-                        None => cluster_referrer || is_cluster_scoped(target_kind) || tns_cur == ns,
-                    };
-                    k == target_kind && ns_ok && names.iter().any(|n| n == old)
-                });
-                let first = hits.next()?;
-                Some((
-                    first.2.clone(),
-                    first.3.split('\u{0}').next().unwrap_or("").to_string(),
-                ))
+                        None => cluster_referrer || is_cluster_scoped(target_kind) || t.ns == ns,
+                    })
+                    .map(|t| (t.name.clone(), t.ns.clone()))
             };
-        for (target_kind, referrer, path) in &rules {
+        for (target_kind, referrer, segs) in &rules {
             if referrer.is_some_and(|k| k != kind) {
                 continue;
             }
-            let segs = split_path(path);
+            let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
             visit(&mut r.node, &segs, false, &mut |n| {
                 if let Node::Str(old) = n
                     && let Some((new, _)) = find(target_kind, old, None)
@@ -171,7 +189,7 @@ pub fn fix(resources: &mut [Resource]) {
                     m.insert("name".into(), Node::Str(new));
                 }
             }
-            if let Some(Node::Seq(subjects)) = r.node.get_mut("subjects") {
+            if let Some(subjects) = r.node.get_mut("subjects").and_then(Node::as_seq_mut) {
                 for s in subjects {
                     if s.get_str("kind") != Some("ServiceAccount") {
                         continue;
