@@ -31,6 +31,8 @@ pub struct GlobalFlags {
 pub enum Command {
     /// Install or upgrade Flux.
     Install(commands::install::InstallArgs),
+    /// Print the client and server-side components version information.
+    Version(commands::version::VersionArgs),
 }
 
 /// Runs `flux` with `args` (program name first), writing to `out`; returns the exit code:
@@ -61,6 +63,7 @@ where
 fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), CommandError> {
     match &cli.command {
         Command::Install(args) => commands::install::run(&cli.global, args, out),
+        Command::Version(args) => commands::version::run(args, out),
     }
 }
 

@@ -1,6 +1,7 @@
 //! One module per `flux` command family; each exposes clap `Args` and a `run` function.
 
 pub mod install;
+pub mod version;
 
 use crate::manifests::ManifestError;
 
