@@ -13,4 +13,7 @@ pub mod image;
 pub mod kustomize;
 pub mod meta;
 pub mod notification;
+pub mod object;
 pub mod source;
+
+pub use object::{FluxObject, ParseError};

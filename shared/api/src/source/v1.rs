@@ -596,8 +596,10 @@ pub struct BucketSpec {
     pub provider: Option<CloudProvider>,
     /// BucketName is the name of the object storage bucket.
     pub bucket_name: String,
-    /// Endpoint is the object storage address the BucketName is located at.
-    pub endpoint: String,
+    /// Endpoint is the object storage address the BucketName is located at. Flux requires it;
+    /// flux-rs derives it for the `aws` and `gcp` providers when omitted (see [`BucketSpec::endpoint`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
     /// STS specifies the Security Token Service configuration ('aws' and 'generic' only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sts: Option<BucketStsSpec>,
@@ -637,6 +639,36 @@ pub struct BucketSpec {
 }
 
 impl BucketSpec {
+    /// The endpoint to talk to: `spec.endpoint`, else the provider's public endpoint
+    /// (`s3.<region>.amazonaws.com` / `s3.amazonaws.com` for aws, `storage.googleapis.com` for gcp).
+    /// `None` when it cannot be derived (generic and azure need an explicit endpoint).
+    pub fn endpoint(&self) -> Option<String> {
+        if let Some(e) = self.endpoint.as_deref().filter(|e| !e.is_empty()) {
+            return Some(e.to_string());
+        }
+        match self.provider() {
+            CloudProvider::Aws => Some(match self.region.as_deref().filter(|r| !r.is_empty()) {
+                Some(region) => format!("s3.{region}.amazonaws.com"),
+                None => "s3.amazonaws.com".to_string(),
+            }),
+            CloudProvider::Gcp => Some("storage.googleapis.com".to_string()),
+            CloudProvider::Generic | CloudProvider::Azure => None,
+        }
+    }
+
+    /// Warnings for fields Flux requires that flux-rs fills in.
+    pub fn compatibility_warnings(&self) -> Vec<String> {
+        match (&self.endpoint, self.endpoint()) {
+            (None, Some(derived)) => vec![format!(
+                "spec.endpoint is not set: using {derived} (Flux requires spec.endpoint)"
+            )],
+            (None, None) => {
+                vec!["spec.endpoint is required for the generic and azure providers".to_string()]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// The effective provider (`generic` when unset).
     pub fn provider(&self) -> CloudProvider {
         self.provider.unwrap_or(CloudProvider::Generic)
