@@ -293,6 +293,60 @@ mod tests {
     }
 
     #[test]
+    fn network_policy_false_leaves_policies_out() {
+        let opts = InstallOptions {
+            network_policy: false,
+            ..InstallOptions::default()
+        };
+        let yaml = install_yaml(&opts).unwrap();
+        assert!(!yaml.contains("kind: NetworkPolicy"));
+        assert!(
+            install_yaml(&InstallOptions::default())
+                .unwrap()
+                .contains("kind: NetworkPolicy")
+        );
+    }
+
+    #[test]
+    fn controller_args_follow_the_install_options() {
+        let opts = InstallOptions {
+            watch_all_namespaces: false,
+            log_level: "debug".to_string(),
+            cluster_domain: "example.internal".to_string(),
+            registry: "registry.example/flux".to_string(),
+            version: "v9.9.9".to_string(),
+            components: vec!["source-controller".to_string()],
+            ..InstallOptions::default()
+        };
+        let yaml = install_yaml(&opts).unwrap();
+        assert!(yaml.contains("- --watch-all-namespaces=false"));
+        assert!(yaml.contains("- --log-level=debug"));
+        assert!(yaml.contains(
+            "--storage-adv-addr=source-controller.$(RUNTIME_NAMESPACE).svc.example.internal."
+        ));
+        assert!(yaml.contains(
+            "--events-addr=http://notification-controller.flux-system.svc.example.internal./"
+        ));
+        assert!(yaml.contains("image: registry.example/flux/source-controller:v9.9.9"));
+    }
+
+    #[test]
+    fn only_kustomize_and_helm_controllers_get_cluster_admin() {
+        let opts = InstallOptions::all_components();
+        for spec in COMPONENTS {
+            let files = component_files(&opts, spec).unwrap();
+            let admin = files.rbac.contains("name: cluster-admin");
+            let expected = matches!(spec.name, "kustomize-controller" | "helm-controller");
+            assert_eq!(admin, expected, "{}", spec.name);
+            assert!(
+                files.rbac.contains("name: crd-controller-flux-system"),
+                "{}",
+                spec.name
+            );
+        }
+    }
+
+    #[test]
     fn header_comments_open_the_namespace_document() {
         let yaml = install_yaml(&InstallOptions::default()).unwrap();
         let mut lines = yaml.lines();
