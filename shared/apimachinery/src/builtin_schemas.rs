@@ -33,7 +33,8 @@ fn container() -> Node {
         ("args", Node::atomic_list()),
         (
             "ports",
-            Node::list_map(&["containerPort", "protocol"], Node::map([])),
+            Node::list_map(&["containerPort", "protocol"], Node::map([]))
+                .with_key_default("protocol", "TCP".into()),
         ),
         ("env", Node::list_map(&["name"], env_var())),
         ("envFrom", Node::atomic_list()),
@@ -175,7 +176,8 @@ pub fn builtin_schema(api_version: &str, kind: &str) -> Option<MergeSchema> {
                 Node::map([
                     (
                         "ports",
-                        Node::list_map(&["port", "protocol"], Node::map([])),
+                        Node::list_map(&["port", "protocol"], Node::map([]))
+                            .with_key_default("protocol", "TCP".into()),
                     ),
                     ("selector", atomic_string_map()),
                     ("clusterIPs", Node::atomic_list()),

@@ -23,6 +23,9 @@ pub enum ListType {
     Map {
         /// The list-map keys, in declaration order.
         keys: Vec<String>,
+        /// Defaults of key fields (container port `protocol` is `TCP`): an item that omits
+        /// one is the same item as one that spells the default out.
+        key_defaults: BTreeMap<String, serde_json::Value>,
     },
 }
 
@@ -107,9 +110,22 @@ impl Node {
         Node::List {
             list_type: ListType::Map {
                 keys: keys.iter().map(|k| k.to_string()).collect(),
+                key_defaults: BTreeMap::new(),
             },
             items: Box::new(items),
         }
+    }
+
+    /// Declares the default of key field `key` of a list-map node.
+    pub fn with_key_default(mut self, key: &str, value: serde_json::Value) -> Node {
+        if let Node::List {
+            list_type: ListType::Map { key_defaults, .. },
+            ..
+        } = &mut self
+        {
+            key_defaults.insert(key.to_string(), value);
+        }
+        self
     }
 
     /// A set of scalars.
@@ -210,12 +226,24 @@ fn node_from_json_schema(schema: &JSONSchemaProps) -> Node {
             };
             let list_type = match schema.x_kubernetes_list_type.as_deref() {
                 Some("set") => ListType::Set,
-                Some("map") => ListType::Map {
-                    keys: schema
+                Some("map") => {
+                    let keys = schema
                         .x_kubernetes_list_map_keys
                         .clone()
-                        .unwrap_or_default(),
-                },
+                        .unwrap_or_default();
+                    let item_properties = match &schema.items {
+                        Some(JSONSchemaPropsOrArray::Schema(s)) => s.properties.as_ref(),
+                        _ => None,
+                    };
+                    let key_defaults = keys
+                        .iter()
+                        .filter_map(|k| {
+                            let default = item_properties?.get(k)?.default.as_ref()?;
+                            Some((k.clone(), default.0.clone()))
+                        })
+                        .collect();
+                    ListType::Map { keys, key_defaults }
+                }
                 _ => ListType::Atomic,
             };
             Node::List {

@@ -151,7 +151,7 @@ fn merge_key(node: &Node) -> MergeKey {
     match node.list_type() {
         ListType::Atomic => MergeKey::Replace,
         ListType::Set => MergeKey::Primitive,
-        ListType::Map { keys } => match keys.into_iter().next() {
+        ListType::Map { keys, .. } => match keys.into_iter().next() {
             Some(k) => MergeKey::Field(k),
             None => MergeKey::Replace,
         },

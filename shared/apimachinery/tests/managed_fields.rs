@@ -645,3 +645,35 @@ fn applied_free_form_entries_holding_objects_own_themselves() {
         json!({"f:spec": {".": {}, "f:values": {".": {}, "f:image": {".": {}, "f:tag": {}}}}})
     );
 }
+
+#[test]
+fn applied_ports_match_live_ports_whose_protocol_was_defaulted() {
+    let s = builtin_schema("v1", "Service").unwrap();
+    let config = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"ports": [{"port": 80, "targetPort": 8080}]}});
+    let created = apply(None, &config, "flux", false, &[], now(0), Some(&s)).unwrap();
+    assert_eq!(
+        created.managed_fields[0].fields_v1.as_ref().unwrap().0,
+        json!({"f:spec": {"f:ports": {"k:{\"port\":80,\"protocol\":\"TCP\"}": {".": {}, "f:port": {}, "f:targetPort": {}}}}})
+    );
+    // The server defaults the protocol before storing.
+    let mut live = created.object.clone();
+    live["spec"]["ports"][0]["protocol"] = json!("TCP");
+    let mut changed = config.clone();
+    changed["spec"]["ports"][0]["targetPort"] = json!(9090);
+    let out = apply(
+        Some(&live),
+        &changed,
+        "flux",
+        false,
+        &created.managed_fields,
+        now(1),
+        Some(&s),
+    )
+    .unwrap();
+    assert_eq!(
+        out.object["spec"]["ports"],
+        json!([{"port": 80, "targetPort": 9090, "protocol": "TCP"}]),
+        "one port, merged by its defaulted key"
+    );
+}

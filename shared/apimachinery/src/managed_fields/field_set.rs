@@ -25,13 +25,20 @@ pub enum PathElement {
 pub type Path = Vec<PathElement>;
 
 impl PathElement {
-    /// The key element of an associative-list item, or `None` when the item is not an
-    /// object. Missing key fields are left out, as for keys with defaults.
-    pub fn key_of(item: &Value, keys: &[String]) -> Option<PathElement> {
+    /// The key element of an item of a list-map (`listType=map`) node, or `None` when the
+    /// item is not an object. Key fields the item omits take their declared default; other
+    /// missing key fields are left out.
+    pub fn key_of(item: &Value, list_type: &ListType) -> Option<PathElement> {
         let fields = item.as_object()?;
+        let ListType::Map { keys, key_defaults } = list_type else {
+            return None;
+        };
         let mut pairs: Vec<(String, String)> = keys
             .iter()
-            .filter_map(|k| Some((k.clone(), fields.get(k)?.to_string())))
+            .filter_map(|k| {
+                let value = fields.get(k).or_else(|| key_defaults.get(k))?;
+                Some((k.clone(), value.to_string()))
+            })
             .collect();
         pairs.sort();
         Some(PathElement::Key(pairs))
@@ -327,9 +334,9 @@ pub(crate) fn collect(
                     path.pop();
                 }
             }
-            ListType::Map { keys } => {
+            ListType::Map { .. } => {
                 for item in items {
-                    let Some(key) = PathElement::key_of(item, keys) else {
+                    let Some(key) = PathElement::key_of(item, list_type) else {
                         continue;
                     };
                     path.push(key);

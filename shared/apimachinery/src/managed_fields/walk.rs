@@ -59,15 +59,15 @@ pub(crate) fn merge(live: &Value, config: &Value, node: &Node) -> Value {
                 Value::Array(out)
             }
             Node::List {
-                list_type: ListType::Map { keys },
+                list_type: list_type @ ListType::Map { .. },
                 items,
             } => {
                 let mut out = l.clone();
                 for item in c {
-                    let key = PathElement::key_of(item, keys);
+                    let key = PathElement::key_of(item, list_type);
                     let existing = out
                         .iter_mut()
-                        .find(|o| key.is_some() && PathElement::key_of(o, keys) == key);
+                        .find(|o| key.is_some() && PathElement::key_of(o, list_type) == key);
                     match existing {
                         Some(o) => *o = merge(o, item, items),
                         None => out.push(item.clone()),
@@ -193,7 +193,7 @@ fn is_associative(node: &Node) -> bool {
 fn item_element(item: &Value, node: &Node) -> Option<PathElement> {
     match node.list_type() {
         ListType::Set => Some(PathElement::Value(item.to_string())),
-        ListType::Map { keys } => PathElement::key_of(item, &keys),
+        list_type @ ListType::Map { .. } => PathElement::key_of(item, &list_type),
         ListType::Atomic => None,
     }
 }
