@@ -30,6 +30,12 @@ pub struct TemplateOptions {
     pub set: Vec<String>,
     /// `--set-string` arguments, in order.
     pub set_string: Vec<String>,
+    /// `--set-json` arguments, in order (applied before `--set`, as Helm does).
+    pub set_json: Vec<String>,
+    /// `--set-file` arguments (`key=path`), in order.
+    pub set_file: Vec<String>,
+    /// `--set-literal` arguments, in order.
+    pub set_literal: Vec<String>,
     /// `-f/--values` files, in order.
     pub values_files: Vec<PathBuf>,
     /// `--kube-version`.
@@ -87,6 +93,10 @@ pub fn user_values(opts: &TemplateOptions) -> Result<Map<String, serde_json::Val
             .map_err(|e| Error::Values(format!("failed to parse {}: {e}", f.display())))?;
         values::merge_maps(&mut base, v);
     }
+    for s in &opts.set_json {
+        strvals::parse_json(s, &mut base)
+            .map_err(|e| Error::Values(format!("failed parsing --set-json data {s}: {e}")))?;
+    }
     for s in &opts.set {
         strvals::parse_into(s, &mut base)
             .map_err(|e| Error::Values(format!("failed parsing --set data: {e}")))?;
@@ -94,6 +104,15 @@ pub fn user_values(opts: &TemplateOptions) -> Result<Map<String, serde_json::Val
     for s in &opts.set_string {
         strvals::parse_into_string(s, &mut base)
             .map_err(|e| Error::Values(format!("failed parsing --set-string data: {e}")))?;
+    }
+    let read = |p: &str| std::fs::read_to_string(p).map_err(|e| format!("open {p}: {e}"));
+    for s in &opts.set_file {
+        strvals::parse_file(s, &mut base, &read)
+            .map_err(|e| Error::Values(format!("failed parsing --set-file data: {e}")))?;
+    }
+    for s in &opts.set_literal {
+        strvals::parse_literal(s, &mut base)
+            .map_err(|e| Error::Values(format!("failed parsing --set-literal data: {e}")))?;
     }
     Ok(base)
 }

@@ -44,6 +44,13 @@ impl IgnoreRules {
         if path == "Chart.yaml" {
             return false;
         }
+        // Helm's default rule: hidden files directly under templates/ are never templates.
+        if let Some(rest) = path.strip_prefix("templates/")
+            && rest.starts_with('.')
+            && !rest.contains('/')
+        {
+            return true;
+        }
         let base = path.rsplit('/').next().unwrap_or(path);
         let mut ignored = false;
         for r in &self.rules {
@@ -75,5 +82,6 @@ mod tests {
         assert!(r.ignored(".git", true));
         assert!(!r.ignored(".git", false));
         assert!(!r.ignored("Chart.yaml", false));
+        assert!(IgnoreRules::default().ignored("templates/.swp", false));
     }
 }

@@ -16,6 +16,53 @@ pub fn parse_into_string(s: &str, dest: &mut Map<String, Value>) -> Result<(), S
     Parser::new(s, true).parse(dest)
 }
 
+/// Parses one `--set-json` argument: values are JSON documents (numbers become float64).
+pub fn parse_json(s: &str, dest: &mut Map<String, Value>) -> Result<(), String> {
+    let mut p = Parser::new(s, false);
+    p.mode = Mode::Json;
+    p.parse(dest)
+}
+
+/// Parses one `--set-literal` argument: the whole text after `=` is the string value.
+pub fn parse_literal(s: &str, dest: &mut Map<String, Value>) -> Result<(), String> {
+    let mut p = Parser::new(s, true);
+    p.mode = Mode::Literal;
+    p.parse(dest)
+}
+
+/// Parses one `--set-file` argument: each value is a path whose content (read by `read`)
+/// becomes the string value.
+pub fn parse_file(
+    s: &str,
+    dest: &mut Map<String, Value>,
+    read: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<(), String> {
+    let mut p = Parser::new(s, true);
+    p.mode = Mode::File(read);
+    p.parse(dest)
+}
+
+fn floats(v: Value) -> Value {
+    match v {
+        Value::Number(n) => n
+            .as_f64()
+            .and_then(Number::from_f64)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+        Value::Array(a) => Value::Array(a.into_iter().map(floats).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, floats(v))).collect()),
+        other => other,
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Mode<'a> {
+    Plain,
+    Json,
+    Literal,
+    File(&'a dyn Fn(&str) -> Result<String, String>),
+}
+
 enum Stop {
     Eof,
     At(char),
@@ -33,18 +80,64 @@ impl From<String> for PErr {
     }
 }
 
-struct Parser {
+struct Parser<'a> {
     chars: Vec<char>,
     pos: usize,
     strings: bool,
+    mode: Mode<'a>,
 }
 
-impl Parser {
+impl<'a> Parser<'a> {
     fn new(s: &str, strings: bool) -> Self {
         Parser {
             chars: s.chars().collect(),
             pos: 0,
             strings,
+            mode: Mode::Plain,
+        }
+    }
+
+    /// A value after `=` in JSON or literal mode, consuming a following comma; `None` in the
+    /// other modes.
+    fn special_value(&mut self) -> Option<Result<Value, PErr>> {
+        match self.mode {
+            Mode::Literal => {
+                let rest: String = self.chars[self.pos..].iter().collect();
+                self.pos = self.chars.len();
+                Some(Ok(Value::String(rest)))
+            }
+            Mode::Json => {
+                let rest: String = self.chars[self.pos..].iter().collect();
+                let mut stream = serde_json::Deserializer::from_str(&rest).into_iter::<Value>();
+                let v = match stream.next() {
+                    Some(Ok(v)) => v,
+                    Some(Err(e)) => return Some(Err(PErr::Msg(e.to_string()))),
+                    None => return Some(Err(PErr::Msg("unexpected end of JSON input".into()))),
+                };
+                let used = rest[..stream.byte_offset()].chars().count();
+                self.pos += used;
+                while self.chars.get(self.pos).is_some_and(|c| c.is_whitespace()) {
+                    self.pos += 1;
+                }
+                match self.chars.get(self.pos) {
+                    None => {}
+                    Some(',') => self.pos += 1,
+                    Some(c) => {
+                        return Some(Err(PErr::Msg(format!(
+                            "invalid character {c:?} after JSON value"
+                        ))));
+                    }
+                }
+                Some(Ok(floats(v)))
+            }
+            _ => None,
+        }
+    }
+
+    fn value(&self, s: String) -> Result<Value, PErr> {
+        match self.mode {
+            Mode::File(read) => read(&s).map(Value::String).map_err(PErr::Msg),
+            _ => Ok(self.typed(s)),
         }
     }
 
@@ -129,6 +222,11 @@ impl Parser {
                 set(data, &k, Value::Array(list));
                 err.map_or(Ok(()), Err)
             }
+            Stop::At('=') if matches!(self.mode, Mode::Json | Mode::Literal) => {
+                let v = self.special_value().unwrap_or(Err(PErr::Eof))?;
+                set(data, &k, v);
+                Ok(())
+            }
             Stop::At('=') => match self.val_list() {
                 Ok(vl) => {
                     set(data, &k, Value::Array(vl));
@@ -140,7 +238,7 @@ impl Parser {
                 }
                 Err(ListErr::NotList) => {
                     let (rs, _) = self.runes_until(&[',']);
-                    let v = self.typed(rs);
+                    let v = self.value(rs)?;
                     set(data, &k, v);
                     Ok(())
                 }
@@ -204,13 +302,21 @@ impl Parser {
         }
         match last {
             Stop::Eof => (list, Some(PErr::Eof)),
+            Stop::At('=') if matches!(self.mode, Mode::Json | Mode::Literal) => {
+                match self.special_value().unwrap_or(Err(PErr::Eof)) {
+                    Ok(v) => set_index(list, i, v),
+                    Err(e) => (list, Some(e)),
+                }
+            }
             Stop::At('=') => match self.val_list() {
                 Ok(vl) => set_index(list, i, Value::Array(vl)),
                 Err(ListErr::Eof) => set_index(list, i, Value::String(String::new())),
                 Err(ListErr::NotList) => {
                     let (rs, _) = self.runes_until(&[',']);
-                    let v = self.typed(rs);
-                    set_index(list, i, v)
+                    match self.value(rs) {
+                        Ok(v) => set_index(list, i, v),
+                        Err(e) => (list, Some(e)),
+                    }
                 }
                 Err(ListErr::Msg(m)) => (list, Some(PErr::Msg(m))),
             },
@@ -265,12 +371,21 @@ impl Parser {
                     {
                         self.pos -= 1;
                     }
-                    list.push(self.typed(rs));
+                    list.push(self.list_value(rs)?);
                     return Ok(list);
                 }
-                Stop::At(_) => list.push(self.typed(rs)),
+                Stop::At(_) => list.push(self.list_value(rs)?),
             }
         }
+    }
+}
+
+impl Parser<'_> {
+    fn list_value(&self, s: String) -> Result<Value, ListErr> {
+        self.value(s).map_err(|e| match e {
+            PErr::Msg(m) => ListErr::Msg(m),
+            PErr::Eof => ListErr::Eof,
+        })
     }
 }
 
@@ -355,6 +470,44 @@ mod tests {
     fn escaped_commas_and_dots_stay_literal() {
         assert_eq!(parse(r"a=b\,c"), json!({"a": "b,c"}));
         assert_eq!(parse(r"a\.b=c"), json!({"a.b": "c"}));
+    }
+
+    #[test]
+    fn set_json_values_are_json_documents() {
+        let mut m = Map::new();
+        parse_json(r#"a={"b":[1,"x"]},c.d=true,e[1]="s""#, &mut m).unwrap();
+        assert_eq!(
+            Value::Object(m),
+            json!({"a": {"b": [1.0, "x"]}, "c": {"d": true}, "e": [null, "s"]})
+        );
+        let mut m = Map::new();
+        assert!(parse_json("a={bad", &mut m).is_err());
+    }
+
+    #[test]
+    fn set_literal_keeps_commas_and_escapes() {
+        let mut m = Map::new();
+        parse_literal(r"a.b=x,y\z", &mut m).unwrap();
+        assert_eq!(Value::Object(m), json!({"a": {"b": r"x,y\z"}}));
+    }
+
+    #[test]
+    fn set_file_reads_each_value_through_the_reader() {
+        let mut m = Map::new();
+        let read = |p: &str| -> Result<String, String> {
+            if p == "cfg.txt" {
+                Ok("content\n".into())
+            } else {
+                Err(format!("open {p}: no such file"))
+            }
+        };
+        parse_file("conf=cfg.txt", &mut m, &read).unwrap();
+        assert_eq!(Value::Object(m), json!({"conf": "content\n"}));
+        let mut m = Map::new();
+        assert_eq!(
+            parse_file("x=missing", &mut m, &read).unwrap_err(),
+            "open missing: no such file"
+        );
     }
 
     #[test]

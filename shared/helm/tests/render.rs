@@ -390,3 +390,24 @@ fn requirements_yaml_declares_v1_dependencies() {
     ]);
     assert_eq!(out, "---\n# Source: app/templates/y.yaml\nkind: Secret\n");
 }
+
+#[test]
+fn set_json_set_file_and_set_literal_apply_in_helms_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("motd.txt");
+    std::fs::write(&f, "hello\nworld\n").unwrap();
+    let out = render_with(
+        &[("templates/x.yaml", "{{ toYaml .Values }}\n")],
+        TemplateOptions {
+            set_json: vec![r#"obj={"n":1,"l":["a"]},over="json""#.into()],
+            set: vec!["over=set".into()],
+            set_file: vec![format!("motd={}", f.display())],
+            set_literal: vec!["lit=a,b".into()],
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        doc(&out, "app/templates/x.yaml"),
+        "lit: a,b\nmotd: |\n  hello\n  world\nobj:\n  l:\n  - a\n  \"n\": 1\nover: set\n"
+    );
+}
