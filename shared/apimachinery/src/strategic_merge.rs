@@ -246,7 +246,9 @@ fn merge_list(
 
 /// Orders a merged list as Kubernetes' `normalizeElementOrder` does: items named in
 /// `patch_order` follow that order, items only on the server keep their original relative
-/// order, and the two runs are interleaved by the items' positions in the original list.
+/// order, and the two runs are interleaved: a server-only item goes first only when both it
+/// and the next patch item are in the original list and it came first there. So items new
+/// to the list land before the server-only items that follow them.
 fn normalize_order(
     merged: Vec<Value>,
     patch_order: &[Value],
@@ -274,11 +276,11 @@ fn normalize_order(
             (Some(p), Some(s)) => {
                 let p_index = position(server_order, p);
                 let s_index = position(server_order, s);
-                let take_patch = matches!((p_index, s_index), (Some(pi), Some(si)) if pi < si);
-                let next = if take_patch {
-                    patch_iter.next()
-                } else {
+                let take_server = matches!((s_index, p_index), (Some(si), Some(pi)) if si < pi);
+                let next = if take_server {
                     server_iter.next()
+                } else {
+                    patch_iter.next()
                 };
                 out.extend(next);
             }

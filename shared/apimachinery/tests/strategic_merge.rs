@@ -157,7 +157,7 @@ fn strategic_merge_honours_set_element_order() {
 }
 
 #[test]
-fn strategic_merge_appends_new_items_after_server_only_items() {
+fn strategic_merge_keeps_server_only_items_before_later_patch_items() {
     let doc = deployment(json!([{"name": "a"}, {"name": "b"}, {"name": "c"}]));
     let out = patch_deployment(
         &doc,
@@ -241,4 +241,31 @@ fn strategic_merge_keeps_member_order_of_the_document() {
     let out = apply(&doc, &json!({"b": {"y": 2}, "c": [2], "d": 0}), None).unwrap();
     let keys: Vec<&String> = out.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["b", "a", "c", "d"]);
+}
+
+#[test]
+fn strategic_merge_puts_a_new_container_before_existing_ones() {
+    // The "Update API Objects in Place Using kubectl patch" task: patching in
+    // patch-demo-ctr-2 lists it before the existing patch-demo-ctr.
+    let doc = deployment(json!([{"name": "patch-demo-ctr", "image": "nginx"}]));
+    let out = patch_deployment(
+        &doc,
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "patch-demo-ctr-2", "image": "redis"}]}}}}),
+    )
+    .unwrap();
+    assert_eq!(
+        container_names(&out),
+        ["patch-demo-ctr-2", "patch-demo-ctr"]
+    );
+}
+
+#[test]
+fn strategic_merge_reorders_items_named_in_the_patch() {
+    let doc = deployment(json!([{"name": "a"}, {"name": "b"}, {"name": "c"}]));
+    let out = patch_deployment(
+        &doc,
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "b"}, {"name": "a"}]}}}}),
+    )
+    .unwrap();
+    assert_eq!(container_names(&out), ["b", "a", "c"]);
 }
