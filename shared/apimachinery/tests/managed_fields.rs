@@ -677,3 +677,41 @@ fn applied_ports_match_live_ports_whose_protocol_was_defaulted() {
         "one port, merged by its defaulted key"
     );
 }
+
+#[test]
+fn applied_list_items_follow_the_configuration_order_and_live_only_items_stay_in_place() {
+    let s = schema();
+    let live = apply(
+        None,
+        &deploy(1, json!([{"name": "a"}, {"name": "b"}, {"name": "c"}])),
+        "other",
+        false,
+        &[],
+        now(0),
+        Some(&s),
+    )
+    .unwrap();
+    let config = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x"}, {"name": "a"}, {"name": "d"}]}}}});
+    let out = apply(
+        Some(&live.object),
+        &config,
+        "flux",
+        false,
+        &live.managed_fields,
+        now(1),
+        Some(&s),
+    )
+    .unwrap();
+    let names: Vec<&str> = out.object["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["b", "c", "a", "d"]);
+    assert_eq!(
+        out.object["spec"]["template"]["spec"]["containers"][1],
+        json!({"name": "c", "image": "x"})
+    );
+}

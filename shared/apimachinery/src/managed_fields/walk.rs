@@ -45,40 +45,77 @@ pub(crate) fn merge(live: &Value, config: &Value, node: &Node) -> Value {
             }
             Value::Object(out)
         }
-        (Value::Array(l), Value::Array(c)) => match node {
-            Node::List {
-                list_type: ListType::Set,
-                ..
-            } => {
-                let mut out = l.clone();
-                for item in c {
-                    if !out.contains(item) {
-                        out.push(item.clone());
-                    }
-                }
-                Value::Array(out)
-            }
-            Node::List {
-                list_type: list_type @ ListType::Map { .. },
-                items,
-            } => {
-                let mut out = l.clone();
-                for item in c {
-                    let key = PathElement::key_of(item, list_type);
-                    let existing = out
-                        .iter_mut()
-                        .find(|o| key.is_some() && PathElement::key_of(o, list_type) == key);
-                    match existing {
-                        Some(o) => *o = merge(o, item, items),
-                        None => out.push(item.clone()),
-                    }
-                }
-                Value::Array(out)
-            }
-            _ => config.clone(),
-        },
+        (Value::Array(l), Value::Array(c)) if is_associative(node) => {
+            let item_node = node.items().unwrap_or(&Node::Deduced);
+            Value::Array(merge_items(l, c, node, item_node))
+        }
         _ => config.clone(),
     }
+}
+
+/// Merges associative list items as structured-merge-diff does: items only in the live list
+/// stay where they were, applied items follow the configuration's order, and an item in both
+/// is merged and placed where the configuration puts it.
+fn merge_items(live: &[Value], config: &[Value], node: &Node, item_node: &Node) -> Vec<Value> {
+    let lhs: Vec<(Option<PathElement>, &Value)> =
+        live.iter().map(|i| (item_element(i, node), i)).collect();
+    let rhs = keyed_items(config, node);
+    let in_rhs = |e: &Option<PathElement>| {
+        e.as_ref()
+            .and_then(|e| rhs.iter().position(|(k, _)| k == e))
+    };
+    let in_lhs = |e: &PathElement| {
+        lhs.iter()
+            .find(|(k, _)| k.as_ref() == Some(e))
+            .map(|(_, v)| *v)
+    };
+    let mut shared: std::collections::VecDeque<&PathElement> = rhs
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| in_lhs(k).is_some())
+        .collect();
+    let mut next_shared = shared.pop_front();
+    let mut out = Vec::with_capacity(live.len() + config.len());
+    let merged_item = |e: &PathElement, r: &Value| match in_lhs(e) {
+        Some(l) => merge(l, r, item_node),
+        None => r.clone(),
+    };
+    let (mut li, mut ri) = (0, 0);
+    while li < lhs.len() || ri < rhs.len() {
+        if li < lhs.len() && ri < rhs.len() {
+            let (l_key, _) = &lhs[li];
+            let (r_key, r_value) = &rhs[ri];
+            if l_key.as_ref() == Some(r_key) {
+                out.push(merged_item(r_key, r_value));
+                li += 1;
+                ri += 1;
+                next_shared = shared.pop_front();
+                continue;
+            }
+            if in_rhs(l_key).is_some() && next_shared.is_some_and(|n| Some(n) != l_key.as_ref()) {
+                // A shared item, placed later where the configuration lists it.
+                li += 1;
+                continue;
+            }
+        }
+        if li < lhs.len() && in_rhs(&lhs[li].0).is_none() {
+            out.push(lhs[li].1.clone());
+            li += 1;
+            continue;
+        }
+        if ri < rhs.len() {
+            let (r_key, r_value) = &rhs[ri];
+            out.push(merged_item(r_key, r_value));
+            if next_shared == Some(r_key) {
+                next_shared = shared.pop_front();
+            }
+            ri += 1;
+        } else {
+            // Only shared live items remain, already placed from the configuration.
+            li += 1;
+        }
+    }
+    out
 }
 
 /// Compares `old` and `new` below `path`, as structured-merge-diff's `Compare`: leaves are
