@@ -126,6 +126,23 @@ mod tests {
     }
 
     #[test]
+    fn flux_object_not_yet_reconciled_is_in_progress() {
+        // Flux CRDs default status.observedGeneration to -1 so that kstatus does not report a
+        // freshly applied object as Current before its controller saw it.
+        let obj = json!({
+            "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+            "metadata": {"name": "podinfo", "generation": 1},
+            "status": {"observedGeneration": -1}
+        });
+        let res = compute(&obj).unwrap();
+        assert_eq!(res.status, Status::InProgress);
+        assert_eq!(
+            res.message,
+            "HelmRelease generation is 1, but latest observed generation is -1"
+        );
+    }
+
+    #[test]
     fn reconciling_true_is_in_progress_with_its_message() {
         let obj = flux_kustomization(json!([
             {"type": "Ready", "status": "Unknown", "reason": "Progressing"},
