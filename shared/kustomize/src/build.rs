@@ -114,7 +114,7 @@ impl Builder {
         }
         if !as_component && k.is_component() {
             return Err(Error::InvalidKustomization(format!(
-                "expected kind 'Kustomization' for path '{}' but got 'Component'",
+                "expected kind != 'Component' for path '{}'",
                 dir.display()
             )));
         }
@@ -459,7 +459,7 @@ fn check(d: Node, label: &str) -> Result<Resource, Error> {
     if d.get_str("kind").is_none_or(str::is_empty) {
         return Err(Error::Resource {
             path: label.to_string(),
-            message: "missing Resource metadata: kind is required".into(),
+            message: "missing kind in object".into(),
         });
     }
     if d.get_path(&["metadata", "name"]).is_none_or(Node::is_null) {

@@ -66,8 +66,16 @@ pub fn legacy(resources: &mut [Resource], first: Option<Vec<String>>, last: Opti
         (
             kind_rank(r.kind(), &first, &last),
             gvk_string(r),
-            r.namespace().to_string(),
-            r.name().to_string(),
+            if r.namespace().is_empty() {
+                "~X".to_string()
+            } else {
+                r.namespace().to_string()
+            },
+            if r.name().is_empty() {
+                "~N".to_string()
+            } else {
+                r.name().to_string()
+            },
         )
     });
 }

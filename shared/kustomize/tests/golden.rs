@@ -47,11 +47,19 @@ fn golden_cases_match_kubectl_kustomize_byte_for_byte() {
                 Err(e) => failures.push(format!("{name}: unexpected error: {e}")),
             }
         } else {
+            // Error cases: kubectl's message and ours must share the phrase in meaning.txt.
             let want = std::fs::read_to_string(case.join("expected-error.txt")).unwrap_or_default();
-            if let Ok(out) = result {
-                failures.push(format!(
-                    "{name}: expected an error like {want:?}, got output:\n{out}"
-                ));
+            let meaning = std::fs::read_to_string(case.join("meaning.txt")).unwrap_or_default();
+            let meaning = meaning.trim().to_lowercase();
+            match result {
+                Ok(out) => failures.push(format!("{name}: expected an error like {want:?}, got output:\n{out}")),
+                Err(e) if meaning.is_empty() || !want.to_lowercase().contains(&meaning) => failures.push(format!(
+                    "{name}: meaning.txt {meaning:?} missing or not in kubectl's error {want:?} (ours: {e})"
+                )),
+                Err(e) if !e.to_string().to_lowercase().contains(&meaning) => {
+                    failures.push(format!("{name}: error {e} does not say {meaning:?} like kubectl's {want:?}"))
+                }
+                Err(_) => {}
             }
         }
     }

@@ -282,7 +282,7 @@ impl Emitter {
             Node::Float(f) => {
                 // kustomize goes through JSON: a float with an integral JSON form comes back an int.
                 let j = go_json_float(*f);
-                let text = if j.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+                let text = if j.parse::<i64>().is_ok() || j.parse::<u64>().is_ok() {
                     j
                 } else {
                     go_float_g(*f)

@@ -49,6 +49,8 @@ fn parse_with(text: &str, yaml11: bool) -> Result<Vec<Node>, ParseError> {
         match ev {
             Event::StreamEnd => break,
             Event::DocumentStart => {
+                // Anchors do not reach across documents.
+                b.anchors.clear();
                 let (ev, mark) = b.next()?;
                 if matches!(ev, Event::DocumentEnd) {
                     continue;
