@@ -715,3 +715,49 @@ fn applied_list_items_follow_the_configuration_order_and_live_only_items_stay_in
         json!({"name": "c", "image": "x"})
     );
 }
+
+#[test]
+fn managed_fields_sent_with_a_write_replace_the_live_ones_and_empty_entry_clears_them() {
+    use flux_apimachinery::managed_fields::managed_fields_for_write;
+    let s = schema();
+    let created = apply(
+        None,
+        &deploy(1, json!([])),
+        "flux",
+        false,
+        &[],
+        now(0),
+        Some(&s),
+    )
+    .unwrap();
+    let mut live = created.object.clone();
+    live["metadata"]["managedFields"] = serde_json::to_value(&created.managed_fields).unwrap();
+
+    let mut plain_update = live.clone();
+    plain_update["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("managedFields");
+    assert_eq!(
+        managed_fields_for_write(Some(&live), &plain_update, None),
+        created.managed_fields
+    );
+
+    let mut edited = live.clone();
+    let mut entries = created.managed_fields.clone();
+    entries[0].manager = Some("renamed".into());
+    edited["metadata"]["managedFields"] = serde_json::to_value(&entries).unwrap();
+    assert_eq!(
+        managed_fields_for_write(Some(&live), &edited, None),
+        entries
+    );
+    assert_eq!(
+        managed_fields_for_write(Some(&live), &edited, Some("status")),
+        created.managed_fields,
+        "subresource writes keep the live managed fields"
+    );
+
+    let mut cleared = live.clone();
+    cleared["metadata"]["managedFields"] = json!([{}]);
+    assert!(managed_fields_for_write(Some(&live), &cleared, None).is_empty());
+}

@@ -245,6 +245,41 @@ fn encode(mut managers: Vec<Manager>) -> Vec<ManagedFieldsEntry> {
         .collect()
 }
 
+/// The `metadata.managedFields` of an object; entries that do not decode are skipped.
+pub fn managed_fields_of(obj: &Value) -> Vec<ManagedFieldsEntry> {
+    obj.pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|e| serde_json::from_value(e.clone()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The managed fields a write starts from, picked as the API server's field manager does:
+/// the request's own `metadata.managedFields` when it carries any (clients such as Flux edit
+/// them directly, and `[{}]` clears them), otherwise the live object's. Writes to a
+/// subresource always start from the live object's.
+pub fn managed_fields_for_write(
+    live: Option<&Value>,
+    request: &Value,
+    subresource: Option<&str>,
+) -> Vec<ManagedFieldsEntry> {
+    let requested = request
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .filter(|entries| !entries.is_empty());
+    match requested {
+        Some(_) if subresource.is_none() => managed_fields_of(request)
+            .into_iter()
+            .filter(|e| e.manager.is_some() || e.fields_v1.is_some())
+            .collect(),
+        _ => live.map(managed_fields_of).unwrap_or_default(),
+    }
+}
+
 fn strip_managed_fields(obj: &mut Value) {
     if let Some(Value::Object(meta)) = obj.get_mut("metadata") {
         meta.shift_remove("managedFields");

@@ -167,7 +167,10 @@ fn validate_string(
             errors,
             path,
             FieldErrorKind::TooLong,
-            format!("may not be more than {max} bytes"),
+            format!(
+                "may not be more than {max} {}",
+                if max == 1 { "byte" } else { "bytes" }
+            ),
         );
     }
     if let Some(min) = schema.min_length
