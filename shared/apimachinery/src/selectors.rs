@@ -333,6 +333,12 @@ impl Parser {
                 self.rest()
             )));
         }
+        self.skip_ws();
+        if self.peek() == Some(')') {
+            return Err(SelectorError(
+                "for 'in', 'notin' operators, values set can't be empty".into(),
+            ));
+        }
         let mut values = Vec::new();
         loop {
             self.skip_ws();

@@ -89,6 +89,8 @@ fn malformed_label_selectors_are_rejected() {
         "a=b c",
         "a=-x-",
         "n>x",
+        "a in ()",
+        "a notin ( )",
     ] {
         assert!(
             LabelSelector::parse(bad).is_err(),
