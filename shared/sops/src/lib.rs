@@ -22,27 +22,75 @@ pub use error::Error;
 pub use format::Format;
 pub use keyring::Keyring;
 
+/// How a document is decrypted: the store it is read with, the store the plaintext is written
+/// with, and whether the MAC is verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecryptOptions {
+    pub input: Format,
+    pub output: Format,
+    pub verify_mac: bool,
+}
+
+impl DecryptOptions {
+    /// The same format in and out, MAC verified: what `sops decrypt` does.
+    pub fn new(format: Format) -> DecryptOptions {
+        DecryptOptions {
+            input: format,
+            output: format,
+            verify_mac: true,
+        }
+    }
+
+    /// kustomize-controller's settings: it decrypts objects after `kustomize build` has
+    /// rewritten their clear fields (name prefixes, labels, key order), so it does not verify
+    /// the MAC. Each encrypted value is still authenticated by AES-GCM at its path.
+    pub fn kustomize_controller(input: Format, output: Format) -> DecryptOptions {
+        DecryptOptions {
+            input,
+            output,
+            verify_mac: false,
+        }
+    }
+}
+
 /// Decrypts a sops-encrypted document and returns its plaintext in the same format (for
 /// [`Format::Binary`], the original bytes). The MAC is verified; a mismatch is an error.
 pub fn decrypt(input: &[u8], format: Format, keys: &Keyring) -> Result<Vec<u8>, Error> {
+    decrypt_with(input, &DecryptOptions::new(format), keys)
+}
+
+/// Decrypts with explicit input/output formats and MAC policy (sops' `DecryptWithFormat`).
+pub fn decrypt_with(input: &[u8], opts: &DecryptOptions, keys: &Keyring) -> Result<Vec<u8>, Error> {
     let stores::Loaded {
         mut branches,
         metadata,
-    } = stores::load(format, input)?;
+    } = stores::load(opts.input, input)?;
     let md = metadata::Metadata::from_json(&metadata)?;
     let data_key = datakey::recover(&md, keys)?;
-    let encrypted = (format == Format::Yaml).then(|| branches.clone());
+    let keep_text = opts.input == Format::Yaml && opts.output == Format::Yaml;
+    let encrypted = keep_text.then(|| branches.clone());
     let computed = tree::decrypt_branches(&mut branches, &md.rules, &data_key)?;
-    let stored = cipher::decrypt_mac(&md.mac, &data_key, &md.lastmodified)?;
-    if stored != computed {
-        return Err(Error::MacMismatch);
+    if opts.verify_mac {
+        let stored = cipher::decrypt_mac(&md.mac, &data_key, &md.lastmodified)?;
+        if stored != computed {
+            return Err(Error::MacMismatch);
+        }
     }
     if let Some(encrypted) = encrypted
         && let Some(out) = stores::yaml_text::rewrite(input, &encrypted, &branches, &data_key)
     {
         return Ok(out);
     }
-    stores::emit(format, branches)
+    stores::emit(opts.output, branches)
+}
+
+/// The format of sops-encrypted bytes found by kustomize-controller's markers
+/// (`detectFormatFromMarkerBytes`); `None` when the bytes are not sops-encrypted. Binary files
+/// are stored as JSON and detected as such.
+pub fn detect_format(input: &[u8]) -> Option<Format> {
+    [Format::Dotenv, Format::Ini, Format::Json, Format::Yaml]
+        .into_iter()
+        .find(|f| is_encrypted(input, *f))
 }
 
 /// Tells whether the bytes are a sops-encrypted document of the given format, with the markers

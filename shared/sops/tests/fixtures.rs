@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use flux_sops::{Error, Format, Keyring, decrypt, is_encrypted};
+use flux_sops::{
+    DecryptOptions, Error, Format, Keyring, decrypt, decrypt_with, detect_format, is_encrypted,
+};
 use serde_yaml::Value as Yaml;
 
 fn fixture(rel: &str) -> PathBuf {
@@ -369,4 +371,64 @@ fn format_follows_the_file_extension() {
     assert_eq!(Format::from_path(Path::new("x.env")), Format::Dotenv);
     assert_eq!(Format::from_path(Path::new("x.ini")), Format::Ini);
     assert_eq!(Format::from_path(Path::new("x.txt")), Format::Binary);
+}
+
+/// The age fixture as kustomize-controller sees it after `kustomize build`: name prefixes
+/// applied and the object marshalled to JSON with sorted keys.
+fn built_age_secret_json() -> Vec<u8> {
+    let mut doc: serde_json::Value = serde_yaml::from_slice(&read("algorithms/age.yaml")).unwrap();
+    doc["metadata"]["name"] = "sops-algo-age".into();
+    let sorted: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_value(doc).unwrap();
+    serde_json::to_vec(&sorted).unwrap()
+}
+
+#[test]
+fn kustomize_controller_decrypts_built_objects_without_the_mac_check() {
+    let input = built_age_secret_json();
+    let opts = DecryptOptions::kustomize_controller(Format::Json, Format::Json);
+    let out = decrypt_with(&input, &opts, &keyring()).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["metadata"]["name"], "sops-algo-age");
+    assert_eq!(doc["stringData"]["key"], "value");
+    assert!(doc.get("sops").is_none());
+    // The same bytes fail the strict sops check, since the clear name changed.
+    let strict = decrypt(&input, Format::Json, &keyring()).unwrap_err();
+    assert!(matches!(strict, Error::MacMismatch), "{strict}");
+}
+
+#[test]
+fn kustomize_controller_mode_still_rejects_tampered_ciphertext() {
+    let input = String::from_utf8(built_age_secret_json()).unwrap();
+    let tampered = input.replace("data:mHeXsmQ=", "data:nHeXsmQ=");
+    assert_ne!(tampered, input);
+    let opts = DecryptOptions::kustomize_controller(Format::Json, Format::Json);
+    let err = decrypt_with(tampered.as_bytes(), &opts, &keyring()).unwrap_err();
+    assert!(matches!(err, Error::ValueDecryption { .. }), "{err}");
+}
+
+#[test]
+fn secret_data_value_is_detected_and_written_in_the_format_of_its_key() {
+    // kustomize-controller: input format from the marker bytes, output format from the key.
+    let doc = yaml(&read("inside/secret.yaml"));
+    use base64::Engine;
+    let inner = base64::engine::general_purpose::STANDARD
+        .decode(doc["data"]["key"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(detect_format(&inner), Some(Format::Json));
+    let opts =
+        DecryptOptions::kustomize_controller(Format::Json, Format::from_path(Path::new("key")));
+    assert_eq!(decrypt_with(&inner, &opts, &keyring()).unwrap(), b"value");
+}
+
+#[test]
+fn detect_format_recognizes_each_store_and_plain_files() {
+    assert_eq!(detect_format(&read("envs/env.env")), Some(Format::Dotenv));
+    assert_eq!(
+        detect_format(&read("algorithms/age.yaml")),
+        Some(Format::Yaml)
+    );
+    assert_eq!(detect_format(&read("files/file.txt")), Some(Format::Json));
+    assert_eq!(detect_format(b"[sops]\nmac = x\n"), Some(Format::Ini));
+    assert_eq!(detect_format(&read("algorithms/vault.yaml")), None);
 }
