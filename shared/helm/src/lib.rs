@@ -17,6 +17,7 @@ pub mod strvals;
 pub mod toyaml;
 pub mod values;
 pub mod yaml;
+pub mod yaml11;
 
 pub use action::{Rendered, TemplateOptions, render_chart, template, template_chart};
 pub use chart::{Chart, ChartFile, Dependency, Metadata};

@@ -5,7 +5,22 @@ use serde_json::{Map, Number, Value};
 /// Parses a YAML document into a JSON value with Helm's number semantics (all numbers float64).
 pub fn parse_yaml(text: &str) -> Result<Value, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let y: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| yaml_error(&e))?;
+    match crate::yaml11::load(text) {
+        Ok(v) => Ok(v),
+        // libyaml (behind serde_yaml) words errors like go-yaml; prefer its message.
+        Err(e) => match parse_yaml_1_2(text) {
+            Err(msg) => Err(msg),
+            Ok(_) => Err(format!("error converting YAML to JSON: yaml: {e}")),
+        },
+    }
+}
+
+/// serde_yaml's YAML 1.2 reading (kept for its go-yaml-like error messages).
+fn parse_yaml_1_2(text: &str) -> Result<Value, String> {
+    let mut y: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| yaml_error(&e))?;
+    // go-yaml applies `<<` merge keys while decoding; serde_yaml leaves them to us.
+    y.apply_merge()
+        .map_err(|e| format!("error converting YAML to JSON: yaml: {e}"))?;
     convert(y, 0)
 }
 
@@ -118,6 +133,12 @@ mod tests {
     fn invalid_yaml_reports_line() {
         let err = parse_values("a: b\nc: [\n").unwrap_err();
         assert!(err.contains("line"), "{err}");
+    }
+
+    #[test]
+    fn merge_keys_are_applied_like_go_yaml() {
+        let v = parse_values("base: &b\n  a: 1\n  b: 2\nderived:\n  <<: *b\n  b: 3\n").unwrap();
+        assert_eq!(v["derived"], serde_json::json!({"a": 1.0, "b": 3.0}));
     }
 
     #[test]

@@ -378,9 +378,9 @@ fn requirements_yaml_declares_v1_dependencies() {
         ("Chart.yaml", "apiVersion: v1\nname: app\nversion: 1.0.0\n"),
         (
             "requirements.yaml",
-            "dependencies:\n- name: sub\n  version: 0.1.0\n  condition: sub.on\n",
+            "dependencies:\n- name: sub\n  version: 0.1.0\n  condition: sub.enabled\n",
         ),
-        ("values.yaml", "sub:\n  on: false\n"),
+        ("values.yaml", "sub:\n  enabled: false\n"),
         (
             "charts/sub/Chart.yaml",
             "apiVersion: v1\nname: sub\nversion: 0.1.0\n",
@@ -409,5 +409,20 @@ fn set_json_set_file_and_set_literal_apply_in_helms_order() {
     assert_eq!(
         doc(&out, "app/templates/x.yaml"),
         "lit: a,b\nmotd: |\n  hello\n  world\nobj:\n  l:\n  - a\n  \"n\": 1\nover: set\n"
+    );
+}
+
+#[test]
+fn values_are_read_as_yaml_1_1_like_helm() {
+    let out = render(&[
+        ("values.yaml", "flag: yes\nquoted: \"yes\"\nmode: 0644\n"),
+        (
+            "templates/x.yaml",
+            "flag: {{ .Values.flag }}\nquoted: {{ .Values.quoted }}\nmode: {{ .Values.mode }}\n",
+        ),
+    ]);
+    assert_eq!(
+        doc(&out, "app/templates/x.yaml"),
+        "flag: true\nquoted: yes\nmode: 420\n"
     );
 }
