@@ -83,6 +83,38 @@ pub fn job(obj: &Value) -> Result<StatusResult, Error> {
     )))
 }
 
+/// kustomize-controller's custom Job reader: Current only when complete, Failed when failed,
+/// InProgress otherwise (even while running).
+pub fn flux_job(obj: &Value) -> Result<StatusResult, Error> {
+    let parallelism = int_or(obj, &["spec", "parallelism"], 1);
+    let completions = int_or(obj, &["spec", "completions"], parallelism);
+    let succeeded = int_or(obj, &["status", "succeeded"], 0);
+    let failed = int_or(obj, &["status", "failed"], 0);
+    for c in conditions(obj)? {
+        if c.status != "True" {
+            continue;
+        }
+        match c.type_.as_str() {
+            "Complete" => {
+                return Ok(StatusResult::current(format!(
+                    "Job Completed. succeeded: {succeeded}/{completions}"
+                )));
+            }
+            "Failed" => {
+                return Ok(StatusResult::failed(
+                    "JobFailed",
+                    format!("Job Failed. failed: {failed}/{completions}"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(StatusResult::in_progress(
+        "JobInProgress",
+        "Job in progress",
+    ))
+}
+
 pub fn crd(obj: &Value) -> Result<StatusResult, Error> {
     for c in conditions(obj)? {
         if c.type_ == "NamesAccepted" && c.status == "False" {
@@ -357,6 +389,58 @@ mod tests {
             res.message,
             "Job in progress. success:0, active: 1, failed: 0"
         );
+    }
+
+    #[test]
+    fn flux_job_reader_waits_for_completion() {
+        use crate::compute_flux;
+        let running = job(
+            json!({}),
+            json!({"startTime": "2026-11-25T11:00:00Z", "active": 1}),
+        );
+        assert_eq!(compute(&running).unwrap().status, Status::Current);
+        let res = compute_flux(&running).unwrap();
+        assert_eq!(
+            (res.status, res.message.as_str()),
+            (Status::InProgress, "Job in progress")
+        );
+        assert_eq!(res.conditions[0].reason, "JobInProgress");
+
+        let done = job(
+            json!({"completions": 2}),
+            json!({"succeeded": 2,
+            "conditions": [{"type": "Complete", "status": "True"}]}),
+        );
+        let res = compute_flux(&done).unwrap();
+        assert_eq!(
+            (res.status, res.message.as_str()),
+            (Status::Current, "Job Completed. succeeded: 2/2")
+        );
+
+        let failed = job(
+            json!({}),
+            json!({"failed": 1,
+            "conditions": [{"type": "Failed", "status": "True"}]}),
+        );
+        let res = compute_flux(&failed).unwrap();
+        assert_eq!(
+            (res.status, res.message.as_str()),
+            (Status::Failed, "Job Failed. failed: 1/1")
+        );
+
+        // A suspended Job is not complete, so Flux keeps waiting for it.
+        let suspended = job(
+            json!({}),
+            json!({"conditions": [{"type": "Suspended", "status": "True"}]}),
+        );
+        assert_eq!(compute_flux(&suspended).unwrap().status, Status::InProgress);
+    }
+
+    #[test]
+    fn flux_computation_matches_kstatus_for_other_kinds() {
+        use crate::compute_flux_at;
+        let obj = pod(json!({"phase": "Running"}));
+        assert_eq!(compute_flux_at(&obj, now()), compute_at(&obj, now()));
     }
 
     #[test]
