@@ -289,6 +289,11 @@ impl Req {
         self.q.get("dryRun").is_some_and(|v| v == "All")
     }
 
+    /// `fieldValidation=Strict` (kubectl's default): unknown fields are an error, not pruned.
+    fn strict(&self) -> bool {
+        self.q.get("fieldValidation").is_some_and(|v| v == "Strict")
+    }
+
     fn manager(&self) -> String {
         match self.q.get("fieldManager").filter(|m| !m.is_empty()) {
             Some(m) => m.clone(),
@@ -427,6 +432,10 @@ impl Req {
         let d = self.def();
         if d.group == crate::crd::GROUP && d.plural == "customresourcedefinitions" {
             crate::crd::sync_registry(&self.st.store, &self.st.registry);
+            if obj.is_none() {
+                // Remove the CRD's objects now, so a CRD re-created at once starts empty.
+                crate::gc::sweep(&self.st);
+            }
         }
         if d.group == crate::auth::RBAC_GROUP {
             self.st.auth.invalidate_rbac();
@@ -447,7 +456,7 @@ impl Req {
             return self.token_request();
         }
         let body = self.body_json()?;
-        let mut obj = objects::prepare_create(self.def(), self.ns(), body, true)?;
+        let mut obj = objects::prepare_create(self.def(), self.ns(), body, true, self.strict())?;
         let name = meta_str(&obj, "name").to_string();
         let created_name = name.clone();
         self.check_namespace_for(&created_name)?;
@@ -522,7 +531,7 @@ impl Req {
                     if op != "Apply" {
                         objects::track_update(d, Some(old), &mut desired, &manager, op);
                     }
-                    objects::prepare_update(d, old, desired, sub_ref)
+                    objects::prepare_update(d, old, desired, sub_ref, self.strict())
                 })?;
         let obj = new.clone();
         if !self.dry_run() {
@@ -601,7 +610,8 @@ impl Req {
                 None => {
                     let applied = objects::server_side_apply(d, None, &config, &manager, force)?;
                     let mf = applied.pointer("/metadata/managedFields").cloned();
-                    let mut obj = objects::prepare_create(d, self.ns(), applied, false)?;
+                    let mut obj =
+                        objects::prepare_create(d, self.ns(), applied, false, self.strict())?;
                     if let Some(mf) = mf {
                         meta_mut(&mut obj).insert("managedFields".into(), mf);
                     }
@@ -610,7 +620,13 @@ impl Req {
                 Some(old) => {
                     let applied =
                         objects::server_side_apply(d, Some(old), &config, &manager, force)?;
-                    objects::prepare_update(d, old, applied, status_sub.then_some("status"))
+                    objects::prepare_update(
+                        d,
+                        old,
+                        applied,
+                        status_sub.then_some("status"),
+                        self.strict(),
+                    )
                 }
             },
         )?;

@@ -134,12 +134,29 @@ pub fn validate_name(def: &ResourceDef, name: &str) -> Result<(), ApiError> {
 }
 
 /// Defaults, pruning and validation of a custom resource against its CRD schema.
-pub fn apply_schema(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiError> {
+pub fn apply_schema(def: &ResourceDef, obj: &mut Value, strict: bool) -> Result<(), ApiError> {
     let Some(s) = def.structural.as_deref() else {
         return Ok(());
     };
     schema::apply_defaults(obj, s);
+    let before = strict.then(|| obj.clone());
     schema::prune(obj, s);
+    if let Some(before) = before {
+        let mut unknown = Vec::new();
+        removed_fields(&before, obj, "", &mut unknown);
+        if !unknown.is_empty() {
+            let list: Vec<String> = unknown
+                .iter()
+                .map(|f| format!("unknown field \"{f}\""))
+                .collect();
+            return Err(ApiError::bad_request(format!(
+                "{kind} in version \"{v}\" cannot be handled as a {kind}: strict decoding error: {}",
+                list.join(", "),
+                kind = def.kind,
+                v = def.version
+            )));
+        }
+    }
     let errs = schema::validate(obj, s);
     if errs.is_empty() {
         return Ok(());
@@ -171,6 +188,31 @@ pub fn apply_schema(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiError> 
         })
         .collect();
     Err(invalid(def, &name, causes))
+}
+
+/// Paths present in `before` but pruned from `after` (`spec.junk`, `spec.items[0].x`).
+fn removed_fields(before: &Value, after: &Value, prefix: &str, out: &mut Vec<String>) {
+    match (before, after) {
+        (Value::Object(b), Value::Object(a)) => {
+            for (k, bv) in b {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                match a.get(k) {
+                    Some(av) => removed_fields(bv, av, &path, out),
+                    None => out.push(path),
+                }
+            }
+        }
+        (Value::Array(b), Value::Array(a)) if a.len() == b.len() => {
+            for (i, (bv, av)) in b.iter().zip(a).enumerate() {
+                removed_fields(bv, av, &format!("{prefix}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Kind-specific defaults the real API server applies on every write.
@@ -331,6 +373,7 @@ pub fn prepare_create(
     ns: &str,
     mut obj: Value,
     generate: bool,
+    strict: bool,
 ) -> Result<Value, ApiError> {
     check_type(def, &mut obj)?;
     let m = meta_mut(&mut obj);
@@ -381,7 +424,11 @@ pub fn prepare_create(
         "creationTimestamp".into(),
         json!(crate::http_util::now_rfc3339()),
     );
-    m.insert("generation".into(), json!(1));
+    if def.generation {
+        m.insert("generation".into(), json!(1));
+    } else {
+        m.remove("generation");
+    }
     m.remove("deletionTimestamp");
     m.remove("deletionGracePeriodSeconds");
     m.remove("resourceVersion");
@@ -393,7 +440,7 @@ pub fn prepare_create(
         o.remove("status");
     }
     kind_defaults(def, &mut obj, true)?;
-    apply_schema(def, &mut obj)?;
+    apply_schema(def, &mut obj, strict)?;
     if def.group == "apiextensions.k8s.io" {
         crate::crd::prepare(&mut obj)?;
     }
@@ -406,6 +453,7 @@ pub fn prepare_update(
     old: &Value,
     mut new: Value,
     subresource: Option<&str>,
+    strict: bool,
 ) -> Result<Change, ApiError> {
     check_type(def, &mut new)?;
     let old_name = meta_str(old, "name").to_string();
@@ -454,7 +502,7 @@ pub fn prepare_update(
         if let Some(mf) = new.pointer("/metadata/managedFields") {
             meta_mut(&mut out).insert("managedFields".into(), mf.clone());
         }
-        apply_schema(def, &mut out)?;
+        apply_schema(def, &mut out, strict)?;
         return Ok(Change::Put(out));
     }
     if def.status {
@@ -486,7 +534,7 @@ pub fn prepare_update(
         }
     }
     kind_defaults(def, &mut new, false)?;
-    apply_schema(def, &mut new)?;
+    apply_schema(def, &mut new, strict)?;
     if def.group == "apiextensions.k8s.io" {
         crate::crd::prepare(&mut new)?;
         if let Some(s) = old.get("status") {
@@ -500,6 +548,9 @@ pub fn prepare_update(
 
 /// Bump metadata.generation when the object's desired state changed.
 pub fn bump_generation(def: &ResourceDef, old: &Value, new: &mut Value) {
+    if !def.generation {
+        return;
+    }
     let ignore: &[&str] = if def.status {
         &["metadata", "status"]
     } else {
@@ -548,6 +599,7 @@ mod tests {
                     short_names: vec![],
                     categories: vec![],
                     status: false,
+                    generation: false,
                     scale: None,
                     verbs: vec![],
                     schema: None,

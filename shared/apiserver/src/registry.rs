@@ -54,6 +54,8 @@ pub struct ResourceDef {
     pub short_names: Vec<String>,
     pub categories: Vec<String>,
     pub status: bool,
+    /// The kind's strategy maintains metadata.generation (CRs and controller-driven kinds).
+    pub generation: bool,
     pub scale: Option<ScalePaths>,
     pub verbs: Vec<&'static str>,
     /// openAPIV3Schema of a CRD version, as JSON.
@@ -400,6 +402,20 @@ const BUILTINS: &[Builtin] = &[
     ),
 ];
 
+/// Built-in resources whose registry strategy sets and bumps metadata.generation.
+const GENERATION_KINDS: &[&str] = &[
+    "deployments",
+    "replicasets",
+    "statefulsets",
+    "daemonsets",
+    "jobs",
+    "cronjobs",
+    "ingresses",
+    "networkpolicies",
+    "horizontalpodautoscalers",
+    "poddisruptionbudgets",
+];
+
 fn builtin_defs() -> Vec<Arc<ResourceDef>> {
     let mut out: Vec<Arc<ResourceDef>> = BUILTINS
         .iter()
@@ -419,6 +435,8 @@ fn builtin_defs() -> Vec<Arc<ResourceDef>> {
                 short_names: x.short.iter().map(|s| s.to_string()).collect(),
                 categories: if x.all { vec!["all".into()] } else { vec![] },
                 status: x.status,
+                generation: GENERATION_KINDS.contains(&x.plural)
+                    || x.group == "apiextensions.k8s.io",
                 scale,
                 verbs: ALL_VERBS.to_vec(),
                 schema: None,
@@ -474,6 +492,7 @@ fn builtin_defs() -> Vec<Arc<ResourceDef>> {
             short_names: vec![],
             categories: vec![],
             status: false,
+            generation: false,
             scale: None,
             verbs: vec!["create"],
             schema: None,
@@ -715,6 +734,7 @@ pub fn defs_from_crd(crd: &Value) -> Vec<Arc<ResourceDef>> {
             short_names: strings("shortNames"),
             categories: strings("categories"),
             status,
+            generation: true,
             scale,
             verbs: ALL_VERBS.to_vec(),
             schema: schema.clone().map(Arc::new),

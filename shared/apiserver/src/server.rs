@@ -127,7 +127,7 @@ fn seed(state: &ServerState) {
             continue;
         }
         let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
-        if let Ok(obj) = crate::objects::prepare_create(&def, "", body, false) {
+        if let Ok(obj) = crate::objects::prepare_create(&def, "", body, false, false) {
             let _ = state
                 .store
                 .transact(&gr, "", ns, false, |_| Ok(Change::Put(obj)));

@@ -34,6 +34,10 @@ pub struct Event {
     pub gr: GroupResource,
     pub namespace: String,
     pub object: Arc<Value>,
+    /// The object before a modification (selector transitions need it).
+    pub old: Option<Arc<Value>>,
+    /// The serialised watch line, shared by every plain JSON watcher.
+    pub line: std::sync::OnceLock<axum::body::Bytes>,
 }
 
 /// What a transaction decided to do with the object.
@@ -205,7 +209,7 @@ impl Store {
                 } else {
                     EventType::Added
                 };
-                self.emit(&mut g, kind, gr, ns, obj.clone());
+                self.emit(&mut g, kind, gr, ns, obj.clone(), old.clone());
                 Ok((old, Some(obj)))
             }
             Change::Delete => {
@@ -222,7 +226,7 @@ impl Store {
                     t.remove(&key);
                 }
                 let gone = Arc::new(gone);
-                self.emit(&mut g, EventType::Deleted, gr, ns, gone.clone());
+                self.emit(&mut g, EventType::Deleted, gr, ns, gone.clone(), None);
                 Ok((Some(o), Some(gone)))
             }
         }
@@ -235,10 +239,13 @@ impl Store {
         gr: &GroupResource,
         ns: &str,
         object: Arc<Value>,
+        old: Option<Arc<Value>>,
     ) {
         let ev = Arc::new(Event {
             rv: g.rv,
             kind,
+            old,
+            line: std::sync::OnceLock::new(),
             gr: gr.clone(),
             namespace: ns.to_string(),
             object,

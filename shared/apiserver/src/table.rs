@@ -55,7 +55,12 @@ pub fn builtin_columns(group: &str, plural: &str) -> Vec<PrinterColumn> {
         ],
         ("batch", "jobs") => vec![col("Status", "string", "#jobstatus", 0), age],
         ("apiextensions.k8s.io", "customresourcedefinitions") => {
-            vec![col("Created At", "date", ".metadata.creationTimestamp", 0)]
+            vec![col(
+                "Created At",
+                "string",
+                ".metadata.creationTimestamp",
+                0,
+            )]
         }
         _ => vec![age],
     }

@@ -32,16 +32,6 @@ struct Watch {
 }
 
 impl Watch {
-    fn wants(&self, e: &Event) -> bool {
-        e.gr == self.gr
-            && self.ns.as_deref().is_none_or(|n| n == e.namespace)
-            && self
-                .name
-                .as_deref()
-                .is_none_or(|n| n == crate::store::meta_str(&e.object, "name"))
-            && self.filter.matches(&e.object)
-    }
-
     fn line(&mut self, kind: &str, obj: &Value) -> Bytes {
         let object = if self.table && kind != "BOOKMARK" && kind != "ERROR" {
             let meta = json!({"resourceVersion": crate::store::meta_str(obj, "resourceVersion")});
@@ -69,10 +59,39 @@ impl Watch {
         if e.rv > self.last_rv {
             self.last_rv = e.rv;
         }
-        if !self.wants(e) {
+        if e.gr != self.gr
+            || self.ns.as_deref().is_some_and(|n| n != e.namespace)
+            || self
+                .name
+                .as_deref()
+                .is_some_and(|n| n != crate::store::meta_str(&e.object, "name"))
+        {
             return None;
         }
-        Some(self.line(e.kind.as_str(), &e.object))
+        let now = self.filter.matches(&e.object);
+        // An object moving into or out of the selector is ADDED or DELETED for this watcher.
+        let kind = match e.kind {
+            EventType::Modified => {
+                let before = e.old.as_deref().is_some_and(|o| self.filter.matches(o));
+                match (before, now) {
+                    (true, true) => "MODIFIED",
+                    (false, true) => "ADDED",
+                    (true, false) => "DELETED",
+                    (false, false) => return None,
+                }
+            }
+            k if now => k.as_str(),
+            _ => return None,
+        };
+        let plain = !self.table
+            && kind == e.kind.as_str()
+            && (!self.def.custom
+                || e.object.get("apiVersion").and_then(Value::as_str)
+                    == Some(&self.def.api_version()));
+        if plain {
+            return Some(e.line.get_or_init(|| self.line(kind, &e.object)).clone());
+        }
+        Some(self.line(kind, &e.object))
     }
 
     fn bookmark(&mut self, rv: u64, initial_end: bool) -> Bytes {
@@ -132,6 +151,8 @@ pub fn serve(req: &Req) -> Result<Response, ApiError> {
         let (items, cur, rx) = store.snapshot_and_watch(&w.gr, w.ns.as_deref());
         for o in items {
             let e = Event {
+                old: None,
+                line: std::sync::OnceLock::new(),
                 rv: 0,
                 kind: EventType::Added,
                 gr: w.gr.clone(),

@@ -531,3 +531,240 @@ async fn raw(method: &str, url: &str, ctype: &str, body: Vec<u8>) -> Res<(u16, S
         .unwrap_or_default();
     Ok((code, body))
 }
+
+#[tokio::test]
+async fn strict_field_validation_rejects_unknown_fields_that_would_be_pruned() -> Res {
+    let (s, c) = server().await?;
+    make_crd(&c).await?;
+    let w = widgets(&c);
+    w.create(&PostParams::default(), &widget("v", json!({"size": 1}))?)
+        .await?;
+    let strict = PatchParams::default().validation(kube::api::ValidationDirective::Strict);
+    let err = w
+        .patch("v", &strict, &Patch::Merge(json!({"spec": {"sizee": 2}})))
+        .await
+        .err()
+        .ok_or("unknown field accepted under Strict")?;
+    assert_eq!(code(&err), Some(400));
+    let msg = match &err {
+        KubeError::Api(s) => s.message.clone(),
+        _ => String::new(),
+    };
+    assert!(msg.contains("unknown field \"spec.sizee\""), "{msg}");
+    let pruned = w
+        .patch(
+            "v",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"sizee": 2}})),
+        )
+        .await?;
+    assert_eq!(pruned.data.pointer("/spec/sizee"), None);
+    s.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn label_selector_watch_reports_objects_leaving_the_selector_as_deleted() -> Res {
+    let (s, c) = server().await?;
+    let api: Api<ConfigMap> = Api::namespaced(c, "default");
+    let mut o = cm("sel", json!({}))?;
+    o.metadata.labels = Some([("app".to_string(), "x".to_string())].into());
+    api.create(&PostParams::default(), &o).await?;
+    let rv = s.resource_version().to_string();
+    let mut events = api
+        .watch(&kube::api::WatchParams::default().labels("app=x"), &rv)
+        .await?
+        .boxed();
+    api.patch(
+        "sel",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"app": "y"}}})),
+    )
+    .await?;
+    let ev = tokio::time::timeout(Duration::from_secs(5), events.try_next())
+        .await??
+        .ok_or("no event")?;
+    assert!(matches!(ev, kube::core::WatchEvent::Deleted(_)), "{ev:?}");
+    api.patch(
+        "sel",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"app": "x"}}})),
+    )
+    .await?;
+    let ev = tokio::time::timeout(Duration::from_secs(5), events.try_next())
+        .await??
+        .ok_or("no event")?;
+    assert!(matches!(ev, kube::core::WatchEvent::Added(_)), "{ev:?}");
+    s.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn streaming_list_watcher_receives_initial_events_then_changes() -> Res {
+    let (s, c) = server().await?;
+    let api: Api<ConfigMap> = Api::namespaced(c, "default");
+    api.create(&PostParams::default(), &cm("one", json!({}))?)
+        .await?;
+    let mut stream = watcher(api.clone(), watcher::Config::default().streaming_lists()).boxed();
+    let mut seen_init_done = false;
+    let mut names = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while tokio::time::Instant::now() < deadline {
+        let ev = tokio::time::timeout(Duration::from_secs(5), stream.try_next())
+            .await??
+            .ok_or("ended")?;
+        match ev {
+            watcher::Event::InitApply(o) => names.push(o.metadata.name.unwrap_or_default()),
+            watcher::Event::InitDone => {
+                seen_init_done = true;
+                api.create(&PostParams::default(), &cm("two", json!({}))?)
+                    .await?;
+            }
+            watcher::Event::Apply(o) => {
+                names.push(o.metadata.name.unwrap_or_default());
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(seen_init_done);
+    assert_eq!(names, vec!["one".to_string(), "two".to_string()]);
+    s.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn foreground_deletion_waits_for_dependents_and_orphan_keeps_them() -> Res {
+    let (s, c) = server().await?;
+    let api: Api<ConfigMap> = Api::namespaced(c, "default");
+    let owned_by =
+        |owner: &ConfigMap| k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            name: owner.metadata.name.clone().unwrap_or_default(),
+            uid: owner.metadata.uid.clone().unwrap_or_default(),
+            block_owner_deletion: Some(true),
+            ..Default::default()
+        };
+    let fg = api
+        .create(&PostParams::default(), &cm("fg", json!({}))?)
+        .await?;
+    let mut child = cm("fg-child", json!({}))?;
+    child.metadata.owner_references = Some(vec![owned_by(&fg)]);
+    child.metadata.finalizers = Some(vec!["example.com/hold".into()]);
+    api.create(&PostParams::default(), &child).await?;
+    api.delete("fg", &DeleteParams::foreground()).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let owner = api.get("fg").await?;
+    assert!(
+        owner
+            .metadata
+            .finalizers
+            .unwrap_or_default()
+            .contains(&"foregroundDeletion".to_string())
+    );
+    assert!(
+        api.get("fg-child")
+            .await?
+            .metadata
+            .deletion_timestamp
+            .is_some()
+    );
+    api.patch(
+        "fg-child",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+    )
+    .await?;
+    let mut gone = false;
+    for _ in 0..50 {
+        if api.get_opt("fg").await?.is_none() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(gone, "owner stayed after its dependent went");
+
+    let or = api
+        .create(&PostParams::default(), &cm("or", json!({}))?)
+        .await?;
+    let mut kept = cm("or-child", json!({}))?;
+    kept.metadata.owner_references = Some(vec![owned_by(&or)]);
+    api.create(&PostParams::default(), &kept).await?;
+    api.delete("or", &DeleteParams::orphan()).await?;
+    for _ in 0..50 {
+        if api.get_opt("or").await?.is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let kept = api.get("or-child").await?;
+    assert!(
+        kept.metadata
+            .owner_references
+            .unwrap_or_default()
+            .is_empty()
+    );
+    s.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn delete_collection_removes_only_selected_objects() -> Res {
+    let (s, c) = server().await?;
+    let api: Api<ConfigMap> = Api::namespaced(c, "default");
+    for (name, app) in [("a", "x"), ("b", "x"), ("c", "y")] {
+        let mut o = cm(name, json!({}))?;
+        o.metadata.labels = Some([("app".to_string(), app.to_string())].into());
+        api.create(&PostParams::default(), &o).await?;
+    }
+    api.delete_collection(
+        &DeleteParams::default(),
+        &ListParams::default().labels("app=x"),
+    )
+    .await?;
+    let left: Vec<String> = api
+        .list(&ListParams::default())
+        .await?
+        .items
+        .into_iter()
+        .filter_map(|o| o.metadata.name)
+        .collect();
+    assert_eq!(left, vec!["c".to_string()]);
+    s.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn deleting_a_crd_stops_serving_and_removes_its_objects() -> Res {
+    let (s, c) = server().await?;
+    make_crd(&c).await?;
+    widgets(&c)
+        .create(&PostParams::default(), &widget("w", json!({"size": 1}))?)
+        .await?;
+    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> = Api::all(c.clone());
+    crds.delete("widgets.example.com", &DeleteParams::default())
+        .await?;
+    let err = widgets(&c)
+        .list(&ListParams::default())
+        .await
+        .err()
+        .ok_or("CR still served")?;
+    assert_eq!(code(&err), Some(404));
+    make_crd(&c).await?;
+    for _ in 0..50 {
+        if widgets(&c)
+            .list(&ListParams::default())
+            .await?
+            .items
+            .is_empty()
+        {
+            s.shutdown().await?;
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("custom resources outlived their CRD".into())
+}

@@ -60,6 +60,10 @@ if kubectl apply -f - <<<'{"apiVersion":"example.com/v1","kind":"Widget","metada
   fail "invalid widget accepted"
 fi
 grep -q 'spec.size' "$work/err" || fail "validation error does not name spec.size: $(cat "$work/err")"
+if kubectl apply -f - <<<'{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"typo","namespace":"team-a"},"spec":{"sise":2}}' 2>"$work/err"; then
+  fail "unknown field accepted by kubectl's strict validation"
+fi
+grep -q 'unknown field "spec.sise"' "$work/err" || fail "strict error: $(cat "$work/err")"
 
 # label, annotate, the three patch types
 kubectl label widget w1 -n team-a tier=web
