@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::fieldspec::FieldSpec;
 use crate::generators::{self, Options};
 use crate::kustfile::{Kustomization, find_file};
 use crate::loader::{Loader, is_remote};
@@ -17,6 +18,18 @@ pub struct Builder {
     stack: Vec<PathBuf>,
     /// A kustomization used for one directory instead of its (missing) file.
     root_override: Option<(PathBuf, String)>,
+    /// `vars` declared anywhere in the tree, resolved once at the end.
+    vars: Vec<Node>,
+    /// Field specs added by `configurations` files.
+    config: Config,
+}
+
+/// Transformer configuration added by `configurations` files.
+#[derive(Default)]
+struct Config {
+    name_refs: Vec<(String, FieldSpec)>,
+    labels: Vec<FieldSpec>,
+    annotations: Vec<FieldSpec>,
 }
 
 impl Builder {
@@ -25,6 +38,8 @@ impl Builder {
             loader: Loader,
             stack: Vec::new(),
             root_override: None,
+            vars: Vec::new(),
+            config: Config::default(),
         }
     }
 
@@ -63,7 +78,8 @@ impl Builder {
                 r.set_name(&name);
             }
         }
-        nameref::fix(&mut res);
+        nameref::fix(&mut res, &self.config.name_refs);
+        crate::vars::apply(&mut res, &self.vars)?;
         let sort_opts = k.get("sortOptions");
         match sort_opts.and_then(|s| s.get_str("order")) {
             Some("fifo") => {}
@@ -132,6 +148,10 @@ impl Builder {
                 });
             }
         }
+        for c in k.strings("configurations")? {
+            self.load_configuration(dir, &c)?;
+        }
+        self.vars.extend(k.items("vars")?.into_iter().cloned());
         let mut entries = k.strings("resources")?;
         entries.extend(k.strings("bases")?);
         let mut ids: std::collections::HashSet<String> = res.iter().map(id_key).collect();
@@ -157,6 +177,51 @@ impl Builder {
         self.generate(&k, dir, &mut res)?;
         self.transform(&k, dir, &mut res)?;
         Ok(res)
+    }
+
+    fn load_configuration(&mut self, dir: &Path, file: &str) -> Result<(), Error> {
+        let text = self.loader.read_string(dir, file)?;
+        let docs = parse_documents(&text).map_err(|source| Error::Yaml {
+            file: file.to_string(),
+            source,
+        })?;
+        for d in docs {
+            for nr in d
+                .get("nameReference")
+                .and_then(Node::as_seq)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                let kind = nr.get_str("kind").unwrap_or("").to_string();
+                for fs in nr
+                    .get("fieldSpecs")
+                    .and_then(Node::as_seq)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+                {
+                    self.config
+                        .name_refs
+                        .push((kind.clone(), FieldSpec::from_node(fs)));
+                }
+            }
+            for fs in d
+                .get("commonLabels")
+                .and_then(Node::as_seq)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                self.config.labels.push(FieldSpec::from_node(fs));
+            }
+            for fs in d
+                .get("commonAnnotations")
+                .and_then(Node::as_seq)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                self.config.annotations.push(FieldSpec::from_node(fs));
+            }
+        }
+        Ok(())
     }
 
     fn load_entry(&mut self, dir: &Path, entry: &str) -> Result<Vec<Resource>, Error> {
@@ -231,7 +296,7 @@ impl Builder {
                 file: "patch".into(),
                 source,
             })? {
-                apply_smp(res, &doc, None)?;
+                apply_smp(res, &doc, None, false)?;
             }
         }
         for p in k.items("patches")? {
@@ -246,7 +311,9 @@ impl Builder {
             transform::prefix_suffix(res, prefix, suffix);
         }
         let common = k.string_map("commonLabels")?;
-        transform::add_pairs(res, &common, &transform::common_label_specs());
+        let mut label_specs = transform::common_label_specs();
+        label_specs.extend(self.config.labels.iter().cloned());
+        transform::add_pairs(res, &common, &label_specs);
         for l in k.items("labels")? {
             let pairs = crate::kustfile::string_map(l.get("pairs"), "pairs")?;
             let selectors = matches!(l.get("includeSelectors"), Some(Node::Bool(true)));
@@ -270,7 +337,9 @@ impl Builder {
             transform::add_pairs(res, &pairs, &specs);
         }
         let ann = k.string_map("commonAnnotations")?;
-        transform::add_pairs(res, &ann, &transform::annotation_specs());
+        let mut ann_specs = transform::annotation_specs();
+        ann_specs.extend(self.config.annotations.iter().cloned());
+        transform::add_pairs(res, &ann, &ann_specs);
         for p in k.items("patchesJson6902")? {
             self.apply_patch_entry(dir, res, p, true)?;
         }
@@ -338,6 +407,10 @@ impl Builder {
             _ => None,
         };
         let is_json = json_only || matches!(docs.first(), Some(Node::Seq(_)));
+        let allow_name_change = matches!(
+            p.get_path(&["options", "allowNameChange"]),
+            Some(Node::Bool(true))
+        );
         if is_json {
             let ops = docs.into_iter().next().unwrap_or(Node::Seq(Vec::new()));
             let Some(sel) = selector else {
@@ -352,7 +425,7 @@ impl Builder {
             return Ok(());
         }
         for doc in docs {
-            apply_smp(res, &doc, selector.as_ref())?;
+            apply_smp(res, &doc, selector.as_ref(), allow_name_change)?;
         }
         Ok(())
     }
@@ -368,6 +441,7 @@ fn apply_smp(
     res: &mut Vec<Resource>,
     patch: &Node,
     selector: Option<&Selector>,
+    allow_name_change: bool,
 ) -> Result<(), Error> {
     let name = patch
         .get_path(&["metadata", "name"])
@@ -400,7 +474,9 @@ fn apply_smp(
         if selector.is_some() {
             // With a target the patch's own identity does not matter.
             if let Some(meta) = p.get_mut("metadata").and_then(Node::as_map_mut) {
-                meta.shift_remove("name");
+                if !allow_name_change {
+                    meta.shift_remove("name");
+                }
                 meta.shift_remove("namespace");
             }
             if let Some(m) = p.as_map_mut() {
@@ -409,7 +485,13 @@ fn apply_smp(
             }
         }
         match smp::apply(&r.node, &p) {
-            smp::Outcome::Keep(n) => r.node = n,
+            smp::Outcome::Keep(n) => {
+                let old = (r.name().to_string(), r.namespace().to_string());
+                r.node = n;
+                if r.name() != old.0 && r.history.last() != Some(&old) {
+                    r.history.push(old);
+                }
+            }
             smp::Outcome::Delete => delete.push(i),
         }
     }

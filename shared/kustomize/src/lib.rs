@@ -16,6 +16,7 @@ pub mod smp;
 mod sort;
 pub mod substitute;
 mod transform;
+mod vars;
 pub mod yaml;
 
 use std::path::Path;

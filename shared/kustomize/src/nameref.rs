@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::fieldspec::{split_path, visit};
+use crate::fieldspec::{FieldSpec, split_path, visit};
 use crate::resource::{Resource, is_cluster_scoped};
 use crate::yaml::Node;
 
@@ -97,7 +97,8 @@ fn rules() -> Vec<(&'static str, Option<&'static str>, String)> {
 }
 
 /// Updates every reference to a renamed resource.
-pub fn fix(resources: &mut [Resource]) {
+/// `extra` holds (referenced kind, field spec) pairs from `configurations` files.
+pub fn fix(resources: &mut [Resource], extra: &[(String, FieldSpec)]) {
     struct Target {
         name: String,
         ns: String,
@@ -130,7 +131,7 @@ pub fn fix(resources: &mut [Resource]) {
     if targets.is_empty() {
         return;
     }
-    let rules: Vec<(&str, Option<&str>, Vec<String>)> = rules()
+    let mut rules: Vec<(&str, Option<&str>, Vec<String>)> = rules()
         .into_iter()
         .map(|(t, k, p)| {
             (
@@ -140,6 +141,13 @@ pub fn fix(resources: &mut [Resource]) {
             )
         })
         .collect();
+    for (target, fs) in extra {
+        rules.push((
+            target.as_str(),
+            fs.kind.as_deref(),
+            fs.segments().into_iter().map(str::to_string).collect(),
+        ));
+    }
     let default_ns = |s: &str| {
         if s.is_empty() {
             "default".to_string()

@@ -3,11 +3,10 @@
 use std::path::Path;
 
 use crate::Error;
-use crate::fieldspec::split_path;
 use crate::loader::Loader;
 use crate::resource::Resource;
 use crate::select::Selector;
-use crate::yaml::{Node, parse_documents};
+use crate::yaml::{Node, parse_documents, resolve_plain};
 
 fn source_value(res: &[Resource], src: &Node) -> Result<Node, Error> {
     let sel = Selector::from_node(src)?;
@@ -125,7 +124,13 @@ fn set_field(
                 }
                 Node::Str(parts.join(delim))
             }
-            _ => value.clone(),
+            // kustomize copies the scalar text and keeps the target's tag: a string stays a
+            // string, anything else (or a created field) is read again from the text.
+            _ => match (value.scalar_text(), &*n) {
+                (Some(text), Node::Str(_)) => Node::Str(text),
+                (Some(text), _) if !text.is_empty() => resolve_plain(&text),
+                _ => value.clone(),
+            },
         };
         *n = new;
         return true;
@@ -238,8 +243,10 @@ pub fn apply(
                 {
                     let Some(fp) = fp.as_str() else { continue };
                     let segs = segments(fp);
-                    if !set_field(&mut r.node, &segs, &value, create, opts) && !create {
-                        let _ = split_path;
+                    if !set_field(&mut r.node, &segs, &value, create, opts) {
+                        return Err(Error::Transform(format!(
+                            "unable to find field \"{fp}\" in replacement target"
+                        )));
                     }
                 }
             }

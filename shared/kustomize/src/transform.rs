@@ -284,12 +284,11 @@ fn update_image(image: &str, rules: &[ImageRule]) -> Option<String> {
     let (name, rest) = split_image(image);
     let rule = rules.iter().find(|r| r.name == name)?;
     let new_name = rule.new_name.as_deref().unwrap_or(name);
-    let suffix = if let Some(d) = &rule.digest {
-        format!("@{d}")
-    } else if let Some(t) = &rule.new_tag {
-        format!(":{t}")
-    } else {
-        rest.to_string()
+    let suffix = match (&rule.new_tag, &rule.digest) {
+        (Some(t), Some(d)) => format!(":{t}@{d}"),
+        (Some(t), None) => format!(":{t}"),
+        (None, Some(d)) => format!("@{d}"),
+        (None, None) => rest.to_string(),
     };
     Some(format!("{new_name}{suffix}"))
 }
