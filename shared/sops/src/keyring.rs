@@ -1,5 +1,6 @@
-//! The keys a decryption may use: age X25519 identities and PGP secret keys, read from a
-//! Kubernetes Secret's data as kustomize-controller does (`*.agekey` and `*.asc` entries).
+//! The keys a decryption may use: age identities (X25519 and post-quantum hybrid) and PGP
+//! secret keys, read from a Kubernetes Secret's data as kustomize-controller does (`*.agekey`
+//! and `*.asc` entries).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -46,7 +47,7 @@ impl Keyring {
     }
 
     /// Builds a keyring from a Secret's data: `*.agekey` entries hold age identities, one
-    /// `AGE-SECRET-KEY-1...` per line with `#` comments; `*.asc` entries hold armored PGP secret
+    /// `AGE-SECRET-KEY-1...` or `AGE-SECRET-KEY-PQ-1...` per line with `#` comments; `*.asc` entries hold armored PGP secret
     /// keys. Other entries (cloud credentials, Vault tokens) are ignored.
     pub fn from_secret_data(data: &BTreeMap<String, Vec<u8>>) -> Result<Keyring, Error> {
         let mut ring = Keyring::new();

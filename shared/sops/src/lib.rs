@@ -1,8 +1,11 @@
 //! flux-sops: decryption of files encrypted by the `sops` tool, as kustomize-controller does it.
 //!
-//! Data keys are recovered with age (X25519) identities and PGP secret keys from a [`Keyring`];
-//! values are decrypted with AES-256-GCM and the document's MAC is verified before any plaintext
-//! is returned. Errors never carry plaintext or key material.
+//! Data keys are recovered with age identities (X25519 and the post-quantum mlkem768x25519
+//! hybrid) and PGP secret keys from a [`Keyring`], recombining Shamir key groups; values are
+//! decrypted with AES-256-GCM at their path and the document's MAC is verified before any
+//! plaintext is returned (unless the caller opts out as kustomize-controller does). YAML,
+//! JSON, dotenv, INI and binary stores are supported. Errors never carry plaintext or key
+//! material.
 
 mod age_pq;
 mod cipher;
