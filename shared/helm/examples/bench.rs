@@ -2,6 +2,7 @@
 //! prints the time per render and renders per second.
 //!
 //! Run: `cargo run -p flux-helm --release --example bench [-- ITERATIONS]`
+//! (set `FLUX_HELM_BENCH_DIR=/some/dir` to keep the chart and compare with `helm template`).
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -69,7 +70,11 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let root = dir.path().join("bench");
+    // FLUX_HELM_BENCH_DIR keeps the generated chart, e.g. to time `helm template` on it.
+    let root = match std::env::var_os("FLUX_HELM_BENCH_DIR") {
+        Some(d) => std::path::PathBuf::from(d).join("bench"),
+        None => dir.path().join("bench"),
+    };
     let write = |rel: &str, body: &str| {
         let p = root.join(rel);
         if let Some(parent) = p.parent() {

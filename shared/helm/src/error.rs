@@ -35,9 +35,6 @@ pub enum Error {
     /// `--show-only` named a template that rendered nothing.
     #[error("could not find template {0} in chart")]
     ShowOnlyMissing(String),
-    /// A library chart was given to `helm template`.
-    #[error("library charts are not installable")]
-    NotInstallable,
     /// Rendered output that is not valid YAML, returned with the output under `--debug`.
     #[error("{message}")]
     WithOutput { output: String, message: String },

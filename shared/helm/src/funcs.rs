@@ -52,7 +52,10 @@ pub fn helm_funcs() -> FuncMap {
         "toYamlPretty".into(),
         func(|a| {
             arity(a, 1)?;
-            Ok(Value::String(to_yaml_trimmed(&a[0])))
+            let y = crate::toyaml::to_yaml_pretty(&a[0].to_json());
+            Ok(Value::String(
+                y.strip_suffix('\n').unwrap_or(&y).to_string(),
+            ))
         }),
     );
     m.insert(

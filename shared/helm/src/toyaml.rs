@@ -9,7 +9,19 @@ const MAX_DEPTH: usize = 1000;
 
 /// Marshals `v` like `yaml.Marshal` in Helm; the result ends with a newline.
 pub fn to_yaml(v: &Value) -> String {
-    let mut e = Emitter::default();
+    emit(v, false)
+}
+
+/// Like [`to_yaml`] but with sequences indented under their keys, as Helm's `toYamlPretty`.
+pub fn to_yaml_pretty(v: &Value) -> String {
+    emit(v, true)
+}
+
+fn emit(v: &Value, indent_sequences: bool) -> String {
+    let mut e = Emitter {
+        out: String::new(),
+        indent_sequences,
+    };
     e.node(v, 0, Ctx::Top, 0);
     // A keep-chomped literal already ended its last line; go-yaml still closes the document.
     e.out.push('\n');
@@ -23,9 +35,9 @@ enum Ctx {
     Value,
 }
 
-#[derive(Default)]
 struct Emitter {
     out: String,
+    indent_sequences: bool,
 }
 
 impl Emitter {
@@ -65,7 +77,12 @@ impl Emitter {
                         }
                         // go-yaml v2 does not indent a sequence under its key.
                         Value::Array(a) if !a.is_empty() => {
-                            self.node(child, indent, Ctx::Value, depth + 1)
+                            let i = if self.indent_sequences {
+                                indent + 2
+                            } else {
+                                indent
+                            };
+                            self.node(child, i, Ctx::Value, depth + 1)
                         }
                         _ => {
                             self.out.push(' ');
@@ -645,6 +662,12 @@ mod tests {
             to_yaml(&v),
             "a:\n  c: []\n  \"y\": x\nb:\n- 1\n- 2\nz: {}\n"
         );
+    }
+
+    #[test]
+    fn pretty_output_indents_sequences_under_keys() {
+        let v = json!({"a": {"b": [1, {"c": 2}]}});
+        assert_eq!(to_yaml_pretty(&v), "a:\n  b:\n    - 1\n    - c: 2\n");
     }
 
     #[test]
