@@ -74,7 +74,8 @@ pub fn decrypt_with(input: &[u8], opts: &DecryptOptions, keys: &Keyring) -> Resu
     let encrypted = keep_text.then(|| branches.clone());
     let computed = tree::decrypt_branches(&mut branches, &md.rules, &data_key)?;
     if opts.verify_mac {
-        let stored = cipher::decrypt_mac(&md.mac, &data_key, &md.lastmodified)?;
+        let mac = md.mac.as_deref().ok_or(Error::MacMismatch)?;
+        let stored = cipher::decrypt_mac(mac, &data_key, &md.lastmodified)?;
         if stored != computed {
             return Err(Error::MacMismatch);
         }

@@ -32,7 +32,9 @@ pub struct Metadata {
     pub key_groups: Vec<Vec<MasterKey>>,
     pub shamir_threshold: usize,
     pub lastmodified: String,
-    pub mac: String,
+    /// The encrypted MAC; absent in files whose MAC was stripped, which only decrypt when the
+    /// MAC is not verified.
+    pub mac: Option<String>,
     pub rules: Rules,
 }
 
@@ -96,9 +98,7 @@ impl Metadata {
         let m = value
             .as_object()
             .ok_or_else(|| Error::InvalidMetadata("the sops entry is not a mapping".into()))?;
-        let mac = str_field(m, "mac")
-            .ok_or_else(|| Error::InvalidMetadata("no mac".into()))?
-            .to_string();
+        let mac = str_field(m, "mac").map(str::to_string);
         let lastmodified = str_field(m, "lastmodified")
             .ok_or_else(|| Error::InvalidMetadata("no lastmodified".into()))?;
         let lastmodified = normalize_rfc3339(lastmodified)?;
@@ -260,8 +260,14 @@ mod tests {
     }
 
     #[test]
-    fn metadata_without_mac_is_rejected() {
-        let err = Metadata::from_json(&json!({"lastmodified": "2024-11-12T13:33:42Z"}));
+    fn metadata_without_mac_parses_with_no_mac() {
+        let md = Metadata::from_json(&json!({"lastmodified": "2024-11-12T13:33:42Z"})).unwrap();
+        assert_eq!(md.mac, None);
+    }
+
+    #[test]
+    fn metadata_without_lastmodified_is_rejected() {
+        let err = Metadata::from_json(&json!({"mac": "ENC[x]"}));
         assert!(matches!(err, Err(Error::InvalidMetadata(_))));
     }
 }

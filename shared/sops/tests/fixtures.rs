@@ -242,6 +242,18 @@ fn tampered_lastmodified_fails_the_mac_decryption() {
 }
 
 #[test]
+fn stripped_mac_fails_verification_but_not_kustomize_controller_mode() {
+    let input = edit_sops("algorithms/age.yaml", |sops| {
+        sops.remove("mac");
+    });
+    let err = decrypt(&input, Format::Yaml, &keyring()).unwrap_err();
+    assert!(matches!(err, Error::MacMismatch), "{err}");
+    let opts = DecryptOptions::kustomize_controller(Format::Yaml, Format::Yaml);
+    let doc = yaml(&decrypt_with(&input, &opts, &keyring()).unwrap());
+    assert_eq!(doc["stringData"]["key"], "value");
+}
+
+#[test]
 fn missing_second_key_group_fails_the_shamir_threshold() {
     // Move the age key into a key group and add a PGP group nobody can open: sops splits the
     // data key between groups, so one group alone is not enough.
