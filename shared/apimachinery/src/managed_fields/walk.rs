@@ -1,6 +1,8 @@
 //! Walks over objects that server-side apply needs: merging an applied configuration into the
 //! live object, comparing two versions field by field, and removing owned fields.
 
+use std::collections::{HashMap, HashSet, VecDeque};
+
 use serde_json::Value;
 
 use super::field_set::{FieldSet, Path, PathElement};
@@ -34,14 +36,21 @@ fn is_granular_map(node: &Node) -> bool {
 pub(crate) fn merge(live: &Value, config: &Value, node: &Node) -> Value {
     match (live, config) {
         (Value::Object(l), Value::Object(c)) if is_granular_map(node) => {
-            let mut out = l.clone();
-            for (name, value) in c {
-                let child = node.field(name).unwrap_or(&Node::Deduced);
-                let merged = match l.get(name) {
-                    Some(existing) => merge(existing, value, child),
-                    None => value.clone(),
+            // Built member by member so each subtree is copied once.
+            let mut out = serde_json::Map::with_capacity(l.len() + c.len());
+            for (name, existing) in l {
+                let merged = match c.get(name) {
+                    Some(value) => {
+                        merge(existing, value, node.field(name).unwrap_or(&Node::Deduced))
+                    }
+                    None => existing.clone(),
                 };
                 out.insert(name.clone(), merged);
+            }
+            for (name, value) in c {
+                if !l.contains_key(name) {
+                    out.insert(name.clone(), value.clone());
+                }
             }
             Value::Object(out)
         }
@@ -60,30 +69,28 @@ fn merge_items(live: &[Value], config: &[Value], node: &Node, item_node: &Node) 
     let lhs: Vec<(Option<PathElement>, &Value)> =
         live.iter().map(|i| (item_element(i, node), i)).collect();
     let rhs = keyed_items(config, node);
-    let in_rhs = |e: &Option<PathElement>| {
-        e.as_ref()
-            .and_then(|e| rhs.iter().position(|(k, _)| k == e))
-    };
-    let in_lhs = |e: &PathElement| {
-        lhs.iter()
-            .find(|(k, _)| k.as_ref() == Some(e))
-            .map(|(_, v)| *v)
-    };
-    let mut shared: std::collections::VecDeque<&PathElement> = rhs
+    let rhs_index: HashMap<&PathElement, usize> =
+        rhs.iter().enumerate().map(|(i, (k, _))| (k, i)).collect();
+    let lhs_index: HashMap<&PathElement, &Value> = lhs
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_ref()?, *v)))
+        .collect();
+    let in_rhs = |e: &Option<PathElement>| e.as_ref().is_some_and(|e| rhs_index.contains_key(e));
+    let mut shared: VecDeque<&PathElement> = rhs
         .iter()
         .map(|(k, _)| k)
-        .filter(|k| in_lhs(k).is_some())
+        .filter(|k| lhs_index.contains_key(k))
         .collect();
     let mut next_shared = shared.pop_front();
     let mut out = Vec::with_capacity(live.len() + config.len());
-    let merged_item = |e: &PathElement, r: &Value| match in_lhs(e) {
+    let merged_item = |e: &PathElement, r: &Value| match lhs_index.get(e) {
         Some(l) => merge(l, r, item_node),
         None => r.clone(),
     };
     let (mut li, mut ri) = (0, 0);
     while li < lhs.len() || ri < rhs.len() {
         if li < lhs.len() && ri < rhs.len() {
-            let (l_key, _) = &lhs[li];
+            let l_key = &lhs[li].0;
             let (r_key, r_value) = &rhs[ri];
             if l_key.as_ref() == Some(r_key) {
                 out.push(merged_item(r_key, r_value));
@@ -92,13 +99,13 @@ fn merge_items(live: &[Value], config: &[Value], node: &Node, item_node: &Node) 
                 next_shared = shared.pop_front();
                 continue;
             }
-            if in_rhs(l_key).is_some() && next_shared.is_some_and(|n| Some(n) != l_key.as_ref()) {
+            if in_rhs(l_key) && next_shared.is_some_and(|n| Some(n) != l_key.as_ref()) {
                 // A shared item, placed later where the configuration lists it.
                 li += 1;
                 continue;
             }
         }
-        if li < lhs.len() && in_rhs(&lhs[li].0).is_none() {
+        if li < lhs.len() && !in_rhs(&lhs[li].0) {
             out.push(lhs[li].1.clone());
             li += 1;
             continue;
@@ -237,16 +244,17 @@ fn item_element(item: &Value, node: &Node) -> Option<PathElement> {
 
 /// Items of an associative list by key; repeated keys count once, as in
 /// structured-merge-diff.
-fn keyed_items(items: &[Value], node: &Node) -> Vec<(PathElement, Value)> {
-    let mut seen: Vec<(PathElement, Value)> = Vec::new();
+fn keyed_items<'a>(items: &'a [Value], node: &Node) -> Vec<(PathElement, &'a Value)> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(items.len());
     for item in items {
         if let Some(element) = item_element(item, node)
-            && !seen.iter().any(|(e, _)| *e == element)
+            && seen.insert(element.clone())
         {
-            seen.push((element, item.clone()));
+            out.push((element, item));
         }
     }
-    seen
+    out
 }
 
 fn compare_items(
@@ -260,25 +268,16 @@ fn compare_items(
     let item_node = node.items().unwrap_or(&Node::Deduced);
     let old_items = keyed_items(old, node);
     let new_items = keyed_items(new, node);
-    let find = |items: &[(PathElement, Value)], e: &PathElement| {
-        items.iter().find(|(k, _)| k == e).map(|(_, v)| v.clone())
-    };
+    let old_index: HashMap<&PathElement, &Value> = old_items.iter().map(|(k, v)| (k, *v)).collect();
+    let new_index: HashMap<&PathElement, &Value> = new_items.iter().map(|(k, v)| (k, *v)).collect();
     for (element, value) in &old_items {
         path.push(element.clone());
-        let new_value = find(&new_items, element);
-        compare(
-            Some(value),
-            new_value.as_ref(),
-            item_node,
-            path,
-            out,
-            builtin,
-            false,
-        );
+        let new_value = new_index.get(element).copied();
+        compare(Some(value), new_value, item_node, path, out, builtin, false);
         path.pop();
     }
     for (element, value) in &new_items {
-        if find(&old_items, element).is_none() {
+        if !old_index.contains_key(element) {
             path.push(element.clone());
             compare(None, Some(value), item_node, path, out, builtin, false);
             path.pop();
