@@ -140,11 +140,27 @@ fn check(
                 }
             }
             let props = s.get("properties").and_then(|p| p.as_object());
+            let pattern_props: Vec<(regex::Regex, &Value)> = s
+                .get("patternProperties")
+                .and_then(|p| p.as_object())
+                .map(|p| {
+                    p.iter()
+                        .filter_map(|(re, sub)| regex::Regex::new(re).ok().map(|r| (r, sub)))
+                        .collect()
+                })
+                .unwrap_or_default();
             for (k, child) in m {
                 let cpath = format!("{path}/{k}");
+                let mut matched = false;
+                for (re, sub) in &pattern_props {
+                    if re.is_match(k) {
+                        matched = true;
+                        check(root, sub, child, &cpath, errs, depth + 1);
+                    }
+                }
                 if let Some(ps) = props.and_then(|p| p.get(k)) {
                     check(root, ps, child, &cpath, errs, depth + 1);
-                } else if let Some(ap) = s.get("additionalProperties") {
+                } else if !matched && let Some(ap) = s.get("additionalProperties") {
                     if ap == &Value::Bool(false) {
                         errs.push(format!(
                             "- at {}: additional properties '{k}' not allowed",
@@ -191,6 +207,21 @@ fn check(
             }
         }
         Value::String(st) => {
+            if let Some(p) = s.get("pattern").and_then(|p| p.as_str()) {
+                match regex::Regex::new(p) {
+                    Ok(re) if !re.is_match(st) => errs.push(format!(
+                        "- at {}: {:?} does not match pattern {:?}",
+                        at(path),
+                        st,
+                        p
+                    )),
+                    Ok(_) => {}
+                    Err(_) => errs.push(format!(
+                        "- at {}: invalid pattern {p:?} in schema",
+                        at(path)
+                    )),
+                }
+            }
             let len = st.chars().count() as u64;
             if let Some(n) = s.get("minLength").and_then(|n| n.as_u64())
                 && len < n
@@ -292,6 +323,18 @@ mod tests {
         let schema = json!({"$defs": {"p": {"type": "integer"}}, "properties": {"p": {"$ref": "#/$defs/p"}}});
         assert!(validate(&schema, &json!({"p": 80.0})).is_empty());
         assert!(!validate(&schema, &json!({"p": 80.5})).is_empty());
+    }
+
+    #[test]
+    fn patterns_and_pattern_properties() {
+        let schema = json!({
+            "properties": {"tag": {"type": "string", "pattern": "^v[0-9]+$"}},
+            "patternProperties": {"^x-": {"type": "integer"}},
+            "additionalProperties": false
+        });
+        assert!(validate(&schema, &json!({"tag": "v1", "x-a": 1})).is_empty());
+        let errs = validate(&schema, &json!({"tag": "latest", "x-a": "s", "other": 1}));
+        assert_eq!(errs.len(), 3, "{errs:?}");
     }
 
     #[test]
