@@ -761,3 +761,27 @@ fn managed_fields_sent_with_a_write_replace_the_live_ones_and_empty_entry_clears
     cleared["metadata"]["managedFields"] = json!([{}]);
     assert!(managed_fields_for_write(Some(&live), &cleared, None).is_empty());
 }
+
+#[test]
+fn apply_rejects_managed_fields_and_duplicate_list_keys_in_the_configuration() {
+    let s = schema();
+    let mut with_managed = deploy(1, json!([]));
+    with_managed["metadata"]["managedFields"] = json!([]);
+    let err = apply(None, &with_managed, "flux", false, &[], now(0), Some(&s)).unwrap_err();
+    assert_eq!(
+        err,
+        ApplyError::Invalid("metadata.managedFields must be nil".into())
+    );
+
+    let duplicate = deploy(
+        1,
+        json!([{"name": "app", "image": "a"}, {"name": "app", "image": "b"}]),
+    );
+    let err = apply(None, &duplicate, "flux", false, &[], now(0), Some(&s)).unwrap_err();
+    assert_eq!(
+        err,
+        ApplyError::Invalid(
+            r#".spec.template.spec.containers: duplicate entries for key [name="app"]"#.into()
+        )
+    );
+}

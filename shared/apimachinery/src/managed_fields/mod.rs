@@ -341,8 +341,19 @@ pub fn apply_with(
             "the configuration must be an object".into(),
         ));
     }
+    if config
+        .pointer("/metadata/managedFields")
+        .is_some_and(|m| !m.is_null())
+    {
+        return Err(ApplyError::Invalid(
+            "metadata.managedFields must be nil".into(),
+        ));
+    }
     let deduced = Node::Deduced;
     let node = root(options.schema, &deduced);
+    if let Some(duplicate) = walk::find_duplicate(config, node, &mut Vec::new()) {
+        return Err(ApplyError::Invalid(duplicate));
+    }
     let ignored = Ignored::new(options);
 
     let mut live_obj = live

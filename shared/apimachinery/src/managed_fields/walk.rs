@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use serde_json::Value;
 
-use super::field_set::{FieldSet, Path, PathElement};
+use super::field_set::{FieldSet, Path, PathElement, path_string};
 use crate::merge_schema::{ListType, Node};
 
 /// What changed between two versions of an object.
@@ -282,6 +282,46 @@ fn compare_items(
             compare(None, Some(value), item_node, path, out, builtin, false);
             path.pop();
         }
+    }
+}
+
+/// The first associative-list item whose key repeats an earlier one, worded as
+/// structured-merge-diff rejects such an applied configuration:
+/// `.spec.containers: duplicate entries for key [name="app"]`.
+pub(crate) fn find_duplicate(value: &Value, node: &Node, path: &mut Path) -> Option<String> {
+    match value {
+        Value::Object(members) if is_granular_map(node) => {
+            members.iter().find_map(|(name, child)| {
+                path.push(PathElement::Field(name.clone()));
+                let found = find_duplicate(child, node.field(name).unwrap_or(&Node::Deduced), path);
+                path.pop();
+                found
+            })
+        }
+        Value::Array(items) if is_associative(node) => {
+            let item_node = node.items().unwrap_or(&Node::Deduced);
+            let mut seen = HashSet::new();
+            for item in items {
+                let Some(element) = item_element(item, node) else {
+                    continue;
+                };
+                if !seen.insert(element.clone()) {
+                    return Some(format!(
+                        "{}: duplicate entries for key {}",
+                        path_string(path),
+                        path_string(std::slice::from_ref(&element))
+                    ));
+                }
+                path.push(element);
+                let found = find_duplicate(item, item_node, path);
+                path.pop();
+                if found.is_some() {
+                    return found;
+                }
+            }
+            None
+        }
+        _ => None,
     }
 }
 
