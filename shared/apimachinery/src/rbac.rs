@@ -1,9 +1,10 @@
 //! RBAC authorization over Role/ClusterRole/RoleBinding/ClusterRoleBinding objects, with the
 //! rule matching of Kubernetes' RBAC authorizer and the API server's Forbidden wording.
 //!
-//! Aggregated ClusterRoles are not expanded: their `rules` are used as stored (the real
-//! server's controller fills them in from the aggregation selectors).
+//! Aggregated ClusterRoles get the rules of the ClusterRoles they select, as the API server's
+//! aggregation controller would write them.
 
+use crate::selectors::LabelSelector;
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
 };
@@ -164,18 +165,38 @@ fn describe_subject(subject: &Subject, binding_namespace: &str) -> String {
     }
 }
 
-fn cluster_role_rules<'a>(rbac: &'a RbacSnapshot, name: &str) -> Option<&'a [PolicyRule]> {
-    rbac.cluster_roles
+/// The rules of a ClusterRole. An aggregated ClusterRole also gets the rules of every
+/// ClusterRole its `aggregationRule` selects, which is what the API server's aggregation
+/// controller writes into it.
+fn cluster_role_rules<'a>(rbac: &'a RbacSnapshot, name: &str) -> Option<Vec<&'a PolicyRule>> {
+    let role = rbac
+        .cluster_roles
         .iter()
-        .find(|r| r.metadata.name.as_deref() == Some(name))
-        .map(|r| r.rules.as_deref().unwrap_or_default())
+        .find(|r| r.metadata.name.as_deref() == Some(name))?;
+    let mut rules: Vec<&PolicyRule> = role.rules.iter().flatten().collect();
+    let selectors = role
+        .aggregation_rule
+        .as_ref()
+        .and_then(|a| a.cluster_role_selectors.as_ref());
+    for selector in selectors.into_iter().flatten() {
+        let Ok(selector) = LabelSelector::from_object(selector) else {
+            continue;
+        };
+        for other in &rbac.cluster_roles {
+            let labels = other.metadata.labels.clone().unwrap_or_default();
+            if other.metadata.name.as_deref() != Some(name) && selector.matches(&labels) {
+                rules.extend(other.rules.iter().flatten());
+            }
+        }
+    }
+    Some(rules)
 }
 
 fn role_ref_rules<'a>(
     rbac: &'a RbacSnapshot,
     role_ref: &RoleRef,
     namespace: &str,
-) -> Option<&'a [PolicyRule]> {
+) -> Option<Vec<&'a PolicyRule>> {
     match role_ref.kind.as_str() {
         "ClusterRole" => cluster_role_rules(rbac, &role_ref.name),
         "Role" => rbac
@@ -185,7 +206,7 @@ fn role_ref_rules<'a>(
                 r.metadata.name.as_deref() == Some(role_ref.name.as_str())
                     && r.metadata.namespace.as_deref() == Some(namespace)
             })
-            .map(|r| r.rules.as_deref().unwrap_or_default()),
+            .map(|r| r.rules.iter().flatten().collect()),
         _ => None,
     }
 }

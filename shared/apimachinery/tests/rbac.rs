@@ -376,3 +376,56 @@ fn role_binding_to_a_missing_role_grants_nothing() {
         .allowed
     );
 }
+
+#[test]
+fn aggregated_cluster_role_includes_rules_of_selected_roles() {
+    let rbac = RbacSnapshot {
+        cluster_roles: vec![
+            from(json!({
+                "metadata": {"name": "edit"},
+                "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"rbac.authorization.k8s.io/aggregate-to-edit": "true"}}]},
+                "rules": []
+            })),
+            from(json!({
+                "metadata": {"name": "flux-edit-flux-system", "labels": {"rbac.authorization.k8s.io/aggregate-to-edit": "true"}},
+                "rules": [{"apiGroups": ["kustomize.toolkit.fluxcd.io"], "resources": ["kustomizations"], "verbs": ["patch"]}]
+            })),
+            from(json!({
+                "metadata": {"name": "unrelated"},
+                "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]
+            })),
+        ],
+        role_bindings: vec![from(json!({
+            "metadata": {"name": "dev-edit", "namespace": "apps"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+            "subjects": [{"kind": "User", "name": "dev", "apiGroup": "rbac.authorization.k8s.io"}]
+        }))],
+        ..RbacSnapshot::default()
+    };
+    let dev = Attributes {
+        user: "dev".into(),
+        groups: implied_groups("dev"),
+        ..Attributes::default()
+    };
+    assert!(
+        authorize(
+            &request(
+                dev.clone(),
+                "patch",
+                "kustomize.toolkit.fluxcd.io",
+                "kustomizations",
+                Some("apps"),
+                Some("k")
+            ),
+            &rbac
+        )
+        .allowed
+    );
+    assert!(
+        !authorize(
+            &request(dev, "get", "", "secrets", Some("apps"), Some("s")),
+            &rbac
+        )
+        .allowed
+    );
+}
