@@ -50,6 +50,16 @@ pub enum Error {
     /// A keyring entry could not be parsed.
     #[error("invalid key in '{entry}': {reason}")]
     InvalidKey { entry: String, reason: String },
+    /// A kustomization source file or directory could not be used.
+    #[error("kustomization source '{path}': {reason}")]
+    Source { path: String, reason: String },
+    /// A kustomization source file could not be decrypted.
+    #[error("failed to decrypt '{path}': {source}")]
+    SourceDecryption {
+        path: String,
+        #[source]
+        source: Box<Error>,
+    },
     /// The decrypted document could not be written back in its format.
     #[error("cannot emit {format} document: {reason}")]
     Emit {

@@ -26,6 +26,16 @@ impl Format {
         }
     }
 
+    /// kustomize-controller's `formatForPath` for Secret data keys and generator sources:
+    /// `.dockerconfigjson` keys are JSON, everything else as [`Format::from_path`].
+    pub fn for_kustomize_key(key: &str) -> Format {
+        if key.ends_with(".dockerconfigjson") {
+            Format::Json
+        } else {
+            Format::from_path(Path::new(key))
+        }
+    }
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Format::Yaml => "yaml",

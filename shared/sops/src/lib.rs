@@ -15,6 +15,7 @@ mod format;
 mod keyring;
 mod metadata;
 mod shamir;
+mod sources;
 mod stores;
 mod tree;
 
@@ -24,6 +25,9 @@ mod format_tests;
 pub use error::Error;
 pub use format::Format;
 pub use keyring::Keyring;
+pub use sources::{
+    DEFAULT_MAX_FILE_SIZE, SourceOptions, decrypt_kustomization_sources, secure_join,
+};
 
 /// How a document is decrypted: the store it is read with, the store the plaintext is written
 /// with, and whether the MAC is verified.
