@@ -304,3 +304,13 @@ fn validate_checks_additional_properties_and_list_map_keys() {
         ]
     );
 }
+
+#[test]
+fn validate_reports_property_count_bounds_as_invalid() {
+    let s = schema(json!({"type": "object", "properties": {"m": {
+        "type": "object", "maxProperties": 1, "additionalProperties": {"type": "string"}}}}));
+    assert_eq!(
+        messages(json!({"m": {"a": "1", "b": "2"}}), &s),
+        [r#"m: Invalid value: "object": m in body should have at most 1 properties"#]
+    );
+}

@@ -391,11 +391,12 @@ fn validate_object(
     if let Some(max) = schema.max_properties
         && count > max
     {
-        push(
+        // Only maxItems becomes "Too many"; the API server reports other bounds as invalid.
+        invalid(
             errors,
             path,
-            FieldErrorKind::TooMany,
-            format!("{count}: must have at most {max} items"),
+            value,
+            format!("should have at most {max} properties"),
         );
     }
     if let Some(min) = schema.min_properties
