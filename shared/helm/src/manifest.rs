@@ -208,7 +208,7 @@ pub fn sort_manifests(
 }
 
 fn parse_head(doc: &str) -> Result<SimpleHead, String> {
-    let v = crate::yaml::parse_yaml(doc)?;
+    let v = crate::yaml::parse_yaml_head(doc, &["kind", "metadata"])?;
     if v.is_null() {
         return Ok(SimpleHead::default());
     }

@@ -15,6 +15,17 @@ pub fn parse_yaml(text: &str) -> Result<Value, String> {
     }
 }
 
+/// Like [`parse_yaml`], building only the top-level keys in `keep` (a manifest's head).
+pub fn parse_yaml_head(text: &str, keep: &[&str]) -> Result<Value, String> {
+    match crate::yaml11::load_head(text, keep) {
+        Ok(v) => Ok(v),
+        Err(e) => match parse_yaml_1_2(text) {
+            Err(msg) => Err(msg),
+            Ok(_) => Err(format!("error converting YAML to JSON: yaml: {e}")),
+        },
+    }
+}
+
 /// serde_yaml's YAML 1.2 reading (kept for its go-yaml-like error messages).
 fn parse_yaml_1_2(text: &str) -> Result<Value, String> {
     let mut y: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| yaml_error(&e))?;

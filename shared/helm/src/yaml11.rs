@@ -13,7 +13,26 @@ const MAX_DEPTH: usize = 512;
 
 /// Parses the first YAML document of `text`; `Ok(Value::Null)` for an empty document.
 pub fn load(text: &str) -> Result<Value, String> {
-    let mut b = Builder::default();
+    run(text, None)
+}
+
+/// Parses (and so validates) the whole document but builds only the top-level keys in `keep`
+/// (a Kubernetes object's head: `kind`, `metadata`), which is all manifest sorting needs.
+pub fn load_head(text: &str, keep: &[&str]) -> Result<Value, String> {
+    match run(text, Some(keep)) {
+        // An alias into a skipped part: build everything instead.
+        Err(e) if e.contains(UNKNOWN_ANCHOR) => load(text),
+        other => other,
+    }
+}
+
+const UNKNOWN_ANCHOR: &str = "yaml: unknown anchor";
+
+fn run(text: &str, keep: Option<&[&str]>) -> Result<Value, String> {
+    let mut b = Builder {
+        keep: keep.map(|k| k.iter().map(|s| s.to_string()).collect()),
+        ..Default::default()
+    };
     let mut parser = Parser::new_from_str(text);
     parser.load(&mut b, false).map_err(|e| e.to_string())?;
     if let Some(e) = b.err {
@@ -42,6 +61,10 @@ struct Builder {
     root: Option<Value>,
     err: Option<String>,
     done: bool,
+    /// Top-level keys to build; others are parsed and dropped (`None`: build everything).
+    keep: Option<Vec<String>>,
+    /// Nesting depth inside a dropped value.
+    skipping: usize,
 }
 
 impl Builder {
@@ -100,6 +123,27 @@ const MERGE_KEY: &str = "\u{0}<<";
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, _mark: Marker) {
         if self.err.is_some() || self.done {
+            return;
+        }
+        if self.skipping > 0 {
+            match ev {
+                Event::SequenceStart(..) | Event::MappingStart(..) => self.skipping += 1,
+                Event::SequenceEnd | Event::MappingEnd => {
+                    self.skipping -= 1;
+                    if self.skipping == 0 {
+                        self.push(Value::Null, None);
+                    }
+                }
+                _ => {}
+            }
+            return;
+        }
+        // A collection that is the value of a top-level key we do not keep is skipped.
+        if let (Some(keep), [Frame::Map { key: Some(k), .. }]) = (&self.keep, self.stack.as_slice())
+            && !keep.iter().any(|x| x == k)
+            && matches!(ev, Event::SequenceStart(..) | Event::MappingStart(..))
+        {
+            self.skipping = 1;
             return;
         }
         match ev {
@@ -173,7 +217,7 @@ impl MarkedEventReceiver for Builder {
                     let v = v.clone();
                     self.push(v, None);
                 }
-                None => self.fail("error converting YAML to JSON: yaml: unknown anchor".into()),
+                None => self.fail(format!("error converting YAML to JSON: {UNKNOWN_ANCHOR}")),
             },
             Event::Scalar(text, style, anchor, tag) => {
                 let is_key = matches!(self.stack.last(), Some(Frame::Map { key: None, .. }));
@@ -384,6 +428,23 @@ mod tests {
     fn only_the_first_document_is_read() {
         assert_eq!(load("a: 1\n---\nb: 2\n").unwrap(), json!({"a": 1.0}));
         assert_eq!(load("").unwrap(), Value::Null);
+    }
+
+    #[test]
+    fn head_loading_keeps_only_the_named_top_level_keys() {
+        let doc = "kind: Pod\nmetadata:\n  name: p\n  annotations: {a: b}\nspec:\n  containers: [{name: c}]\n";
+        let v = load_head(doc, &["kind", "metadata"]).unwrap();
+        assert_eq!(v["kind"], json!("Pod"));
+        assert_eq!(
+            v["metadata"],
+            json!({"name": "p", "annotations": {"a": "b"}})
+        );
+        assert_eq!(v["spec"], Value::Null);
+        // Broken YAML in a dropped part is still an error.
+        assert!(load_head("kind: Pod\nspec: {a: [1,\n", &["kind"]).is_err());
+        // An alias from a kept part into a dropped part falls back to a full load.
+        let v = load_head("spec: &s {x: 1}\nmetadata: *s\n", &["metadata"]).unwrap();
+        assert_eq!(v["metadata"], json!({"x": 1.0}));
     }
 
     #[test]
