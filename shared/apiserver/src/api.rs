@@ -256,11 +256,7 @@ impl Filter {
 
 /// The output form of an object: CRs read through another served version get its apiVersion.
 pub fn present(def: &ResourceDef, obj: &Value) -> Value {
-    let mut o = obj.clone();
-    if def.custom {
-        o["apiVersion"] = json!(def.api_version());
-    }
-    o
+    crate::convert::to_view(def, obj)
 }
 
 pub struct Req {
@@ -317,6 +313,11 @@ impl Req {
     }
 
     fn respond(&self, code: StatusCode, obj: &Value) -> Result<Response, ApiError> {
+        let table = table::wants_table(&accept(&self.headers)) && self.t.subresource.is_none();
+        if !table && !crate::convert::needed(self.def()) {
+            // The stored form is the served form: serialise it without a copy.
+            return Ok(json_response(code, obj));
+        }
         let out = present(self.def(), obj);
         if table::wants_table(&accept(&self.headers)) && self.t.subresource.is_none() {
             let meta = json!({"resourceVersion": meta_str(obj, "resourceVersion")});
@@ -368,7 +369,8 @@ impl Req {
                     continue;
                 }
             }
-            if !filter.matches(o) {
+            let view = present(self.def(), o);
+            if !filter.matches(&view) {
                 continue;
             }
             if limit.is_some_and(|l| out.len() >= l) {
@@ -380,7 +382,7 @@ impl Req {
                 remaining += 1;
                 continue;
             }
-            out.push(present(self.def(), o));
+            out.push(view);
         }
         let mut meta = json!({"resourceVersion": list_rv.to_string()});
         if let Some(c) = next {
@@ -470,7 +472,7 @@ impl Req {
                 if old.is_some() {
                     return Err(ApiError::already_exists(&d.group, &d.plural, &name));
                 }
-                Ok(Change::Put(obj))
+                Ok(Change::Put(crate::convert::to_storage(d, obj)))
             })?;
         let new = new.ok_or_else(|| ApiError::internal("create stored nothing"))?;
         if !self.dry_run() {
@@ -526,12 +528,14 @@ impl Req {
                     let Some(old) = old else {
                         return Err(ApiError::not_found(&d.group, &d.plural, self.name()));
                     };
+                    let old = &present(d, old);
                     let mut desired = f(old)?;
                     let sub_ref = sub.as_deref().filter(|s| *s == "status");
                     if op != "Apply" {
                         objects::track_update(d, Some(old), &mut desired, &manager, op);
                     }
                     objects::prepare_update(d, old, desired, sub_ref, self.strict())
+                        .map(|c| to_storage(d, c))
                 })?;
         let obj = new.clone();
         if !self.dry_run() {
@@ -615,9 +619,10 @@ impl Req {
                     if let Some(mf) = mf {
                         meta_mut(&mut obj).insert("managedFields".into(), mf);
                     }
-                    Ok(Change::Put(obj))
+                    Ok(Change::Put(crate::convert::to_storage(d, obj)))
                 }
                 Some(old) => {
+                    let old = &present(d, old);
                     let applied =
                         objects::server_side_apply(d, Some(old), &config, &manager, force)?;
                     objects::prepare_update(
@@ -627,6 +632,7 @@ impl Req {
                         status_sub.then_some("status"),
                         self.strict(),
                     )
+                    .map(|c| to_storage(d, c))
                 }
             },
         )?;
@@ -935,6 +941,14 @@ fn apply_patch(
         meta_mut(&mut out).insert("managedFields".into(), mf.clone());
     }
     Ok(out)
+}
+
+/// A stored-form change from a view-form one.
+fn to_storage(def: &ResourceDef, c: Change) -> Change {
+    match c {
+        Change::Put(v) => Change::Put(crate::convert::to_storage(def, v)),
+        Change::Delete => Change::Delete,
+    }
 }
 
 fn encode_continue(rv: u64, last: &Value) -> String {

@@ -11,6 +11,7 @@
 
 mod api;
 mod auth;
+mod convert;
 mod crd;
 mod discovery;
 mod error;

@@ -608,6 +608,7 @@ mod tests {
                     columns: vec![],
                     custom: false,
                     virtual_only: false,
+                    storage_version: String::new(),
                 })
             })
     }

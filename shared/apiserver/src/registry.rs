@@ -65,6 +65,8 @@ pub struct ResourceDef {
     /// Merge metadata (list types, merge keys) for strategic merge and server-side apply.
     pub merge: Option<Arc<MergeSchema>>,
     pub columns: Vec<PrinterColumn>,
+    /// The version objects are stored in (CRDs: the `storage: true` version).
+    pub storage_version: String,
     /// Defined by a CustomResourceDefinition (no strategic merge patch, apiVersion rewriting).
     pub custom: bool,
     /// Storage of this resource is not a normal object table (reviews, token requests).
@@ -72,7 +74,11 @@ pub struct ResourceDef {
 }
 
 impl ResourceDef {
+    /// Where objects of this resource are stored (shared by all its versions).
     pub fn gr(&self) -> GroupResource {
+        if self.group == "events.k8s.io" {
+            return GroupResource::new("", "events");
+        }
         GroupResource::new(&self.group, &self.plural)
     }
 
@@ -133,6 +139,7 @@ const fn b(
     }
 }
 
+#[rustfmt::skip]
 const BUILTINS: &[Builtin] = &[
     b(
         "",
@@ -400,6 +407,26 @@ const BUILTINS: &[Builtin] = &[
         true,
         false,
     ),
+    // Kinds Helm charts and install manifests commonly carry (plain storage, no controller).
+    b("", "v1", "ResourceQuota", "resourcequotas", true, &["quota"], false, true, false),
+    b("", "v1", "LimitRange", "limitranges", true, &["limits"], false, false, false),
+    b("", "v1", "PersistentVolume", "persistentvolumes", false, &["pv"], false, true, false),
+    b("", "v1", "Node", "nodes", false, &["no"], false, true, false),
+    b("", "v1", "ReplicationController", "replicationcontrollers", true, &["rc"], true, true, true),
+    b("", "v1", "PodTemplate", "podtemplates", true, &[], false, false, false),
+    b("apps", "v1", "ControllerRevision", "controllerrevisions", true, &[], false, false, false),
+    b("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true, &[], false, false, false),
+    b("networking.k8s.io", "v1", "IngressClass", "ingressclasses", false, &[], false, false, false),
+    b("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, &["sc"], false, false, false),
+    b("storage.k8s.io", "v1", "CSIDriver", "csidrivers", false, &[], false, false, false),
+    b("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", false, &["pc"], false, false, false),
+    b("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", false, &[], false, false, false),
+    b("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false, &[], false, false, false),
+    b("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false, &[], false, false, false),
+    b("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies", false, &[], false, true, false),
+    b("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings", false, &[], false, false, false),
+    b("apiregistration.k8s.io", "v1", "APIService", "apiservices", false, &[], false, true, false),
+    b("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", false, &["csr"], false, true, false),
 ];
 
 /// Built-in resources whose registry strategy sets and bumps metadata.generation.
@@ -453,6 +480,7 @@ fn builtin_defs() -> Vec<Arc<ResourceDef>> {
                 columns: crate::table::builtin_columns(x.group, x.plural),
                 custom: false,
                 virtual_only: false,
+                storage_version: x.version.into(),
             })
         })
         .collect();
@@ -501,6 +529,7 @@ fn builtin_defs() -> Vec<Arc<ResourceDef>> {
             columns: vec![],
             custom: false,
             virtual_only: true,
+            storage_version: "v1".into(),
         }));
     }
     out
@@ -666,6 +695,16 @@ pub fn defs_from_crd(crd: &Value) -> Vec<Arc<ResourceDef>> {
             .unwrap_or_default()
     };
     let namespaced = str_at(spec, &["scope"]) != Some("Cluster");
+    let storage_version = spec
+        .get("versions")
+        .and_then(Value::as_array)
+        .and_then(|vs| {
+            vs.iter()
+                .find(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
+        })
+        .and_then(|v| v.get("name")?.as_str())
+        .unwrap_or("")
+        .to_string();
     let mut out = Vec::new();
     for v in spec
         .get("versions")
@@ -745,6 +784,7 @@ pub fn defs_from_crd(crd: &Value) -> Vec<Arc<ResourceDef>> {
             columns,
             custom: true,
             virtual_only: false,
+            storage_version: storage_version.clone(),
         }));
     }
     out

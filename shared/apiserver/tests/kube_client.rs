@@ -768,3 +768,79 @@ async fn deleting_a_crd_stops_serving_and_removes_its_objects() -> Res {
     }
     Err("custom resources outlived their CRD".into())
 }
+
+#[tokio::test]
+async fn events_written_as_events_k8s_io_are_listed_as_core_events() -> Res {
+    let (s, c) = server().await?;
+    let new_api: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(c.clone(), "default");
+    new_api
+        .create(&PostParams::default(), &serde_json::from_value(json!({
+            "metadata": {"name": "ev1"},
+            "regarding": {"kind": "ConfigMap", "name": "cfg", "namespace": "default"},
+            "note": "reconciled", "reason": "Succeeded", "type": "Normal", "action": "Reconcile",
+            "reportingController": "flux", "reportingInstance": "flux-0",
+            "eventTime": "2026-01-01T00:00:00.000000Z"
+        }))?)
+        .await?;
+    let core: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(c, "default");
+    let listed = core
+        .list(&ListParams::default().fields("involvedObject.name=cfg"))
+        .await?;
+    let ev = listed
+        .items
+        .first()
+        .ok_or("event not visible through core/v1")?;
+    assert_eq!(ev.message.as_deref(), Some("reconciled"));
+    assert_eq!(ev.reporting_component.as_deref(), Some("flux"));
+    let back = new_api.get("ev1").await?;
+    assert_eq!(back.note.as_deref(), Some("reconciled"));
+    s.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn custom_resource_is_served_in_every_served_version() -> Res {
+    let (s, c) = server().await?;
+    let crds: Api<DynamicObject> = Api::all_with(
+        c.clone(),
+        &ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("apiextensions.k8s.io", "v1", "CustomResourceDefinition"),
+            "customresourcedefinitions",
+        ),
+    );
+    let version = |name: &str, storage: bool| {
+        json!({"name": name, "served": true, "storage": storage,
+        "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}})
+    };
+    crds.create(&PostParams::default(), &serde_json::from_value(json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "gadgets.example.com"},
+        "spec": {"group": "example.com", "scope": "Cluster", "names": {"plural": "gadgets", "kind": "Gadget"},
+                 "versions": [version("v1", true), version("v1beta2", false)]}
+    }))?).await?;
+    let at = |v: &str| -> Api<DynamicObject> {
+        Api::all_with(
+            c.clone(),
+            &ApiResource::from_gvk_with_plural(
+                &GroupVersionKind::gvk("example.com", v, "Gadget"),
+                "gadgets",
+            ),
+        )
+    };
+    at("v1beta2")
+        .create(&PostParams::default(), &serde_json::from_value(json!({"apiVersion": "example.com/v1beta2", "kind": "Gadget", "metadata": {"name": "g"}, "spec": {"x": 1}}))?)
+        .await?;
+    let v1 = at("v1").get("g").await?;
+    assert_eq!(
+        v1.types.map(|t| t.api_version).as_deref(),
+        Some("example.com/v1")
+    );
+    let beta = at("v1beta2").get("g").await?;
+    assert_eq!(
+        beta.types.map(|t| t.api_version).as_deref(),
+        Some("example.com/v1beta2")
+    );
+    assert_eq!(beta.data.pointer("/spec/x"), Some(&json!(1)));
+    s.shutdown().await?;
+    Ok(())
+}
