@@ -50,6 +50,13 @@ pub enum Error {
     /// A keyring entry could not be parsed.
     #[error("invalid key in '{entry}': {reason}")]
     InvalidKey { entry: String, reason: String },
+    /// A Kubernetes object could not be decrypted.
+    #[error("failed to decrypt {object}: {source}")]
+    Resource {
+        object: String,
+        #[source]
+        source: Box<Error>,
+    },
     /// A kustomization source file or directory could not be used.
     #[error("kustomization source '{path}': {reason}")]
     Source { path: String, reason: String },

@@ -14,6 +14,7 @@ mod error;
 mod format;
 mod keyring;
 mod metadata;
+mod resource;
 mod shamir;
 mod sources;
 mod stores;
@@ -25,6 +26,7 @@ mod format_tests;
 pub use error::Error;
 pub use format::Format;
 pub use keyring::Keyring;
+pub use resource::{decrypt_resource, is_encrypted_resource};
 pub use sources::{
     DEFAULT_MAX_FILE_SIZE, SourceOptions, decrypt_kustomization_sources, secure_join,
 };

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use flux_sops::{
-    DecryptOptions, Error, Format, Keyring, decrypt, decrypt_with, detect_format, is_encrypted,
+    DecryptOptions, Error, Format, Keyring, decrypt, decrypt_resource, decrypt_with, detect_format,
+    is_encrypted, is_encrypted_resource,
 };
 use serde_yaml::Value as Yaml;
 
@@ -443,4 +444,46 @@ fn detect_format_recognizes_each_store_and_plain_files() {
     assert_eq!(detect_format(&read("files/file.txt")), Some(Format::Json));
     assert_eq!(detect_format(b"[sops]\nmac = x\n"), Some(Format::Ini));
     assert_eq!(detect_format(&read("algorithms/vault.yaml")), None);
+}
+
+#[test]
+fn built_encrypted_secret_object_decrypts_whole() {
+    let obj: serde_json::Value = serde_json::from_slice(&built_age_secret_json()).unwrap();
+    assert!(is_encrypted_resource(&obj));
+    let out = decrypt_resource(&obj, &keyring()).unwrap().unwrap();
+    assert_eq!(out["metadata"]["name"], "sops-algo-age");
+    assert_eq!(out["stringData"]["key"], "value");
+    assert!(out.get("sops").is_none());
+}
+
+#[test]
+fn secret_with_an_encrypted_data_entry_gets_that_entry_decrypted() {
+    let obj: serde_json::Value = serde_yaml::from_slice(&read("inside/secret.yaml")).unwrap();
+    assert!(!is_encrypted_resource(&obj));
+    let out = decrypt_resource(&obj, &keyring()).unwrap().unwrap();
+    assert_eq!(out["data"]["key"], "dmFsdWU="); // base64("value")
+    assert_eq!(out["metadata"]["name"], "secret");
+}
+
+#[test]
+fn objects_without_sops_data_are_left_alone() {
+    let plain: serde_json::Value = serde_yaml::from_slice(&read("algorithms/vault.yaml")).unwrap();
+    assert_eq!(decrypt_resource(&plain, &keyring()).unwrap(), None);
+    let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "b"}});
+    assert_eq!(decrypt_resource(&cm, &keyring()).unwrap(), None);
+}
+
+#[test]
+fn encrypted_object_with_wrong_key_names_the_object() {
+    let obj: serde_json::Value = serde_json::from_slice(&built_age_secret_json()).unwrap();
+    let keys = Keyring::new()
+        .with_age_identity(std::str::from_utf8(&read("keys/age-global.txt")).unwrap())
+        .unwrap();
+    let err = decrypt_resource(&obj, &keys).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("failed to decrypt Secret /sops-algo-age:"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("value"));
 }
