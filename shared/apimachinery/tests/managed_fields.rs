@@ -785,3 +785,129 @@ fn apply_rejects_managed_fields_and_duplicate_list_keys_in_the_configuration() {
         )
     );
 }
+
+#[test]
+fn set_items_are_owned_by_value_and_pruned_when_no_longer_applied() {
+    let s = schema();
+    let mut config = deploy(1, json!([]));
+    config["metadata"]["finalizers"] = json!(["a.io/x", "b.io/y"]);
+    let first = apply(None, &config, "flux", false, &[], now(0), Some(&s)).unwrap();
+    assert!(owns(
+        &first.managed_fields,
+        "flux",
+        json!({"f:metadata": {"f:finalizers": {"v:\"a.io/x\"": {}, "v:\"b.io/y\"": {}}}})
+    ));
+    let other = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "finalizers": ["c.io/z"]}});
+    let second = apply(
+        Some(&first.object),
+        &other,
+        "other",
+        false,
+        &first.managed_fields,
+        now(1),
+        Some(&s),
+    )
+    .unwrap();
+    assert_eq!(
+        second.object["metadata"]["finalizers"],
+        json!(["a.io/x", "b.io/y", "c.io/z"])
+    );
+    config["metadata"]["finalizers"] = json!(["b.io/y"]);
+    let third = apply(
+        Some(&second.object),
+        &config,
+        "flux",
+        false,
+        &second.managed_fields,
+        now(2),
+        Some(&s),
+    )
+    .unwrap();
+    assert_eq!(
+        third.object["metadata"]["finalizers"],
+        json!(["b.io/y", "c.io/z"])
+    );
+}
+
+#[test]
+fn atomic_lists_are_replaced_and_conflict_as_a_whole() {
+    let s = schema();
+    let first = apply(
+        None,
+        &deploy(1, json!([{"name": "a", "args": ["--x", "--y"]}])),
+        "flux",
+        false,
+        &[],
+        now(0),
+        Some(&s),
+    )
+    .unwrap();
+    assert!(owns(
+        &first.managed_fields,
+        "flux",
+        json!({"f:spec": {"f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"a\"}": {"f:args": {}}}}}}})
+    ));
+    let other = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"template": {"spec": {"containers": [{"name": "a", "args": ["--z"]}]}}}});
+    let err = apply(
+        Some(&first.object),
+        &other,
+        "other",
+        false,
+        &first.managed_fields,
+        now(1),
+        Some(&s),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"Apply failed with 1 conflict: conflict with "flux": .spec.template.spec.containers[name="a"].args"#
+    );
+    let forced = apply(
+        Some(&first.object),
+        &other,
+        "other",
+        true,
+        &first.managed_fields,
+        now(1),
+        Some(&s),
+    )
+    .unwrap();
+    assert_eq!(
+        forced.object["spec"]["template"]["spec"]["containers"][0]["args"],
+        json!(["--z"])
+    );
+}
+
+#[test]
+fn a_status_subresource_apply_is_recorded_with_its_subresource() {
+    let s = schema();
+    let created = apply(
+        None,
+        &deploy(1, json!([])),
+        "flux",
+        false,
+        &[],
+        now(0),
+        Some(&s),
+    )
+    .unwrap();
+    let status = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"replicas": 9}, "status": {"replicas": 1}});
+    let out = apply_with(
+        Some(&created.object),
+        &status,
+        "controller",
+        false,
+        &created.managed_fields,
+        now(1),
+        &Options::status_subresource(Some(&s)),
+    )
+    .unwrap();
+    let e = entry(&out.managed_fields, "controller");
+    assert_eq!(e.subresource.as_deref(), Some("status"));
+    assert_eq!(
+        e.fields_v1.as_ref().unwrap().0,
+        json!({"f:status": {"f:replicas": {}}})
+    );
+}
