@@ -66,11 +66,17 @@ fn values() -> Value {
         ("Values", values),
         (
             "Release",
-            Value::map_from([("Name", Value::from("rel")), ("Namespace", Value::from("default"))]),
+            Value::map_from([
+                ("Name", Value::from("rel")),
+                ("Namespace", Value::from("default")),
+            ]),
         ),
         (
             "Chart",
-            Value::map_from([("Name", Value::from("app")), ("Version", Value::from("0.1.0+meta"))]),
+            Value::map_from([
+                ("Name", Value::from("app")),
+                ("Version", Value::from("0.1.0+meta")),
+            ]),
         ),
     ])
 }
@@ -80,7 +86,9 @@ fn main() {
     let lines = flux_gotemplate::sprig::to_json(&data, true, false)
         .map(|s| s.lines().count())
         .unwrap_or(0);
-    let names: Vec<String> = (0..100).map(|i| format!("chart/templates/t{i}.yaml")).collect();
+    let names: Vec<String> = (0..100)
+        .map(|i| format!("chart/templates/t{i}.yaml"))
+        .collect();
 
     let start = Instant::now();
     let mut t = Template::new("chart");
@@ -89,7 +97,10 @@ fn main() {
     t.func(
         "include",
         context_func(|ctx, args| {
-            let name = args.first().and_then(Value::as_str).ok_or_else(|| FuncError::failed("name"))?;
+            let name = args
+                .first()
+                .and_then(Value::as_str)
+                .ok_or_else(|| FuncError::failed("name"))?;
             let data = args.get(1).cloned().unwrap_or_default();
             Ok(Value::String(ctx.execute_template(name, &data)?))
         }),
@@ -126,7 +137,10 @@ fn main() {
         std::hint::black_box(render_all());
     }
     let per = start.elapsed() / iterations;
-    println!("values: {lines} lines (pretty JSON); templates: {}", names.len());
+    println!(
+        "values: {lines} lines (pretty JSON); templates: {}",
+        names.len()
+    );
     println!("parse 101 templates: {parse:?}");
     println!("render 100 templates ({bytes} bytes): {per:?} per render");
     println!("throughput: {:.1} renders/s", 1.0 / per.as_secs_f64());

@@ -522,3 +522,22 @@ fn helm_removes_env_functions() {
         assert!(f.contains_key(name), "{name} missing");
     }
 }
+
+#[test]
+fn generated_ca_signs_certificates_with_the_requested_names() {
+    let out = t(
+        r#"{{ $ca := genCA "my-ca" 365 }}{{ $c := genSignedCert "svc.ns.svc" (list "10.0.0.1") (list "svc" "svc.ns.svc") 30 $ca }}{{ $c.Cert | b64enc | len | lt 100 }}|{{ $ca.Cert | hasPrefix "-----BEGIN CERTIFICATE-----" }}|{{ $c.Key | contains "PRIVATE KEY" }}"#,
+    );
+    assert_eq!(out, "true|true|true");
+    assert_eq!(
+        t(
+            r#"{{ $s := genSelfSignedCert "x" nil nil 1 }}{{ $s.Cert | hasPrefix "-----BEGIN CERTIFICATE-----" }}"#
+        ),
+        "true"
+    );
+    assert!(t(r#"{{ genPrivateKey "ecdsa" }}"#).contains("PRIVATE KEY"));
+    assert!(
+        err(r#"{{ genSignedCert "x" nil nil 1 (dict "Cert" "a" "Key" "b") }}"#)
+            .contains("the CA must come from genCA")
+    );
+}

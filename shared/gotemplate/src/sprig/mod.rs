@@ -3,6 +3,8 @@
 //! template errors, as they do in Go.
 
 mod args;
+mod certs;
+mod crypto;
 mod dates;
 mod defaults;
 mod dicts;
@@ -28,6 +30,8 @@ pub fn funcs() -> FuncMap {
     math::register(&mut m);
     defaults::register(&mut m);
     encoding::register(&mut m);
+    crypto::register(&mut m);
+    certs::register(&mut m);
     regex::register(&mut m);
     semver::register(&mut m);
     dates::register(&mut m);
