@@ -1,6 +1,8 @@
 //! Emitter reproducing the bytes kustomize prints: go-yaml's encoder (a libyaml port) in block
 //! style, keys sorted, 2-space indent, sequences not indented under their key, 80-column folding.
 
+use std::borrow::Cow;
+
 use super::keyorder::go_yaml_key_cmp;
 use super::scalar::needs_quotes;
 use super::{Node, go_float_g, go_json_float};
@@ -237,13 +239,26 @@ impl Emitter {
     }
 
     fn emit_map(&mut self, m: &super::Map, indent: usize) {
-        let mut keys: Vec<&String> = m.keys().collect();
-        keys.sort_by(|a, b| go_yaml_key_cmp(a, b));
-        for k in keys {
+        let mut entries: Vec<(Cow<'_, str>, &Node)> =
+            m.iter().map(|(k, v)| (fold_nel(k), v)).collect();
+        entries.sort_by(|a, b| go_yaml_key_cmp(&a.0, &b.0));
+        for (k, v) in entries {
             self.write_indent(indent);
-            self.emit_string(k, indent + BEST_INDENT, true);
+            // libyaml writes keys longer than 128 bytes or spanning lines as `? key` / `: value`.
+            if k.len() > 128 || analyze(&k).multiline {
+                self.write_indicator("?", true, false, true);
+                self.emit_string(&k, indent + BEST_INDENT, false);
+                self.write_indent(indent);
+                self.write_indicator(":", true, false, true);
+                match v {
+                    Node::Map(cm) if !cm.is_empty() => self.emit_map(cm, indent + BEST_INDENT),
+                    Node::Seq(cs) if !cs.is_empty() => self.emit_seq(cs, indent + BEST_INDENT),
+                    other => self.emit_value(other, indent + BEST_INDENT),
+                }
+                continue;
+            }
+            self.emit_string(&k, indent + BEST_INDENT, true);
             self.write_indicator(":", false, false, false);
-            let v = &m[k.as_str()];
             match v {
                 Node::Map(cm) if !cm.is_empty() => self.emit_map(cm, indent + BEST_INDENT),
                 Node::Seq(cs) if !cs.is_empty() => self.emit_seq(cs, indent),
@@ -294,6 +309,7 @@ impl Emitter {
     }
 
     fn emit_string(&mut self, s: &str, indent: usize, simple_key: bool) {
+        let s = &*fold_nel(s);
         let requested = if s.contains('\n') {
             Style::Literal
         } else if needs_quotes_str(s) {
@@ -507,6 +523,41 @@ impl Emitter {
             }
         }
     }
+}
+
+/// kustomize prints through JSON, which leaves U+0085 (NEL) raw; go-yaml then reads it back
+/// as a line break inside a quoted scalar and folds it, with the blanks around it, into a space
+/// (n consecutive ones into n-1 newlines).
+fn fold_nel(s: &str) -> Cow<'_, str> {
+    if !s.contains('\u{85}') {
+        return Cow::Borrowed(s);
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '\u{85}' {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        while out.ends_with([' ', '\t']) {
+            out.pop();
+        }
+        let mut breaks = 0;
+        while i < chars.len() && matches!(chars[i], '\u{85}' | ' ' | '\t') {
+            if chars[i] == '\u{85}' {
+                breaks += 1;
+            }
+            i += 1;
+        }
+        if breaks == 1 {
+            out.push(' ');
+        } else {
+            out.extend(std::iter::repeat_n('\n', breaks - 1));
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn needs_quotes_str(s: &str) -> bool {
