@@ -67,7 +67,21 @@ fn apply_op(doc: &mut Value, op: &Value) -> Result<(), PatchError> {
         }
         "test" => {
             let expected = member(op, "value")?;
-            if resolve(doc, path)? == expected {
+            // As the API server's json-patch library does, a missing member of an existing
+            // object tests equal to null: kube-rs' finalizer helper relies on it to add the
+            // first finalizer.
+            let matches = match resolve(doc, path) {
+                Ok(actual) => actual == expected,
+                Err(e) => {
+                    let parent = &path[..path.rfind('/').unwrap_or(0)];
+                    if expected.is_null() && resolve(doc, parent).is_ok_and(Value::is_object) {
+                        true
+                    } else {
+                        return Err(e);
+                    }
+                }
+            };
+            if matches {
                 Ok(())
             } else {
                 Err(PatchError::TestFailed { path: path.into() })
@@ -221,5 +235,20 @@ fn remove(doc: &mut Value, pointer: &str) -> Result<Value, PatchError> {
             Ok(items.remove(index))
         }
         _ => Err(PatchError::PathNotFound(pointer.into())),
+    }
+
+    #[test]
+    fn test_op_treats_a_missing_member_as_null_like_the_api_server() {
+        let doc = serde_json::json!({"metadata": {"name": "x"}});
+        let patch = serde_json::json!([
+            {"op": "test", "path": "/metadata/finalizers", "value": null},
+            {"op": "add", "path": "/metadata/finalizers", "value": ["f"]}
+        ]);
+        let out = apply(&doc, &patch).expect("patched");
+        assert_eq!(out["metadata"]["finalizers"], serde_json::json!(["f"]));
+        let missing_parent = serde_json::json!([{"op": "test", "path": "/nope/x", "value": null}]);
+        assert!(apply(&doc, &missing_parent).is_err());
+        let not_null = serde_json::json!([{"op": "test", "path": "/metadata/gone", "value": 1}]);
+        assert!(apply(&doc, &not_null).is_err());
     }
 }

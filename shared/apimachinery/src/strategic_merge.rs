@@ -73,9 +73,13 @@ fn merge_map(
             )));
         };
         let keep: Vec<&str> = keys.iter().filter_map(Value::as_str).collect();
-        if keep.len() != keys.len() {
+        // Every member the patch sets must be retained, or the patch contradicts itself.
+        let contradicts = patch
+            .iter()
+            .any(|(k, v)| !v.is_null() && !k.starts_with('$') && !keep.contains(&k.as_str()));
+        if keep.len() != keys.len() || contradicts {
             return Err(PatchError::Directive(
-                "$retainKeys must be a list of strings".into(),
+                "invalid patch format of retainKeys".into(),
             ));
         }
         original.retain(|k, _| keep.contains(&k.as_str()));

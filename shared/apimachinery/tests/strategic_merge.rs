@@ -269,3 +269,32 @@ fn strategic_merge_reorders_items_named_in_the_patch() {
     .unwrap();
     assert_eq!(container_names(&out), ["b", "a", "c"]);
 }
+
+#[test]
+fn strategic_merge_rejects_retain_keys_that_drop_patched_members_and_malformed_lists() {
+    let doc = json!({"spec": {"a": 1, "b": 2}});
+    let bad = apply(&doc, &json!({"spec": {"$retainKeys": ["a"], "b": 3}}), None);
+    assert_eq!(
+        bad,
+        Err(PatchError::Directive(
+            "invalid patch format of retainKeys".into()
+        ))
+    );
+    assert!(apply(&doc, &json!({"spec": {"$retainKeys": "a"}}), None).is_err());
+    assert!(
+        apply(
+            &doc,
+            &json!({"spec": {"$deleteFromPrimitiveList/x": "a"}}),
+            None
+        )
+        .is_err()
+    );
+    assert!(apply(&doc, &json!({"spec": {"$setElementOrder/x": 1}}), None).is_err());
+    let ok = apply(
+        &doc,
+        &json!({"spec": {"$retainKeys": ["a"], "a": 5, "b": null}}),
+        None,
+    )
+    .unwrap();
+    assert_eq!(ok, json!({"spec": {"a": 5}}));
+}
