@@ -30,6 +30,7 @@ fn serves_health_readiness_and_openmetrics_then_exits_zero_on_sigterm() {
         "{body}"
     );
     assert!(body.trim_end().ends_with("# EOF"), "{body}");
+    assert!(body.contains("process_resident_memory_bytes "), "{body}");
 
     let (status, stderr) = ctl.terminate().unwrap();
     assert_eq!(status.code(), Some(0), "{stderr}");

@@ -1,6 +1,11 @@
 //! Reconcile metrics with Flux's names: `gotk_reconcile_duration_seconds` (kind, name,
 //! namespace) and controller-runtime's `controller_runtime_reconcile_total` (controller,
-//! result) and `controller_runtime_reconcile_errors_total` (controller).
+//! result) and `controller_runtime_reconcile_errors_total` (controller), plus the process
+//! metrics (`process_resident_memory_bytes`, ...).
+
+mod process;
+
+pub use process::{ProcessCollector, ProcessStats};
 
 use std::time::Instant;
 
@@ -93,9 +98,10 @@ impl Default for ReconcileMetrics {
 }
 
 impl ReconcileMetrics {
-    /// Creates the metrics and registers them in `registry`.
+    /// Creates the metrics and registers them, with the process metrics, in `registry`.
     pub fn register(registry: &mut Registry) -> Self {
         let metrics = ReconcileMetrics::default();
+        registry.register_collector(Box::new(ProcessCollector));
         registry.register(
             "gotk_reconcile_duration_seconds",
             "The duration in seconds of a GitOps Toolkit resource reconciliation",
