@@ -157,3 +157,20 @@ fn json_patch_replaces_the_whole_document_at_the_root_pointer() {
     );
     assert_eq!(out.unwrap(), json!([1]));
 }
+
+#[test]
+fn json_patch_test_treats_a_missing_member_as_null_like_the_api_server() {
+    // kube-rs' finalizer helper tests /metadata/finalizers against null before adding the
+    // first finalizer; evanphx/json-patch accepts that when the parent object exists.
+    let doc = json!({"metadata": {"name": "x"}});
+    let patch = json!([
+        {"op": "test", "path": "/metadata/finalizers", "value": null},
+        {"op": "add", "path": "/metadata/finalizers", "value": ["f"]}
+    ]);
+    let out = apply(&doc, &patch).unwrap();
+    assert_eq!(out["metadata"]["finalizers"], json!(["f"]));
+    let missing_parent = json!([{"op": "test", "path": "/nope/x", "value": null}]);
+    assert!(apply(&doc, &missing_parent).is_err());
+    let not_null = json!([{"op": "test", "path": "/metadata/gone", "value": 1}]);
+    assert!(apply(&doc, &not_null).is_err());
+}
