@@ -104,24 +104,31 @@ pub fn load_archive(data: &[u8]) -> Result<Chart, Error> {
             .split('/')
             .filter(|p| !p.is_empty() && *p != ".")
             .collect();
+        if parts.is_empty() {
+            return Err(Error::Load(format!(
+                "chart illegally contains content outside the base directory: {raw:?}"
+            )));
+        }
         if parts.contains(&"..") {
             return Err(Error::Load(
                 "chart illegally references parent directory".into(),
             ));
         }
-        if !kind.is_file() {
-            if kind.is_symlink() || kind.is_hard_link() {
-                return Err(Error::Load(format!(
-                    "chart illegally contains a link: {raw}"
-                )));
+        let name = parts[1..].join("/");
+        let b = name.as_bytes();
+        if b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/' {
+            return Err(Error::Load("chart contains illegally named files".into()));
+        }
+        if parts.len() == 1 {
+            if parts[0] == "Chart.yaml" {
+                return Err(Error::Load("chart yaml not in base directory".into()));
             }
             continue;
         }
-        if parts.len() < 2 {
-            // Files at the archive root (outside the chart directory) are ignored like Helm does.
+        // Links carry no data; like Helm, they load as empty files (never followed).
+        if !kind.is_file() && !kind.is_symlink() && !kind.is_hard_link() {
             continue;
         }
-        let name = parts[1..].join("/");
         let mut buf = Vec::new();
         entry
             .read_to_end(&mut buf)
