@@ -91,6 +91,11 @@ impl Kustomization {
                 )));
             }
         }
+        if map.keys().all(|k| k == "apiVersion" || k == "kind") {
+            return Err(Error::InvalidKustomization(
+                "kustomization.yaml is empty".into(),
+            ));
+        }
         if let Some(kind) = node.get_str("kind")
             && kind != "Kustomization"
             && kind != "Component"

@@ -1,5 +1,5 @@
-//! Strategic merge patch: Kubernetes merge keys and the `$patch`, `$setElementOrder` and
-//! `$retainKeys` directives.
+//! Strategic merge patch as kustomize applies it: Kubernetes merge keys, `$patch: delete` and
+//! `$patch: replace`, nulls deleting fields, merged lists in patch order.
 
 use crate::yaml::{Map, Node};
 
@@ -35,11 +35,10 @@ pub fn apply(target: &Node, patch: &Node) -> Outcome {
     merge_value(target, patch, "", "")
 }
 
+/// kustomize's merge (kyaml) acts on `$patch` only; `$retainKeys` and `$setElementOrder/...`
+/// are copied through like ordinary fields, as `kubectl kustomize` does.
 fn is_directive_key(k: &str) -> bool {
     k == "$patch"
-        || k == "$retainKeys"
-        || k.starts_with("$setElementOrder/")
-        || k.starts_with("$deleteFromPrimitiveList/")
 }
 
 /// A patch value with directives and nulls stripped, for insertion where nothing existed.
@@ -79,10 +78,6 @@ fn merge_value(target: &Node, patch: &Node, field: &str, parent: &str) -> Outcom
 
 fn merge_map(t: &Map, p: &Map, this_field: &str) -> Map {
     let mut out = t.clone();
-    if let Some(Node::Seq(keep)) = p.get("$retainKeys") {
-        let keep: Vec<&str> = keep.iter().filter_map(Node::as_str).collect();
-        out.retain(|k, _| keep.contains(&k.as_str()));
-    }
     for (k, pv) in p {
         if is_directive_key(k) {
             continue;
@@ -120,6 +115,12 @@ fn merge_list(t: &[Node], p: &[Node], field: &str, parent: &str) -> Vec<Node> {
             .filter(|n| n.get_str("$patch") != Some("replace"))
             .filter_map(clean)
             .collect();
+    }
+    if field == "finalizers" {
+        // A set of strings (patch strategy merge): the patch's first, then the others.
+        let mut out: Vec<Node> = p.iter().filter_map(clean).collect();
+        out.extend(t.iter().filter(|n| !p.contains(n)).cloned());
+        return out;
     }
     let Some(key) = key.filter(|_| all_maps) else {
         return p.iter().filter_map(clean).collect();
