@@ -354,7 +354,11 @@ impl Lexer<'_> {
         {
             return Ok(());
         }
-        self.err(format!("bad character {}", go_quote_rune(c)))
+        self.err(format!(
+            "bad character U+{:04X} {}",
+            c as u32,
+            go_quote_rune(c)
+        ))
     }
 
     fn lex_number(&mut self) -> Result<(), LexError> {
@@ -397,7 +401,7 @@ impl Lexer<'_> {
         let raw = self.src.get(start..=e).unwrap_or_default().to_string();
         let value = unquote(&raw[1..raw.len() - 1], '"').ok_or_else(|| LexError {
             line,
-            message: format!("invalid syntax: {raw}"),
+            message: "invalid syntax".to_string(),
         })?;
         self.pos = e + 1;
         self.emit(Tok::Str { raw, value }, start, line);

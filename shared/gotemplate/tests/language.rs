@@ -328,3 +328,107 @@ fn deep_recursion_at_default_limit_does_not_overflow_the_stack() {
     let err = t.execute("t", &data()).unwrap_err().to_string();
     assert!(err.contains("exceeded maximum template depth"), "{err}");
 }
+
+#[test]
+fn lexer_errors_name_the_bad_character() {
+    assert_eq!(
+        parse_err("{{ .Values.foo-bar }}"),
+        "template: t:1: bad character U+002D '-'"
+    );
+    assert_eq!(parse_err(r#"{{ "\z" }}"#), "template: t:1: invalid syntax");
+    assert_eq!(parse_err("{{ (1 }}"), "template: t:1: unclosed left paren");
+}
+
+/// A host object like Helm's `.Files`: a method with arguments and a field.
+#[derive(Debug)]
+struct Files;
+
+impl flux_gotemplate::Object for Files {
+    fn type_name(&self) -> &str {
+        "chart.Files"
+    }
+    fn field(&self, name: &str) -> Option<Result<Value, flux_gotemplate::FuncError>> {
+        (name == "Count").then(|| Ok(Value::Int(2)))
+    }
+    fn call_method(
+        &self,
+        name: &str,
+        args: &[Value],
+    ) -> Option<Result<Value, flux_gotemplate::FuncError>> {
+        match (name, args) {
+            ("Get", [Value::String(p)]) => Some(Ok(Value::from(format!("content of {p}")))),
+            _ => None,
+        }
+    }
+    fn data(&self) -> Value {
+        Value::list(vec![Value::from("a.txt"), Value::from("b.txt")])
+    }
+}
+
+#[test]
+fn host_objects_expose_methods_fields_and_data() {
+    let data = Value::map_from([("Files", Value::Object(std::sync::Arc::new(Files)))]);
+    assert_eq!(
+        render_with(r#"{{ .Files.Get "a.txt" }}"#, &data),
+        "content of a.txt"
+    );
+    assert_eq!(
+        render_with(r#"{{ "b.txt" | .Files.Get }}"#, &data),
+        "content of b.txt"
+    );
+    assert_eq!(
+        render_with("{{ .Files.Count }} {{ len .Files }} {{ .Files }}", &data),
+        "2 2 [a.txt b.txt]"
+    );
+    assert_eq!(
+        render_with("{{ range .Files }}<{{ . }}>{{ end }}", &data),
+        "<a.txt><b.txt>"
+    );
+    let mut t = Template::new("t");
+    t.parse("t", "{{ .Files.Nope }}").unwrap();
+    assert_eq!(
+        t.execute("t", &data).unwrap_err().to_string(),
+        "template: t:1:3: executing \"t\" at <.Files.Nope>: can't evaluate field Nope in type chart.Files"
+    );
+}
+
+#[test]
+fn functions_can_execute_templates_through_the_context() {
+    use flux_gotemplate::{FuncError, context_func};
+    let mut t = Template::new("t");
+    t.func(
+        "include",
+        context_func(|ctx, args| {
+            let name = args[0]
+                .as_str()
+                .ok_or_else(|| FuncError::failed("name"))?
+                .to_string();
+            Ok(Value::String(ctx.execute_template(&name, &args[1])?))
+        }),
+    );
+    t.func(
+        "tpl",
+        context_func(|ctx, args| {
+            let text = args[0]
+                .as_str()
+                .ok_or_else(|| FuncError::failed("text"))?
+                .to_string();
+            let name = ctx.template_name().to_string();
+            Ok(Value::String(ctx.execute_text(&name, &text, &args[1])?))
+        }),
+    );
+    t.parse(
+        "t",
+        r#"{{ define "h" }}[{{ . }}]{{ end }}{{ include "h" .name | printf "%s!" }} {{ tpl "{{ include \"h\" .name }}{{ define \"local\" }}L{{ end }}{{ template \"local\" }}" . }}"#,
+    )
+    .unwrap();
+    assert_eq!(t.execute("t", &data()).unwrap(), "[web]! [web]L");
+    // Defines made inside tpl text stay local to that call.
+    assert!(!t.lookup("local"));
+    let mut bad = t.clone();
+    bad.parse("b", r#"{{ include "nope" . }}"#).unwrap();
+    assert_eq!(
+        bad.execute("b", &data()).unwrap_err().to_string(),
+        "template: b:1:3: executing \"b\" at <include \"nope\" .>: error calling include: template: t: no template \"nope\" associated with template \"t\""
+    );
+}
