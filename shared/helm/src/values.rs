@@ -305,6 +305,105 @@ mod tests {
         assert_eq!(Value::Object(a), json!({"a": {"b": 3, "c": 2}, "d": [2]}));
     }
 
+    fn at<'a>(v: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+        let mut cur = v.get(path.split('.').next()?)?;
+        for p in path.split('.').skip(1) {
+            cur = cur.get(p)?;
+        }
+        Some(cur)
+    }
+
+    /// Helm's own coalescing scenario: three levels of charts, globals at every level, nulls
+    /// from the user deleting defaults at every level.
+    #[test]
+    fn three_level_coalescing_matches_helms_scenario() {
+        let ahab = chart(
+            "ahab",
+            json!({"global": {"nested": {"foo": "bar", "foo2": "bar2"}, "nested2": {"l2": "ahab"}},
+                   "scope": "ahab", "name": "ahab", "boat": true,
+                   "nested": {"foo": false, "boat": true}, "object": {"foo": "bar"}}),
+            vec![],
+        );
+        let pequod = chart(
+            "pequod",
+            json!({"name": "pequod", "scope": "pequod", "global": {"nested2": {"l1": "pequod"}},
+                   "boat": false, "ahab": {"boat": false, "nested": {"boat": false}}}),
+            vec![ahab],
+        );
+        let spouter = chart(
+            "spouter",
+            json!({"scope": "spouter", "global": {"nested2": {"l1": "spouter"}}}),
+            vec![],
+        );
+        let moby = chart(
+            "moby",
+            json!({"back": "exists", "bottom": "exists", "front": "exists", "left": "exists",
+                   "name": "moby", "nested": {"boat": true}, "override": "bad", "right": "exists",
+                   "scope": "moby", "top": "nope", "global": {"nested2": {"l0": "moby"}},
+                   "pequod": {"boat": "maybe", "ahab": {"boat": "maybe", "nested": {"boat": "maybe"}}}}),
+            vec![pequod, spouter],
+        );
+        let user = crate::yaml::parse_values(
+            "top: yup\nbottom: null\nright: Null\nleft: NULL\nfront: ~\nback: \"\"\nnested:\n  boat: null\nglobal:\n  name: Ishmael\n  subject: Queequeg\n  nested:\n    boat: true\npequod:\n  boat: null\n  global:\n    name: Stinky\n    harpooner: Tashtego\n    nested:\n      boat: false\n      sail: true\n      foo2: null\n  ahab:\n    scope: whale\n    boat: null\n    nested:\n      foo: true\n      boat: null\n    object: null\n",
+        )
+        .unwrap();
+        let v = coalesce_values(&moby, &user).unwrap();
+        let s = |p: &str| at(&v, p).cloned();
+        let want = [
+            ("top", Some(json!("yup"))),
+            ("back", Some(json!(""))),
+            ("name", Some(json!("moby"))),
+            ("global.name", Some(json!("Ishmael"))),
+            ("global.harpooner", None),
+            ("pequod.name", Some(json!("pequod"))),
+            ("pequod.ahab.name", Some(json!("ahab"))),
+            ("pequod.ahab.scope", Some(json!("whale"))),
+            ("pequod.ahab.nested.foo", Some(json!(true))),
+            ("pequod.ahab.global.name", Some(json!("Ishmael"))),
+            ("pequod.ahab.global.nested.foo", Some(json!("bar"))),
+            ("pequod.ahab.global.nested.foo2", None),
+            ("pequod.ahab.global.subject", Some(json!("Queequeg"))),
+            ("pequod.ahab.global.harpooner", Some(json!("Tashtego"))),
+            ("pequod.global.name", Some(json!("Ishmael"))),
+            ("pequod.global.nested.foo", None),
+            ("spouter.global.harpooner", None),
+            ("global.nested.boat", Some(json!(true))),
+            ("pequod.global.nested.boat", Some(json!(true))),
+            ("spouter.global.nested.boat", Some(json!(true))),
+            ("pequod.global.nested.sail", Some(json!(true))),
+            ("spouter.global.nested.sail", None),
+            ("global.nested2.l0", Some(json!("moby"))),
+            ("global.nested2.l1", None),
+            ("pequod.global.nested2.l1", Some(json!("pequod"))),
+            ("pequod.global.nested2.l2", None),
+            ("pequod.ahab.global.nested2.l0", Some(json!("moby"))),
+            ("pequod.ahab.global.nested2.l1", Some(json!("pequod"))),
+            ("pequod.ahab.global.nested2.l2", Some(json!("ahab"))),
+            ("spouter.global.nested2.l1", Some(json!("spouter"))),
+            ("spouter.global.nested2.l2", None),
+        ];
+        for (path, expect) in want {
+            assert_eq!(s(path), expect, "{path}");
+        }
+        for gone in [
+            "bottom",
+            "right",
+            "left",
+            "front",
+            "nested.boat",
+            "pequod.boat",
+            "pequod.ahab.boat",
+            "pequod.ahab.nested.boat",
+            "pequod.ahab.object",
+        ] {
+            assert_eq!(
+                s(gone),
+                None,
+                "{gone} should have been deleted by a user null"
+            );
+        }
+    }
+
     #[test]
     fn non_map_subchart_values_are_a_type_mismatch() {
         let sub = chart("sub", json!({}), vec![]);
