@@ -498,10 +498,11 @@ impl Req {
                 return self.write(
                     |old| {
                         let mut o = old.clone();
-                        o["spec"]["finalizers"] = body
+                        let fins = body
                             .pointer("/spec/finalizers")
                             .cloned()
                             .unwrap_or(json!([]));
+                        set_path(&mut o, ".spec.finalizers", fins)?;
                         Ok(o)
                     },
                     "Update",
@@ -530,6 +531,13 @@ impl Req {
                     };
                     let old = &present(d, old);
                     let mut desired = f(old)?;
+                    if !desired.is_object() {
+                        return Err(ApiError::new(
+                            422,
+                            "Invalid",
+                            "the patched object is not a JSON object",
+                        ));
+                    }
                     let sub_ref = sub.as_deref().filter(|s| *s == "status");
                     if op != "Apply" {
                         objects::track_update(d, Some(old), &mut desired, &manager, op);
@@ -658,6 +666,9 @@ impl Req {
         } else {
             parse_body(&self.body, "application/json")?
         };
+        if !opts.is_object() {
+            return Err(ApiError::bad_request("DeleteOptions must be a JSON object"));
+        }
         if let Some(p) = self.q.get("propagationPolicy") {
             opts["propagationPolicy"] = json!(p);
         }
@@ -884,7 +895,7 @@ impl Req {
     }
 }
 
-fn set_path(obj: &mut Value, path: &str, v: Value) -> Result<(), ApiError> {
+pub fn set_path(obj: &mut Value, path: &str, v: Value) -> Result<(), ApiError> {
     let keys: Vec<&str> = path
         .trim_start_matches('.')
         .split('.')
@@ -892,6 +903,9 @@ fn set_path(obj: &mut Value, path: &str, v: Value) -> Result<(), ApiError> {
         .collect();
     let mut cur = obj;
     for (i, k) in keys.iter().enumerate() {
+        if cur.is_null() {
+            *cur = json!({});
+        }
         let Some(m) = cur.as_object_mut() else {
             return Err(ApiError::bad_request(format!(
                 "cannot set {path}: not an object"
@@ -935,6 +949,13 @@ fn apply_patch(
         }
         other => return Err(ApiError::unsupported_media_type(other)),
     };
+    if !out.is_object() {
+        return Err(ApiError::new(
+            422,
+            "Invalid",
+            "the patched object is not a JSON object",
+        ));
+    }
     if let Some(mf) = old.pointer("/metadata/managedFields")
         && out.pointer("/metadata/managedFields").is_none()
     {
@@ -1030,7 +1051,7 @@ pub fn delete_object(
         }
         m.insert("finalizers".into(), json!(fins));
         if namespace_pending {
-            new["status"]["phase"] = json!("Terminating");
+            set_path(&mut new, ".status.phase", json!("Terminating"))?;
         }
         objects::bump_generation(def, old, &mut new);
         Ok(Change::Put(new))

@@ -177,7 +177,12 @@ pub fn sweep(st: &ServerState) -> bool {
             }
             if !remaining {
                 changed |= edit(st, o, |v| {
-                    v["spec"]["finalizers"] = json!([]);
+                    if crate::api::set_path(v, ".spec.finalizers", json!([])).is_err() {
+                        // A malformed spec cannot hold finalizers: drop it so the namespace can go.
+                        if let Some(m) = v.as_object_mut() {
+                            m.remove("spec");
+                        }
+                    }
                 });
             }
         }

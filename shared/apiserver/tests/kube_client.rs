@@ -510,6 +510,73 @@ async fn oversized_body_is_413_and_malformed_body_is_400() -> Res {
     Ok(())
 }
 
+#[tokio::test]
+async fn malformed_requests_get_clear_statuses_and_leave_objects_intact() -> Res {
+    let (s, c) = server().await?;
+    let api: Api<ConfigMap> = Api::namespaced(c, "default");
+    api.create(&PostParams::default(), &cm("keep", json!({"a": "1"}))?)
+        .await?;
+    let base = format!("{}/api/v1/namespaces/default/configmaps", s.url());
+    let item = format!("{base}/keep");
+    let missing = format!("{}/api/v1/nosuchthings", s.url());
+    let cases: Vec<(&str, &str, &str, &[u8], u16)> = vec![
+        (
+            "PATCH",
+            item.as_str(),
+            "application/json-patch+json",
+            br#"[{"op":"replace","path":"","value":5}]"#,
+            422,
+        ),
+        (
+            "PATCH",
+            item.as_str(),
+            "application/json-patch+json",
+            br#"[{"op":"test","path":"/data/a","value":"2"}]"#,
+            422,
+        ),
+        (
+            "PATCH",
+            item.as_str(),
+            "application/merge-patch+json",
+            b"[1,2]",
+            400,
+        ),
+        ("PATCH", item.as_str(), "text/plain", b"{}", 415),
+        ("DELETE", item.as_str(), "application/json", b"[1]", 400),
+        (
+            "POST",
+            base.as_str(),
+            "application/json",
+            br#"{"apiVersion":"apps/v1","kind":"ConfigMap","metadata":{"name":"x"}}"#,
+            400,
+        ),
+        (
+            "POST",
+            base.as_str(),
+            "application/json",
+            br#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"}}"#,
+            400,
+        ),
+        (
+            "POST",
+            base.as_str(),
+            "application/json",
+            br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{}}"#,
+            422,
+        ),
+        ("PUT", base.as_str(), "application/json", b"{}", 405),
+        ("GET", missing.as_str(), "application/json", b"", 404),
+    ];
+    for (method, url, ctype, body, want) in cases {
+        let (status, text) = raw(method, url, ctype, body.to_vec()).await?;
+        assert_eq!(status, want, "{method} {url} {ctype}: {text}");
+        assert!(text.contains("\"kind\":\"Status\""), "{text}");
+    }
+    assert_eq!(api.get("keep").await?.data.unwrap_or_default()["a"], "1");
+    s.shutdown().await?;
+    Ok(())
+}
+
 async fn raw(method: &str, url: &str, ctype: &str, body: Vec<u8>) -> Res<(u16, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.trim_start_matches("http://");

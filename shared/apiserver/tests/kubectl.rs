@@ -18,6 +18,10 @@ async fn real_kubectl_works_against_the_server() -> Result<(), Box<dyn std::erro
         .env("KUBECONFIG", &kubeconfig)
         .env("HOME", dir.path())
         .env("SIMULATE", "1")
+        .env(
+            "FLUX_MANIFESTS",
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../manifests"),
+        )
         .output()
         .await?;
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -149,4 +149,14 @@ grep -q 'conflict with "alice"' "$work/err" || fail "conflict message: $(cat "$w
 kubectl apply --server-side --field-manager=bob --force-conflicts -f "$work/w7.yaml"
 expect "7" kubectl get widget w2 -n team-a -o jsonpath='{.spec.size}'
 kubectl get widget w2 -n team-a -o yaml --show-managed-fields | grep -q 'manager: bob' || fail "bob not in managedFields"
+# Flux's install manifests (CRDs, RBAC, Deployments) apply and their kinds are discoverable.
+if [[ -n "${FLUX_MANIFESTS:-}" ]]; then
+  for f in "$FLUX_MANIFESTS"/namespace.yaml "$FLUX_MANIFESTS"/*/crds.yaml "$FLUX_MANIFESTS"/*/rbac.yaml "$FLUX_MANIFESTS"/*/deployment.yaml; do
+    kubectl apply -f "$f" >/dev/null
+  done
+  for kind in gitrepositories.*source.toolkit.fluxcd.io kustomizations.*kustomize.toolkit.fluxcd.io helmreleases.*helm.toolkit.fluxcd.io; do
+    kubectl api-resources | grep -Eq "^${kind%%.*} .*${kind#*\*}" || fail "api-resources lacks $kind"
+  done
+  kubectl get kustomizations -A >/dev/null
+fi
 echo "kubectl checks passed"
