@@ -45,7 +45,7 @@ impl FieldSpec {
     }
 }
 
-/// Splits `a/b[]/c` into segments; `\/` escapes a slash inside a key.
+/// Splits `a/b[]/c` into segments (keeping `[]`); `\/` escapes a slash inside a key.
 pub fn split_path(path: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
@@ -57,10 +57,7 @@ pub fn split_path(path: &str) -> Vec<&str> {
         }
     }
     out.push(&path[start..]);
-    out.into_iter()
-        .map(|s| s.strip_suffix("[]").unwrap_or(s))
-        .filter(|s| !s.is_empty())
-        .collect()
+    out.into_iter().filter(|s| !s.is_empty()).collect()
 }
 
 /// Calls `f` on every field the path reaches; with `create`, missing mappings are made and the
@@ -77,17 +74,23 @@ pub fn visit(node: &mut Node, path: &[&str], create: bool, f: &mut dyn FnMut(&mu
             }
         }
         Node::Map(m) => {
-            let key = path[0].replace("\\/", "/");
+            // `name[]` marks a list: traversed when present, never created.
+            let (raw, is_list) = match path[0].strip_suffix("[]") {
+                Some(k) => (k, true),
+                None => (path[0], false),
+            };
+            let create_here = create && !is_list;
+            let key = raw.replace("\\/", "/");
             match m.get_mut(&key) {
                 Some(child) if !child.is_null() => visit(child, &path[1..], create, f),
-                Some(child) if create || path.len() == 1 => {
+                Some(child) if create_here || path.len() == 1 => {
                     if path.len() > 1 {
                         *child = Node::new_map();
                     }
                     visit(child, &path[1..], create, f);
                 }
                 Some(_) => {}
-                None if create => {
+                None if create_here => {
                     let mut child = if path.len() == 1 {
                         Node::Null
                     } else {

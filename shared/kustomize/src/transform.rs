@@ -134,7 +134,7 @@ pub fn common_label_specs() -> Vec<FieldSpec> {
     v.push(spec(
         None,
         "StatefulSet",
-        "spec/volumeClaimTemplates/metadata/labels",
+        "spec/volumeClaimTemplates[]/metadata/labels",
         true,
     ));
     v.push(spec(None, "Job", "spec/selector/matchLabels", false));
