@@ -10,7 +10,7 @@ use crate::commands::{self, CommandError};
 
 /// Command line utility for assembling Kubernetes CD pipelines the GitOps way.
 #[derive(Debug, Parser)]
-#[command(name = "flux", version, about)]
+#[command(name = "flux", version, about, args_override_self = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalFlags,
@@ -92,6 +92,25 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("--components-extra"), "{text}");
         assert!(err.is_empty());
+    }
+
+    #[test]
+    fn repeated_flags_take_the_last_value_like_cobra() {
+        let cli = Cli::try_parse_from([
+            "flux",
+            "install",
+            "-n",
+            "a",
+            "--namespace=b",
+            "--log-level=debug",
+            "--log-level=error",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.namespace, "b");
+        let Command::Install(args) = cli.command else {
+            panic!("expected install");
+        };
+        assert_eq!(args.log_level, "error");
     }
 
     #[test]

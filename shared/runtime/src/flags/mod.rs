@@ -256,7 +256,9 @@ where
     I: IntoIterator<Item = S>,
     S: Into<OsString> + Clone,
 {
-    let mut cmd = T::command();
+    // pflag lets a later occurrence win (`--concurrent=4 ... --concurrent=10`); Flux installs
+    // rely on it when patches append flags to the default args.
+    let mut cmd = T::command().args_override_self(true);
     for (id, value) in defaults {
         cmd = cmd.mut_arg(*id, |arg| arg.default_value(*value));
     }
@@ -382,6 +384,23 @@ mod tests {
         assert_eq!(f.common.token_cache.max_size, 0);
         let f: TestFlags = try_parse_from(["x", "--concurrent=7"], &[("concurrent", "2")]).unwrap();
         assert_eq!(f.common.concurrent, 7);
+    }
+
+    #[test]
+    fn repeated_flags_take_the_last_value_like_pflag() {
+        let f = parse(&[
+            "--concurrent=4",
+            "--watch-all-namespaces",
+            "--concurrent=10",
+            "--watch-all-namespaces=false",
+            "--log-level=debug",
+            "--log-level=error",
+        ])
+        .unwrap()
+        .common;
+        assert_eq!(f.concurrent, 10);
+        assert!(!f.watch.all_namespaces);
+        assert_eq!(f.log.level, LogLevel::Error);
     }
 
     #[test]
