@@ -152,6 +152,22 @@ fn random_documents_never_panic_and_keep_patch_properties() {
             time.clone(),
             deployment.as_ref(),
         ) {
+            assert_eq!(
+                created.object, config,
+                "creating applies the configuration as is"
+            );
+            let again = managed_fields::apply(
+                Some(&created.object),
+                &config,
+                "m",
+                false,
+                &created.managed_fields,
+                time.clone(),
+                deployment.as_ref(),
+            )
+            .expect("re-applying one's own configuration never conflicts");
+            assert_eq!(again.object, created.object, "re-applying is a no-op");
+            assert_eq!(again.managed_fields, created.managed_fields);
             let _ = managed_fields::apply(
                 Some(&created.object),
                 &doc,
