@@ -20,7 +20,7 @@ pub const DEFAULT_KUBE_VERSION: &str = "v1.20.0";
 pub const HELM_VERSION: &str = "v4.0.0";
 
 /// Flags of `helm template`.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TemplateOptions {
     /// Release name; `release-name` when empty and no name template is given.
     pub release_name: String,
@@ -56,10 +56,37 @@ pub struct TemplateOptions {
     pub skip_schema_validation: bool,
     /// `--debug`: on invalid YAML, return the rendered output with the error.
     pub debug: bool,
+    /// Answers `lookup` from a cluster; without it `lookup` returns empty maps as offline Helm.
+    pub lookup: Option<Arc<dyn crate::funcs::Lookup>>,
+}
+
+impl std::fmt::Debug for TemplateOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Values given with --set may be secrets: show how many, not what.
+        f.debug_struct("TemplateOptions")
+            .field("release_name", &self.release_name)
+            .field("namespace", &self.namespace)
+            .field("set", &self.set.len())
+            .field("set_string", &self.set_string.len())
+            .field("set_json", &self.set_json.len())
+            .field("set_file", &self.set_file)
+            .field("set_literal", &self.set_literal.len())
+            .field("values_files", &self.values_files)
+            .field("kube_version", &self.kube_version)
+            .field("api_versions", &self.api_versions)
+            .field("include_crds", &self.include_crds)
+            .field("skip_tests", &self.skip_tests)
+            .field("show_only", &self.show_only)
+            .field("name_template", &self.name_template)
+            .field("is_upgrade", &self.is_upgrade)
+            .field("debug", &self.debug)
+            .field("lookup", &self.lookup.is_some())
+            .finish()
+    }
 }
 
 /// What one render produced, for callers (helm-controller) that need more than the text.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Rendered {
     pub release_name: String,
     /// The coalesced values the templates saw.
@@ -70,6 +97,36 @@ pub struct Rendered {
     pub hooks: Vec<Hook>,
     /// CRDs from crds/ directories: (path, content).
     pub crds: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Values and rendered Secrets may hold credentials: list what was rendered, not content.
+        f.debug_struct("Rendered")
+            .field("release_name", &self.release_name)
+            .field("values", &format_args!("{} keys", self.values.len()))
+            .field(
+                "manifests",
+                &self
+                    .manifests
+                    .iter()
+                    .map(|m| (&m.name, &m.kind))
+                    .collect::<Vec<_>>(),
+            )
+            .field(
+                "hooks",
+                &self
+                    .hooks
+                    .iter()
+                    .map(|h| (&h.path, &h.kind, &h.events))
+                    .collect::<Vec<_>>(),
+            )
+            .field(
+                "crds",
+                &self.crds.iter().map(|(p, _)| p).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 /// Renders `chart_path` (a directory or .tgz) and returns exactly what `helm template` prints.
@@ -280,7 +337,7 @@ pub fn render_chart(mut chart: Chart, opts: &TemplateOptions) -> Result<Rendered
         ("Capabilities", capabilities),
     ]);
 
-    let mut files = engine::render(&chart, &top)?;
+    let mut files = engine::render_with(&chart, &top, opts.lookup.clone())?;
     files.retain(|k, _| !k.ends_with("NOTES.txt"));
 
     let (hooks, manifests) = match sort_manifests(&files) {

@@ -9,7 +9,7 @@ use flux_gotemplate::{MissingKey, Template, Value, sprig};
 
 use crate::chart::{Chart, Metadata};
 use crate::error::Error;
-use crate::funcs::{WARN_END, WARN_START, helm_funcs};
+use crate::funcs::{WARN_END, WARN_START, helm_funcs_with};
 use crate::objects::Files;
 
 struct Renderable {
@@ -21,6 +21,15 @@ struct Renderable {
 /// Renders every template of `chart` (and enabled subcharts) with `top` (a map holding
 /// `Values`, `Release` and `Capabilities`). Returns template path → output, partials excluded.
 pub fn render(chart: &Chart, top: &Value) -> Result<BTreeMap<String, String>, Error> {
+    render_with(chart, top, None)
+}
+
+/// Like [`render`], with `lookup` answered by a cluster.
+pub fn render_with(
+    chart: &Chart,
+    top: &Value,
+    lookup: Option<Arc<dyn crate::funcs::Lookup>>,
+) -> Result<BTreeMap<String, String>, Error> {
     let mut tpls: BTreeMap<String, Renderable> = BTreeMap::new();
     let root_values = top
         .as_map()
@@ -38,7 +47,7 @@ pub fn render(chart: &Chart, top: &Value) -> Result<BTreeMap<String, String>, Er
     let mut t = Template::new("gotpl");
     t.option_missingkey(MissingKey::Zero);
     t.funcs(sprig::funcs());
-    t.funcs(helm_funcs());
+    t.funcs(helm_funcs_with(lookup));
     for k in &keys {
         t.parse(k, &tpls[*k].text)
             .map_err(|e| Error::Render(parse_error(k, &e)))?;

@@ -32,7 +32,26 @@ fn string_arg(v: &Value) -> Result<String, FuncError> {
 }
 
 /// Helm's function map (added after Sprig, so these win).
+/// Where `lookup` reads live objects from (helm-controller passes a cluster client).
+pub trait Lookup: Send + Sync {
+    /// The object `apiVersion`/`kind` named `name` in `namespace` (empty for cluster scope),
+    /// or, when `name` is empty, a list object with `items`. `Ok(None)` when it does not exist.
+    fn lookup(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<serde_json::Value>, String>;
+}
+
+/// Helm's function map without a cluster: `lookup` returns empty maps.
 pub fn helm_funcs() -> FuncMap {
+    helm_funcs_with(None)
+}
+
+/// Helm's function map; `lookup` asks `lookup` when given.
+pub fn helm_funcs_with(lookup: Option<std::sync::Arc<dyn Lookup>>) -> FuncMap {
     let mut m = FuncMap::new();
     m.insert(
         "toYaml".into(),
@@ -143,9 +162,17 @@ pub fn helm_funcs() -> FuncMap {
     );
     m.insert(
         "lookup".into(),
-        func(|a| {
+        func(move |a| {
             arity(a, 4)?;
-            Ok(Value::empty_map())
+            let Some(l) = &lookup else {
+                return Ok(Value::empty_map());
+            };
+            let s: Vec<String> = a.iter().map(string_arg).collect::<Result<_, _>>()?;
+            match l.lookup(&s[0], &s[1], &s[2], &s[3]) {
+                Ok(Some(obj)) => Ok(Value::from(obj)),
+                Ok(None) => Ok(Value::empty_map()),
+                Err(e) => Err(FuncError::failed(e)),
+            }
         }),
     );
     m.insert(
@@ -388,6 +415,33 @@ mod tests {
             go_json(&v),
             r#"{"a":"\u003cx\u0026y\u003e","b":80,"c":0.5,"d":1e+21}"#
         );
+    }
+
+    struct OneConfigMap;
+
+    impl Lookup for OneConfigMap {
+        fn lookup(
+            &self,
+            v: &str,
+            k: &str,
+            ns: &str,
+            n: &str,
+        ) -> Result<Option<serde_json::Value>, String> {
+            if (v, k, ns, n) == ("v1", "ConfigMap", "ns", "cm") {
+                Ok(Some(serde_json::json!({"data": {"a": "b"}})))
+            } else {
+                Ok(None)
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_asks_the_cluster_when_given_one() {
+        let mut t = flux_gotemplate::Template::new("t");
+        t.funcs(helm_funcs_with(Some(std::sync::Arc::new(OneConfigMap))));
+        t.parse("t", r#"{{ (lookup "v1" "ConfigMap" "ns" "cm").data.a }}|{{ lookup "v1" "ConfigMap" "ns" "x" | len }}"#)
+            .unwrap();
+        assert_eq!(t.execute("t", &Value::Nil).unwrap(), "b|0");
     }
 
     #[test]
