@@ -911,3 +911,25 @@ fn a_status_subresource_apply_is_recorded_with_its_subresource() {
         json!({"f:status": {"f:replicas": {}}})
     );
 }
+
+#[test]
+fn field_set_operations_follow_set_semantics() {
+    use flux_apimachinery::managed_fields::PathElement::Field;
+    let a = FieldSet::from_fields_v1(&json!({"f:spec": {"f:a": {}, "f:b": {"f:c": {}}}})).unwrap();
+    let b = FieldSet::from_fields_v1(&json!({"f:spec": {"f:b": {"f:c": {}}, "f:d": {}}})).unwrap();
+    assert_eq!(a.union(&b).len(), 3);
+    assert_eq!(
+        a.intersection(&b).to_fields_v1(),
+        json!({"f:spec": {"f:b": {"f:c": {}}}})
+    );
+    assert_eq!(
+        a.difference(&b).to_fields_v1(),
+        json!({"f:spec": {"f:a": {}}})
+    );
+    let spec_b = vec![Field("spec".into()), Field("b".into())];
+    assert!(a.has_prefix(&spec_b));
+    assert!(!a.contains(&spec_b), "only the leaf below it is owned");
+    assert!(!a.has_prefix(&[Field("status".into())]));
+    assert!(a.without_prefixes(&[spec_b]).iter().all(|p| p.len() == 2));
+    assert!(FieldSet::new().is_empty());
+}
