@@ -541,3 +541,17 @@ fn generated_ca_signs_certificates_with_the_requested_names() {
             .contains("the CA must come from genCA")
     );
 }
+
+#[test]
+fn title_and_camelcase_follow_go_and_xstrings() {
+    // Go's strings.Title treats ASCII punctuation as a word separator.
+    assert_eq!(t(r#"{{ title "don't stop-me now" }}"#), "Don'T Stop-Me Now");
+    assert_eq!(
+        t(r#"{{ camelcase "HTTP_server" }} {{ camelcase "_foo_bar" }} {{ camelcase "foo__bar" }}"#),
+        "HttpServer _FooBar Foo_Bar"
+    );
+    assert_eq!(
+        t(r#"{{ wrap 3 "abcdefgh ij" }}|{{ wrapWith 3 "|" "abcdefgh" }}"#),
+        "abcdefgh\nij|abc|def|gh"
+    );
+}

@@ -25,7 +25,7 @@ pub(crate) fn register(m: &mut FuncMap) {
     reg(m, "tuple", |a| Ok(Value::list(a.to_vec())));
     reg2(m, "append", |a| {
         arity(a, 2)?;
-        let mut l = list_arg(&a[0], "append")?.as_ref().clone();
+        let mut l = list_arg(&a[0], "push")?.as_ref().clone();
         l.push(a[1].clone());
         Ok(Value::list(l))
     });

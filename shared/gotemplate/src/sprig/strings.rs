@@ -156,11 +156,11 @@ pub(crate) fn register(m: &mut FuncMap) {
     });
     reg(m, "wrap", |a| {
         arity(a, 2)?;
-        s(wrap(string(a, 1)?, int(a, 0)?, "\n"))
+        s(wrap(string(a, 1)?, int(a, 0)?, "\n", false))
     });
     reg(m, "wrapWith", |a| {
         arity(a, 3)?;
-        s(wrap(string(a, 2)?, int(a, 0)?, string(a, 1)?))
+        s(wrap(string(a, 2)?, int(a, 0)?, string(a, 1)?, true))
     });
     reg(m, "contains", |a| {
         arity(a, 2)?;
@@ -413,7 +413,11 @@ fn title(v: &str) -> String {
         } else {
             out.push(c);
         }
-        prev_sep = !(c.is_alphanumeric() || c == '_' || c == '\'');
+        prev_sep = if c.is_ascii() {
+            !(c.is_ascii_alphanumeric() || c == '_')
+        } else {
+            !c.is_alphanumeric() && c.is_whitespace()
+        };
     }
     out
 }
@@ -496,50 +500,90 @@ fn words(v: &str) -> Vec<String> {
     out
 }
 
-/// xstrings.ToCamelCase: words separated by `_`, `-` or spaces joined with capitals.
+/// xstrings.ToCamelCase: connectors (`_`, `-`, spaces) are dropped and the next letter
+/// upper-cased; other letters are lower-cased; leading and doubled connectors are kept.
 fn camelcase(v: &str) -> String {
+    let is_conn = |c: char| c == '-' || c == '_' || c.is_whitespace();
     let mut out = String::with_capacity(v.len());
-    let mut upper_next = true;
-    for c in v.chars() {
-        if c == '_' || c == '-' || c == ' ' {
-            upper_next = true;
+    let mut it = v.chars();
+    let mut r0 = None;
+    for c in it.by_ref() {
+        if !is_conn(c) {
+            r0 = Some(c.to_uppercase().next().unwrap_or(c));
+            break;
+        }
+        out.push(c);
+    }
+    let Some(mut r0) = r0 else {
+        return out;
+    };
+    for c in it {
+        let r1 = r0;
+        r0 = c;
+        if is_conn(r0) && is_conn(r1) {
+            out.push(r1);
             continue;
         }
-        if upper_next {
-            out.extend(c.to_uppercase());
-            upper_next = false;
+        if is_conn(r1) {
+            r0 = r0.to_uppercase().next().unwrap_or(r0);
         } else {
-            out.push(c);
+            r0 = r0.to_lowercase().next().unwrap_or(r0);
+            out.push(r1);
         }
     }
+    out.push(r0);
     out
 }
 
-/// goutils.WrapCustom with wrapLongWords=false.
-fn wrap(v: &str, width: i64, newline: &str) -> String {
-    let width = width.max(1) as usize;
-    let mut out = String::new();
-    for (li, line) in v.split('\n').enumerate() {
-        if li > 0 {
-            out.push_str(newline);
+/// goutils.WrapCustom: breaks at the last space within `width` bytes; long words are cut
+/// (`wrap_long`) or left whole.
+fn wrap(v: &str, width: i64, newline: &str, wrap_long: bool) -> String {
+    if v.is_empty() {
+        return String::new();
+    }
+    let newline = if newline.is_empty() { "\n" } else { newline };
+    let width = usize::try_from(width.max(1)).unwrap_or(1);
+    let b = v.as_bytes();
+    let n = b.len();
+    let mut offset = 0;
+    let mut out: Vec<u8> = Vec::with_capacity(n + n / width.max(1));
+    while n - offset > width {
+        if b[offset] == b' ' {
+            offset += 1;
+            continue;
         }
-        let mut len = 0usize;
-        for (wi, w) in line.split(' ').filter(|w| !w.is_empty()).enumerate() {
-            let wl = w.chars().count();
-            if wi > 0 {
-                if len + 1 + wl > width {
-                    out.push_str(newline);
-                    len = 0;
-                } else {
-                    out.push(' ');
-                    len += 1;
+        let end = (width + offset + 1).min(n);
+        match b[offset..end].iter().rposition(|&c| c == b' ') {
+            Some(sp) => {
+                let at = offset + sp;
+                out.extend_from_slice(&b[offset..at]);
+                out.extend_from_slice(newline.as_bytes());
+                offset = at + 1;
+            }
+            None if wrap_long => {
+                out.extend_from_slice(&b[offset..offset + width]);
+                out.extend_from_slice(newline.as_bytes());
+                offset += width;
+            }
+            None => {
+                let end = width + offset;
+                match b[end..].iter().position(|&c| c == b' ') {
+                    None => {
+                        out.extend_from_slice(&b[offset..]);
+                        offset = n;
+                    }
+                    Some(i) => {
+                        let at = end + i;
+                        out.extend_from_slice(&b[offset..at]);
+                        out.extend_from_slice(newline.as_bytes());
+                        offset = at + 1;
+                    }
                 }
             }
-            out.push_str(w);
-            len += wl;
         }
     }
-    out
+    out.extend_from_slice(&b[offset.min(n)..]);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn indent(n: i64, v: &str) -> Result<String, FuncError> {
