@@ -10,7 +10,12 @@ use crate::commands::{self, CommandError};
 
 /// Command line utility for assembling Kubernetes CD pipelines the GitOps way.
 #[derive(Debug, Parser)]
-#[command(name = "flux", version, about, args_override_self = true)]
+// `flux --version` prints `flux version X.Y.Z`, cobra's format that scripts parse.
+#[command(
+    name = "flux",
+    version = concat!("version ", env!("CARGO_PKG_VERSION")),
+    args_override_self = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalFlags,

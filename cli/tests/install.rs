@@ -275,7 +275,7 @@ fn version_flag_prints_the_version() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        format!("flux {}", env!("CARGO_PKG_VERSION"))
+        format!("flux version {}", env!("CARGO_PKG_VERSION"))
     );
 }
 
