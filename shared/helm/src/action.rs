@@ -152,7 +152,7 @@ pub fn user_values(opts: &TemplateOptions) -> Result<Map<String, serde_json::Val
     }
     for s in &opts.set_json {
         strvals::parse_json(s, &mut base)
-            .map_err(|e| Error::Values(format!("failed parsing --set-json data {s}: {e}")))?;
+            .map_err(|e| Error::Values(format!("failed parsing --set-json data: {e}")))?;
     }
     for s in &opts.set {
         strvals::parse_into(s, &mut base)
