@@ -203,6 +203,17 @@ fn body(api_version: &str, kind: &str, raw: &[u8]) -> Result<Value, ApiError> {
             ("RoleBinding" | "ClusterRoleBinding", 3, Field::Bytes(x)) => {
                 obj["roleRef"] = strings(x, &[(1, "apiGroup"), (2, "kind"), (3, "name")])?
             }
+            ("TokenRequest", 2, Field::Bytes(x)) => {
+                let mut spec = json!({});
+                for (sn, sf) in fields(x)? {
+                    match (sn, sf) {
+                        (1, Field::Bytes(a)) => push(&mut spec, "audiences", json!(text(a)?)),
+                        (4, Field::Varint(secs)) => spec["expirationSeconds"] = json!(secs),
+                        _ => {}
+                    }
+                }
+                obj["spec"] = spec;
+            }
             ("SelfSubjectAccessReview", 2, Field::Bytes(x)) => {
                 let mut spec = Map::new();
                 for (sn, sf) in fields(x)? {
@@ -279,6 +290,10 @@ pub fn decode(bytes: &[u8]) -> Result<Value, ApiError> {
             "v1",
             "ConfigMap" | "Secret" | "Namespace" | "ServiceAccount"
         ) | ("authorization.k8s.io/v1", "SelfSubjectAccessReview")
+            | (
+                "authentication.k8s.io/v1",
+                "TokenRequest" | "SelfSubjectReview"
+            )
             | (
                 "rbac.authorization.k8s.io/v1",
                 "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"

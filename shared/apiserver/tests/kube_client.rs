@@ -911,3 +911,43 @@ async fn custom_resource_is_served_in_every_served_version() -> Res {
     s.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn kube_finalizer_helper_adds_runs_cleanup_and_releases_the_object() -> Res {
+    use kube::runtime::controller::Action;
+    use kube::runtime::finalizer::{Event as Fin, finalizer};
+    use std::sync::Arc;
+    let (s, c) = server().await?;
+    let api: Api<ConfigMap> = Api::namespaced(c, "default");
+    api.create(&PostParams::default(), &cm("fin", json!({}))?)
+        .await?;
+    let name = "example.com/cleanup";
+    let run = |obj: ConfigMap| {
+        let api = api.clone();
+        async move {
+            finalizer(&api, name, Arc::new(obj), |ev| async move {
+                Ok::<_, std::convert::Infallible>(match ev {
+                    Fin::Apply(_) => Action::requeue(Duration::from_secs(1)),
+                    Fin::Cleanup(_) => Action::await_change(),
+                })
+            })
+            .await
+        }
+    };
+    run(api.get("fin").await?).await?;
+    assert_eq!(
+        api.get("fin").await?.metadata.finalizers,
+        Some(vec![name.to_string()])
+    );
+    assert_eq!(
+        run(api.get("fin").await?).await?,
+        Action::requeue(Duration::from_secs(1))
+    );
+    api.delete("fin", &DeleteParams::default()).await?;
+    let pending = api.get("fin").await?;
+    assert!(pending.metadata.deletion_timestamp.is_some());
+    assert_eq!(run(pending).await?, Action::await_change());
+    assert!(api.get_opt("fin").await?.is_none());
+    s.shutdown().await?;
+    Ok(())
+}

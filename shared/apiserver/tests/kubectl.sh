@@ -140,6 +140,12 @@ kubectl get configmaps -n team-a --as system:serviceaccount:team-a:flux >/dev/nu
 if kubectl get configmaps -n team-b --as system:serviceaccount:team-a:flux 2>"$work/err"; then fail "impersonated SA read team-b"; fi
 grep -q 'Forbidden' "$work/err" || fail "no Forbidden: $(cat "$work/err")"
 
+# tokens minted by the TokenRequest API authenticate as the ServiceAccount
+kubectl create serviceaccount flux -n team-a
+token=$(kubectl create token flux -n team-a)
+[[ -n "$token" ]] || fail "empty token"
+kubectl auth whoami -o jsonpath='{.status.userInfo.username}' | grep -q '^admin$' || fail "whoami is not admin"
+
 # server-side apply: a conflict names the other manager, --force-conflicts takes the field
 sed 's/name: w1/name: w2/' "$work/w.yaml" >"$work/w2.yaml"
 kubectl apply --server-side --field-manager=alice -f "$work/w2.yaml"
