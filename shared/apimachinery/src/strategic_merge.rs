@@ -1,6 +1,6 @@
 //! Strategic merge patch (`application/strategic-merge-patch+json`) for built-in kinds, with
 //! the directives of k8s.io/apimachinery's `strategicpatch` package: `$patch`
-//! (`merge`/`replace`/`delete`), `$retainKeys`, `$deleteFromPrimitiveList/<field>`,
+//! (`replace`/`delete`; `merge` is refused, as there), `$retainKeys`, `$deleteFromPrimitiveList/<field>`,
 //! `$setElementOrder/<field>`, and `null` deleting a member.
 //!
 //! Custom resources have no patch strategies: the API server answers a strategic merge patch
@@ -51,16 +51,19 @@ fn merge_map(
 ) -> Result<Map<String, Value>, PatchError> {
     match patch.get(PATCH) {
         None => {}
-        Some(Value::String(d)) if d == "merge" => {}
         Some(Value::String(d)) if d == "replace" => {
             let mut replaced = patch.clone();
             replaced.shift_remove(PATCH);
             return Ok(replaced);
         }
         Some(Value::String(d)) if d == "delete" => return Ok(Map::new()),
+        // Like strategicpatch, even "merge" is refused: merging is what happens without one.
         Some(other) => {
             return Err(PatchError::Directive(format!(
-                "Unknown patch type: {other} in map: {}",
+                "unknown patch type: {} in map: {}",
+                other
+                    .as_str()
+                    .map_or_else(|| other.to_string(), String::from),
                 Value::Object(patch.clone())
             )));
         }
@@ -188,14 +191,35 @@ fn merge_list(
     }
     let item_node = node.items().unwrap_or(&Node::Deduced);
 
-    // A `{"$patch": "replace"}` element replaces the whole list with the other elements.
-    let is_replace = |v: &Value| {
-        v.as_object().is_some_and(|m| {
-            m.len() == 1 && m.get(PATCH).and_then(Value::as_str) == Some("replace")
-        })
-    };
-    if patch.iter().any(is_replace) {
-        return Ok(patch.iter().filter(|v| !is_replace(v)).cloned().collect());
+    // Special elements, as strategicpatch's mergeSliceWithSpecialElements: a
+    // `$patch: replace` element replaces the whole list with the ordinary elements.
+    let mut replace = false;
+    for item in patch {
+        match item.get(PATCH) {
+            None => {}
+            Some(Value::String(d)) if d == "delete" => {}
+            Some(Value::String(d)) if d == "replace" => replace = true,
+            Some(Value::String(d)) if d == "merge" => {
+                return Err(PatchError::Directive(
+                    "merging lists cannot yet be specified in the patch".into(),
+                ));
+            }
+            Some(other) => {
+                return Err(PatchError::Directive(format!(
+                    "unknown patch type: {} in map: {item}",
+                    other
+                        .as_str()
+                        .map_or_else(|| other.to_string(), String::from)
+                )));
+            }
+        }
+    }
+    if replace {
+        return Ok(patch
+            .iter()
+            .filter(|v| v.get(PATCH).is_none())
+            .cloned()
+            .collect());
     }
 
     let mut merged = original.clone();

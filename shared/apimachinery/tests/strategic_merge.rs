@@ -298,3 +298,35 @@ fn strategic_merge_rejects_retain_keys_that_drop_patched_members_and_malformed_l
     .unwrap();
     assert_eq!(ok, json!({"spec": {"a": 5}}));
 }
+
+#[test]
+fn strategic_merge_refuses_patch_merge_directives_like_the_api_server() {
+    let doc = deployment(json!([{"name": "a"}]));
+    let in_map = patch_deployment(&doc, json!({"spec": {"$patch": "merge", "replicas": 2}}));
+    assert!(
+        matches!(in_map, Err(PatchError::Directive(m)) if m.starts_with("unknown patch type: merge in map"))
+    );
+    let in_list = patch_deployment(
+        &doc,
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "$patch": "merge"}]}}}}),
+    );
+    assert_eq!(
+        in_list,
+        Err(PatchError::Directive(
+            "merging lists cannot yet be specified in the patch".into()
+        ))
+    );
+}
+
+#[test]
+fn strategic_merge_replace_element_may_carry_other_members() {
+    let doc = deployment(json!([{"name": "a"}, {"name": "b"}]));
+    let out = patch_deployment(
+        &doc,
+        json!({"spec": {"template": {"spec": {"containers": [
+            {"name": "c"}, {"name": "ignored", "$patch": "replace"}
+        ]}}}}),
+    )
+    .unwrap();
+    assert_eq!(container_names(&out), ["c"]);
+}
