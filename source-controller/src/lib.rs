@@ -4,3 +4,4 @@ pub mod flags;
 
 /// The binary name, also the controller name in events, leases and field managers.
 pub const CONTROLLER_NAME: &str = "source-controller";
+pub mod gitrepository;

@@ -14,5 +14,5 @@ mod semver_range;
 pub use auth::Auth;
 pub use checkout::{Checkout, CheckoutOptions, checkout, list_remote_refs};
 pub use error::Error;
-pub use reference::{GitRef, RemoteRef};
+pub use reference::{GitRef, RemoteRef, Resolved};
 pub use semver_range::{SemverRange, highest_matching};

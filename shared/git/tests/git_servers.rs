@@ -1,10 +1,8 @@
 //! Checkouts against real git servers on loopback: `git daemon` (git://) and `git http-backend`
 //! behind an HTTP server with basic and bearer authentication.
 
-mod support;
-
 use flux_git::{Auth, CheckoutOptions, Error, GitRef, checkout, list_remote_refs};
-use support::{GitDaemon, HttpGitServer, SourceRepo};
+use flux_testservers::{GitDaemon, HttpAuth, HttpGitServer, SourceRepo, SshServer};
 
 fn opts(url: &str, reference: GitRef) -> CheckoutOptions {
     CheckoutOptions {
@@ -179,7 +177,7 @@ fn list_remote_refs_sees_branches_and_tags() {
 #[test]
 fn credentials_are_never_sent_over_plain_http() {
     let repo = SourceRepo::new();
-    let server = HttpGitServer::start(repo.root(), support::HttpAuth::Basic("flux", "s3cret"));
+    let server = HttpGitServer::start(repo.root(), HttpAuth::Basic("flux", "s3cret"));
     let url = server.url("fleet.git");
     let work = tempfile::tempdir().expect("tempdir");
 
@@ -201,7 +199,7 @@ fn credentials_are_never_sent_over_plain_http() {
 #[test]
 fn a_server_that_demands_credentials_fails_as_authentication() {
     let repo = SourceRepo::new();
-    let server = HttpGitServer::start(repo.root(), support::HttpAuth::Bearer("tok-42"));
+    let server = HttpGitServer::start(repo.root(), HttpAuth::Bearer("tok-42"));
     let work = tempfile::tempdir().expect("tempdir");
     let anonymous = opts(&server.url("fleet.git"), branch("main"));
     let err =
@@ -212,7 +210,7 @@ fn a_server_that_demands_credentials_fails_as_authentication() {
 #[test]
 fn smart_http_without_credentials_checks_out() {
     let repo = SourceRepo::new();
-    let server = HttpGitServer::start(repo.root(), support::HttpAuth::None);
+    let server = HttpGitServer::start(repo.root(), HttpAuth::None);
     let work = tempfile::tempdir().expect("tempdir");
     let out = checkout(
         &work.path().join("c"),
@@ -226,7 +224,7 @@ fn smart_http_without_credentials_checks_out() {
 #[test]
 fn ssh_checkout_uses_the_secret_identity_and_checks_the_host_key() {
     let repo = SourceRepo::new();
-    let server = support::SshServer::start();
+    let server = SshServer::start();
     let url = server.url(&repo.root().join("fleet.git"));
     let work = tempfile::tempdir().expect("tempdir");
 

@@ -4,6 +4,7 @@ pub mod conditions;
 pub mod events;
 pub mod flags;
 pub mod metrics;
+pub mod reconcile;
 pub mod server;
 pub mod telemetry;
 pub mod testkit;

@@ -1,6 +1,7 @@
-//! Real git servers for the tests: a source repository made with the git CLI, `git daemon`,
-//! and `git http-backend` behind a small HTTP/1.1 server that checks credentials.
-#![allow(dead_code)]
+//! Real servers on loopback for flux-rs tests, started and stopped by the tests themselves:
+//! a source repository made with the git CLI, `git daemon`, `git http-backend` behind a small
+//! HTTP/1.1 server that checks credentials, and `sshd` serving git over ssh.
+//! Test support only: helpers panic with a clear message when a server cannot start.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -10,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 
-fn git(dir: &Path, args: &[&str]) -> String {
+/// Runs the git CLI in `dir` with a fixed identity and no user configuration.
+pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)
@@ -33,6 +35,12 @@ fn git(dir: &Path, args: &[&str]) -> String {
 /// A work repository plus its bare copy `fleet.git` that the servers export.
 pub struct SourceRepo {
     dir: tempfile::TempDir,
+}
+
+impl Default for SourceRepo {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl SourceRepo {
@@ -78,14 +86,14 @@ impl SourceRepo {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("free port")
 }
 
-fn wait_for_port(port: u16) {
+pub fn wait_for_port(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {

@@ -1,0 +1,454 @@
+//! GitRepository reconciler: fetch the reference with gix, package the tree as a deterministic
+//! artifact, store and serve it, and report Flux's conditions and events.
+//!
+//! The steps follow Flux's source-controller: read credentials, check out, package (skipped when
+//! the revision and ignore rules are unchanged and the stored artifact still verifies), store,
+//! garbage-collect, then summarise the conditions and patch the status once.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use flux_api::meta::{
+    ARTIFACT_IN_STORAGE, Artifact, FETCH_FAILED, STORAGE_OPERATION_FAILED, SUCCEEDED_REASON,
+};
+use flux_api::source::v1::{GitRepository, GitRepositoryStatus};
+use flux_artifact::{IgnoreRules, Owner, Storage};
+use flux_git::{Auth, CheckoutOptions, GitRef};
+use flux_runtime::conditions::{self, Status};
+use flux_runtime::events::{Recorder, Severity};
+use flux_runtime::reconcile::{Backoff, FINALIZER, jitter, patch_status, requested_at};
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::Api;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::runtime::watcher;
+use kube::{Resource, ResourceExt};
+
+/// Flux's reasons for GitRepository failures.
+pub const GIT_OPERATION_FAILED_REASON: &str = "GitOperationFailed";
+pub const AUTHENTICATION_FAILED_REASON: &str = "AuthenticationFailed";
+pub const NEW_ARTIFACT_REASON: &str = "NewArtifact";
+
+/// Everything the reconciler needs besides the object.
+pub struct Context {
+    pub client: kube::Client,
+    pub storage: Storage,
+    pub recorder: Recorder,
+    /// Bare repository caches, one per GitRepository.
+    pub cache_root: PathBuf,
+    /// Largest checked-out tree accepted.
+    pub max_tree_size: u64,
+    pub jitter_percent: u32,
+    pub backoff: Backoff,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("finalizer: {0}")]
+    Finalizer(String),
+    /// Already reported in the status; the error only drives the retry backoff.
+    #[error("{reason}: {message}")]
+    Reconcile { reason: String, message: String },
+}
+
+/// Runs the GitRepository controller until `shutdown` resolves.
+pub async fn run(
+    ctx: Arc<Context>,
+    namespace: Option<&str>,
+    label_selector: Option<&str>,
+    concurrency: u16,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let api: Api<GitRepository> = match namespace {
+        Some(ns) => Api::namespaced(ctx.client.clone(), ns),
+        None => Api::all(ctx.client.clone()),
+    };
+    let mut config = watcher::Config::default();
+    if let Some(selector) = label_selector.filter(|s| !s.is_empty()) {
+        config = config.labels(selector);
+    }
+    Controller::new(api, config)
+        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(err) = result {
+                tracing::debug!(error = %err, "GitRepository reconcile ended with an error");
+            }
+        })
+        .await;
+}
+
+fn key(obj: &GitRepository) -> String {
+    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+}
+
+fn error_policy(obj: Arc<GitRepository>, _err: &Error, ctx: Arc<Context>) -> Action {
+    Action::requeue(ctx.backoff.failed(&key(&obj)))
+}
+
+pub async fn reconcile(obj: Arc<GitRepository>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let namespace = obj.namespace().unwrap_or_default();
+    let api: Api<GitRepository> = Api::namespaced(ctx.client.clone(), &namespace);
+    finalizer(&api, FINALIZER, obj, |event| async {
+        match event {
+            FinalizerEvent::Apply(obj) => apply(&obj, &ctx, &api).await,
+            FinalizerEvent::Cleanup(obj) => cleanup(&obj, &ctx),
+        }
+    })
+    .await
+    .map_err(|e| match e {
+        kube::runtime::finalizer::Error::ApplyFailed(err)
+        | kube::runtime::finalizer::Error::CleanupFailed(err) => err,
+        other => Error::Finalizer(other.to_string()),
+    })
+}
+
+fn owner(obj: &GitRepository) -> (String, String) {
+    (obj.namespace().unwrap_or_default(), obj.name_any())
+}
+
+fn cleanup(obj: &GitRepository, ctx: &Context) -> Result<Action, Error> {
+    let (namespace, name) = owner(obj);
+    let owner = Owner {
+        kind: "gitrepository",
+        namespace: &namespace,
+        name: &name,
+    };
+    ctx.storage
+        .remove_all(&owner)
+        .map_err(|e| Error::Reconcile {
+            reason: STORAGE_OPERATION_FAILED.into(),
+            message: e.to_string(),
+        })?;
+    let _ = std::fs::remove_dir_all(ctx.cache_root.join(&namespace).join(&name));
+    Ok(Action::await_change())
+}
+
+/// A failure of one step: what goes into the conditions and the event.
+struct StepFailure {
+    condition: &'static str,
+    reason: &'static str,
+    message: String,
+    /// Retrying cannot help until the spec changes.
+    stalled: bool,
+}
+
+async fn apply(
+    obj: &GitRepository,
+    ctx: &Context,
+    api: &Api<GitRepository>,
+) -> Result<Action, Error> {
+    let name = obj.name_any();
+    if obj.spec.suspend {
+        tracing::info!(name, "reconciliation is suspended for this object");
+        return Ok(Action::await_change());
+    }
+    let generation = obj.meta().generation;
+    let mut status: GitRepositoryStatus = obj.status.clone().unwrap_or_default();
+    if let Some(at) = requested_at(obj.meta()) {
+        status.reconcile_request.last_handled_reconcile_at = Some(at.to_string());
+    }
+    let interval = obj.spec.interval.to_std();
+    let object_ref = obj.object_ref(&());
+
+    let outcome = fetch_and_store(obj, ctx, &status).await;
+    let now = Timestamp::now();
+    match outcome {
+        Ok(stored) => {
+            let message = format!(
+                "stored artifact for revision '{}'",
+                stored.artifact.revision
+            );
+            let changed =
+                status.artifact.as_ref().map(|a| &a.revision) != Some(&stored.artifact.revision);
+            status.artifact = Some(stored.artifact.clone());
+            status.observed_ignore = obj.spec.ignore.clone();
+            conditions::remove(&mut status.conditions, FETCH_FAILED);
+            conditions::remove(&mut status.conditions, STORAGE_OPERATION_FAILED);
+            conditions::set(
+                &mut status.conditions,
+                ARTIFACT_IN_STORAGE,
+                Status::True,
+                SUCCEEDED_REASON,
+                &message,
+                generation,
+                now,
+            );
+            conditions::mark_ready(
+                &mut status.conditions,
+                generation,
+                SUCCEEDED_REASON,
+                &message,
+                now,
+            );
+            status.observed_generation = generation;
+            patch_status(api, &name, &status).await?;
+            ctx.backoff.succeeded(&key(obj));
+            if changed {
+                let meta = BTreeMap::from([("revision".to_string(), stored.artifact.revision)]);
+                let text = format!("stored artifact for commit '{}'", stored.subject);
+                ctx.recorder
+                    .record(
+                        &object_ref,
+                        Severity::Info,
+                        NEW_ARTIFACT_REASON,
+                        &text,
+                        meta,
+                    )
+                    .await;
+            }
+            Ok(Action::requeue(jitter(interval, ctx.jitter_percent)))
+        }
+        Err(failure) => {
+            conditions::set(
+                &mut status.conditions,
+                failure.condition,
+                Status::True,
+                failure.reason,
+                &failure.message,
+                generation,
+                now,
+            );
+            conditions::mark_failed(
+                &mut status.conditions,
+                generation,
+                failure.reason,
+                &failure.message,
+                failure.stalled,
+                now,
+            );
+            if failure.stalled {
+                status.observed_generation = generation;
+            }
+            patch_status(api, &name, &status).await?;
+            ctx.recorder
+                .record(
+                    &object_ref,
+                    Severity::Error,
+                    failure.reason,
+                    &failure.message,
+                    BTreeMap::new(),
+                )
+                .await;
+            if failure.stalled {
+                return Ok(Action::await_change());
+            }
+            Err(Error::Reconcile {
+                reason: failure.reason.to_string(),
+                message: failure.message,
+            })
+        }
+    }
+}
+
+struct StoredRevision {
+    artifact: Artifact,
+    subject: String,
+}
+
+async fn fetch_and_store(
+    obj: &GitRepository,
+    ctx: &Context,
+    status: &GitRepositoryStatus,
+) -> Result<StoredRevision, StepFailure> {
+    let (namespace, name) = owner(obj);
+    let auth = read_auth(obj, ctx, &namespace).await?;
+    let reference = obj
+        .spec
+        .reference
+        .as_ref()
+        .map(|r| GitRef {
+            branch: r.branch.clone(),
+            tag: r.tag.clone(),
+            semver: r.semver.clone(),
+            name: r.name.clone(),
+            commit: r.commit.clone(),
+        })
+        .unwrap_or_default();
+    let opts = CheckoutOptions {
+        url: obj.spec.url.clone(),
+        reference,
+        auth,
+        max_size: ctx.max_tree_size,
+    };
+    let cache = ctx.cache_root.join(&namespace).join(&name);
+    let work = ctx.cache_root.join(".work");
+    let storage = ctx.storage.clone();
+    let previous = status.artifact.clone();
+    let ignore_unchanged = status.observed_ignore == obj.spec.ignore;
+    let spec_ignore = obj.spec.ignore.clone();
+    let timeout = obj.spec.timeout();
+
+    let job = tokio::task::spawn_blocking(move || {
+        checkout_and_package(
+            &cache,
+            &work,
+            &opts,
+            &storage,
+            (&namespace, &name),
+            previous.filter(|_| ignore_unchanged),
+            spec_ignore.as_deref(),
+        )
+    });
+    match tokio::time::timeout(timeout.max(Duration::from_secs(1)), job).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(join)) => Err(StepFailure {
+            condition: STORAGE_OPERATION_FAILED,
+            reason: STORAGE_OPERATION_FAILED,
+            message: format!("checkout task failed: {join}"),
+            stalled: false,
+        }),
+        Err(_) => Err(StepFailure {
+            condition: FETCH_FAILED,
+            reason: GIT_OPERATION_FAILED_REASON,
+            message: format!("git operation timed out after {timeout:?}"),
+            stalled: false,
+        }),
+    }
+}
+
+async fn read_auth(
+    obj: &GitRepository,
+    ctx: &Context,
+    namespace: &str,
+) -> Result<Auth, StepFailure> {
+    let Some(secret_ref) = &obj.spec.secret_ref else {
+        return Ok(Auth::default());
+    };
+    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
+    let secret = secrets
+        .get_opt(&secret_ref.name)
+        .await
+        .map_err(|e| StepFailure {
+            condition: FETCH_FAILED,
+            reason: AUTHENTICATION_FAILED_REASON,
+            message: format!(
+                "failed to get secret '{namespace}/{}': {e}",
+                secret_ref.name
+            ),
+            stalled: false,
+        })?;
+    let secret = secret.ok_or_else(|| StepFailure {
+        condition: FETCH_FAILED,
+        reason: AUTHENTICATION_FAILED_REASON,
+        message: format!(
+            "failed to get secret '{namespace}/{}': secrets \"{}\" not found",
+            secret_ref.name, secret_ref.name
+        ),
+        stalled: false,
+    })?;
+    let data: BTreeMap<String, Vec<u8>> = secret
+        .data
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.0))
+        .chain(
+            secret
+                .string_data
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.into_bytes())),
+        )
+        .collect();
+    Ok(Auth::from_secret_data(&data))
+}
+
+/// The blocking part: ls-remote, and unless the stored artifact is still the right one, check
+/// out, package and store.
+fn checkout_and_package(
+    cache: &std::path::Path,
+    work: &std::path::Path,
+    opts: &CheckoutOptions,
+    storage: &Storage,
+    (namespace, name): (&str, &str),
+    previous: Option<Artifact>,
+    spec_ignore: Option<&str>,
+) -> Result<StoredRevision, StepFailure> {
+    let git_failure = |e: flux_git::Error| {
+        let (reason, stalled) = match &e {
+            flux_git::Error::Authentication { .. }
+            | flux_git::Error::InsecureCredentials { .. } => (AUTHENTICATION_FAILED_REASON, false),
+            flux_git::Error::InvalidUrl { .. }
+            | flux_git::Error::UnsupportedScheme(_)
+            | flux_git::Error::InvalidSemver { .. }
+            | flux_git::Error::InvalidCommit(_) => ("InvalidURL", true),
+            _ => (GIT_OPERATION_FAILED_REASON, false),
+        };
+        StepFailure {
+            condition: FETCH_FAILED,
+            reason,
+            message: e.to_string(),
+            stalled,
+        }
+    };
+    let storage_failure = |message: String| StepFailure {
+        condition: STORAGE_OPERATION_FAILED,
+        reason: STORAGE_OPERATION_FAILED,
+        message,
+        stalled: false,
+    };
+
+    if let Some(prev) = &previous {
+        let refs = flux_git::list_remote_refs(cache, &opts.url, &opts.auth, &opts.reference)
+            .map_err(git_failure)?;
+        let resolved = opts
+            .reference
+            .resolve(&refs, &opts.url)
+            .map_err(git_failure)?;
+        if resolved.revision() == prev.revision
+            && prev
+                .digest
+                .as_deref()
+                .is_some_and(|d| storage.verify(&prev.path, d))
+        {
+            return Ok(StoredRevision {
+                artifact: prev.clone(),
+                subject: String::new(),
+            });
+        }
+    }
+
+    std::fs::create_dir_all(work).map_err(|e| storage_failure(e.to_string()))?;
+    let tree = tempfile::tempdir_in(work).map_err(|e| storage_failure(e.to_string()))?;
+    let checkout = flux_git::checkout(cache, tree.path(), opts).map_err(git_failure)?;
+    let rules = IgnoreRules::load(tree.path(), spec_ignore).map_err(|e| StepFailure {
+        condition: STORAGE_OPERATION_FAILED,
+        reason: STORAGE_OPERATION_FAILED,
+        message: e.to_string(),
+        stalled: false,
+    })?;
+    let mut archive = Vec::new();
+    flux_artifact::pack_dir(tree.path(), &rules, &mut archive)
+        .map_err(|e| storage_failure(format!("failed to archive the checkout: {e}")))?;
+    let owner = Owner {
+        kind: "gitrepository",
+        namespace,
+        name,
+    };
+    let file = format!("{}.tar.gz", checkout.commit);
+    let stored = storage
+        .store(&owner, &file, &archive)
+        .map_err(|e| storage_failure(format!("failed to store artifact: {e}")))?;
+    if let Err(e) = storage.garbage_collect(&owner, &stored.path) {
+        tracing::warn!(error = %e, "artifact garbage collection failed");
+    }
+    Ok(StoredRevision {
+        artifact: Artifact {
+            path: stored.path,
+            url: stored.url,
+            revision: checkout.revision,
+            digest: Some(stored.digest),
+            last_update_time: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(Timestamp::now()),
+            size: i64::try_from(stored.size).ok(),
+            metadata: BTreeMap::new(),
+        },
+        subject: checkout.message,
+    })
+}

@@ -1,0 +1,344 @@
+//! GitRepository end to end: the in-memory API server, real git servers (smart HTTP through
+//! `git http-backend`, and `sshd`), the reconciler and
+//! the artifact HTTP server, with the artifact downloaded and checked like a consumer would.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use flux_api::source::v1::GitRepository;
+use flux_artifact::{Storage, UnpackLimits, fetch_verified, unpack};
+use flux_testservers::{HttpAuth, HttpGitServer, SourceRepo, SshServer};
+use k8s_openapi::api::core::v1::{Event, Namespace, Secret};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use source_controller::gitrepository::{self, Context};
+
+struct Harness {
+    _server: flux_apiserver::RunningServer,
+    client: kube::Client,
+    storage_dir: tempfile::TempDir,
+    _cache_dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Harness {
+    async fn start() -> Self {
+        let server = flux_apiserver::start(flux_apiserver::ServerOptions::default())
+            .await
+            .expect("apiserver");
+        let client = server.client().await.expect("client");
+        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+        for crd in flux_api::crds::for_component("source-controller").expect("component") {
+            crds.create(&PostParams::default(), &crd)
+                .await
+                .expect("install CRD");
+        }
+        let namespaces: Api<Namespace> = Api::all(client.clone());
+        let ns = serde_json::from_value(serde_json::json!({
+            "metadata": { "name": "flux-system" }
+        }))
+        .expect("namespace");
+        namespaces
+            .create(&PostParams::default(), &ns)
+            .await
+            .expect("namespace");
+
+        let storage_dir = tempfile::tempdir().expect("tempdir");
+        let cache_dir = tempfile::tempdir().expect("tempdir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let storage = Storage::new(storage_dir.path(), &addr.to_string(), 2).expect("storage");
+        let router = flux_artifact::router(storage.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        let ctx = Arc::new(Context {
+            client: client.clone(),
+            storage,
+            recorder: flux_runtime::events::Recorder::new(
+                client.clone(),
+                "source-controller",
+                None,
+            ),
+            cache_root: cache_dir.path().to_path_buf(),
+            max_tree_size: 10 << 20,
+            jitter_percent: 5,
+            backoff: Default::default(),
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(gitrepository::run(ctx, None, None, 2, async move {
+            let _ = stopped.await;
+        }));
+        Harness {
+            _server: server,
+            client,
+            storage_dir,
+            _cache_dir: cache_dir,
+            stop: Some(stop),
+        }
+    }
+
+    fn repos(&self) -> Api<GitRepository> {
+        Api::namespaced(self.client.clone(), "flux-system")
+    }
+
+    async fn create(&self, name: &str, url: &str, reference: serde_json::Value) {
+        let obj: GitRepository = serde_json::from_value(serde_json::json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "GitRepository",
+            "metadata": { "name": name, "namespace": "flux-system" },
+            "spec": { "interval": "1m", "url": url, "ref": reference }
+        }))
+        .expect("gitrepository");
+        self.repos()
+            .create(&PostParams::default(), &obj)
+            .await
+            .expect("create");
+    }
+
+    /// Polls until `done` accepts the object, or fails after 30 s with the last status.
+    async fn wait_for(&self, name: &str, done: impl Fn(&GitRepository) -> bool) -> GitRepository {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let obj = self.repos().get(name).await.expect("get");
+            if done(&obj) {
+                return obj;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out; status: {:?}",
+                obj.status
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn events_for(&self, name: &str) -> Vec<Event> {
+        let events: Api<Event> = Api::namespaced(self.client.clone(), "flux-system");
+        events
+            .list(&ListParams::default())
+            .await
+            .expect("events")
+            .items
+            .into_iter()
+            .filter(|e| e.involved_object.name.as_deref() == Some(name))
+            .collect()
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn condition<'a>(
+    obj: &'a GitRepository,
+    type_: &str,
+) -> Option<&'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
+    obj.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+}
+
+fn is_ready(obj: &GitRepository) -> bool {
+    condition(obj, "Ready").is_some_and(|c| c.status == "True")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gitrepository_serves_a_verified_artifact_follows_new_commits_and_cleans_up() {
+    let h = Harness::start().await;
+    let repo = SourceRepo::new();
+    let daemon = HttpGitServer::start(repo.root(), HttpAuth::None);
+    h.create(
+        "fleet",
+        &daemon.url("fleet.git"),
+        serde_json::json!({"branch": "main"}),
+    )
+    .await;
+
+    let obj = h.wait_for("fleet", is_ready).await;
+    let status = obj.status.clone().expect("status");
+    let artifact = status.artifact.clone().expect("artifact");
+    assert_eq!(artifact.revision, format!("main@sha1:{}", repo.rev("main")));
+    assert_eq!(
+        artifact.path,
+        format!(
+            "gitrepository/flux-system/fleet/{}.tar.gz",
+            repo.rev("main")
+        )
+    );
+    assert_eq!(status.observed_generation, Some(1));
+    let ready = condition(&obj, "Ready").expect("ready");
+    assert_eq!(ready.reason, "Succeeded");
+    assert_eq!(
+        ready.message,
+        format!("stored artifact for revision '{}'", artifact.revision)
+    );
+    assert!(condition(&obj, "ArtifactInStorage").is_some_and(|c| c.status == "True"));
+    assert!(
+        obj.metadata
+            .finalizers
+            .as_ref()
+            .is_some_and(|f| f.iter().any(|f| f == "finalizers.fluxcd.io"))
+    );
+
+    // Download as a consumer: digest checked, contents are the tree (symlink left out).
+    let http = reqwest::Client::new();
+    let digest = artifact.digest.clone().expect("digest");
+    let bytes = fetch_verified(&http, &artifact.url, &digest, 10 << 20)
+        .await
+        .expect("download");
+    let out = tempfile::tempdir().expect("tempdir");
+    unpack(&bytes, out.path(), UnpackLimits::default()).expect("unpack");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("apps/app.yaml")).expect("file"),
+        "kind: ConfigMap\n"
+    );
+    assert!(!out.path().join("link").exists());
+    let events = h.events_for("fleet").await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("NewArtifact")),
+        "{events:?}"
+    );
+
+    // A new commit, then a reconcile request: new revision, recorded request.
+    repo.commit_file("apps/extra.yaml", "kind: Secret\n", "add extra");
+    let patch = serde_json::json!({"metadata": {"annotations": {
+        "reconcile.fluxcd.io/requestedAt": "2026-11-25T20:00:00Z"}}});
+    h.repos()
+        .patch("fleet", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("annotate");
+    let want = format!("main@sha1:{}", repo.rev("main"));
+    let obj = h
+        .wait_for("fleet", |o| {
+            o.status
+                .as_ref()
+                .and_then(|s| s.artifact.as_ref())
+                .is_some_and(|a| a.revision == want)
+        })
+        .await;
+    let status = obj.status.expect("status");
+    assert_eq!(
+        status
+            .reconcile_request
+            .last_handled_reconcile_at
+            .as_deref(),
+        Some("2026-11-25T20:00:00Z")
+    );
+
+    // Deleting the object removes its artifacts, then the finalizer lets it go.
+    h.repos()
+        .delete("fleet", &DeleteParams::default())
+        .await
+        .expect("delete");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while h.repos().get_opt("fleet").await.expect("get").is_some() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "finalizer never released"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !h.storage_dir
+            .path()
+            .join("gitrepository/flux-system/fleet")
+            .exists()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_branch_reports_fetch_failed_and_keeps_retrying() {
+    let h = Harness::start().await;
+    let repo = SourceRepo::new();
+    let daemon = HttpGitServer::start(repo.root(), HttpAuth::None);
+    h.create(
+        "broken",
+        &daemon.url("fleet.git"),
+        serde_json::json!({"branch": "nope"}),
+    )
+    .await;
+    let obj = h
+        .wait_for("broken", |o| {
+            condition(o, "Ready").is_some_and(|c| c.status == "False")
+        })
+        .await;
+    let ready = condition(&obj, "Ready").expect("ready");
+    assert_eq!(ready.reason, "GitOperationFailed");
+    assert!(
+        ready.message.contains("branch 'nope' not found"),
+        "{}",
+        ready.message
+    );
+    assert!(condition(&obj, "FetchFailed").is_some_and(|c| c.status == "True"));
+    assert!(condition(&obj, "Reconciling").is_some_and(|c| c.reason == "ProgressingWithRetry"));
+    let events = h.events_for("broken").await;
+    assert!(
+        events.iter().any(|e| e.type_.as_deref() == Some("Warning")
+            && e.reason.as_deref() == Some("GitOperationFailed")),
+        "{events:?}"
+    );
+
+    // Creating the branch upstream heals it on a later retry.
+    flux_testservers::git(&repo.root().join("fleet.git"), &["branch", "nope", "main"]);
+    let obj = h.wait_for("broken", is_ready).await;
+    assert!(condition(&obj, "FetchFailed").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_secret_is_an_authentication_failure_without_secret_values() {
+    let h = Harness::start().await;
+    let repo = SourceRepo::new();
+    let sshd = SshServer::start();
+    let obj: GitRepository = serde_json::from_value(serde_json::json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": { "name": "private", "namespace": "flux-system" },
+        "spec": { "interval": "1m", "url": sshd.url(&repo.root().join("fleet.git")),
+                  "ref": {"branch": "main"}, "secretRef": {"name": "git-auth"} }
+    }))
+    .expect("gitrepository");
+    h.repos()
+        .create(&PostParams::default(), &obj)
+        .await
+        .expect("create");
+    let obj = h
+        .wait_for("private", |o| {
+            condition(o, "Ready").is_some_and(|c| c.status == "False")
+        })
+        .await;
+    let ready = condition(&obj, "Ready").expect("ready");
+    assert_eq!(ready.reason, "AuthenticationFailed");
+    assert!(ready.message.contains("git-auth"), "{}", ready.message);
+
+    // The Secret appears with the ssh identity and known_hosts: the next retry goes through.
+    let identity = String::from_utf8(sshd.client_identity()).expect("utf8 key");
+    let known_hosts = String::from_utf8(sshd.known_hosts()).expect("utf8");
+    let secret: Secret = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "git-auth", "namespace": "flux-system"},
+        "stringData": {"identity": identity, "known_hosts": known_hosts}
+    }))
+    .expect("secret");
+    Api::<Secret>::namespaced(h.client.clone(), "flux-system")
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("secret");
+    let obj = h.wait_for("private", is_ready).await;
+    let text = serde_json::to_string(&obj).expect("json");
+    assert!(!text.contains("PRIVATE KEY"), "{text}");
+    assert!(
+        obj.status
+            .and_then(|s| s.artifact)
+            .is_some_and(|a| a.revision == format!("main@sha1:{}", repo.rev("main")))
+    );
+}
