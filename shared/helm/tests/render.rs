@@ -426,3 +426,17 @@ fn values_are_read_as_yaml_1_1_like_helm() {
         "flag: true\nquoted: yes\nmode: 420\n"
     );
 }
+
+#[test]
+fn ranging_over_files_glob_gives_paths_and_contents() {
+    let out = render(&[
+        ("conf/a.conf", "A"),
+        ("conf/b.conf", "B"),
+        ("conf/skip.txt", "S"),
+        (
+            "templates/cm.yaml",
+            "{{- range $path, $_ := .Files.Glob \"conf/*.conf\" }}\n{{ base $path }}: {{ $.Files.Get $path }}\n{{- end }}\n",
+        ),
+    ]);
+    assert_eq!(doc(&out, "app/templates/cm.yaml"), "a.conf: A\nb.conf: B\n");
+}
