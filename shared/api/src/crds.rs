@@ -116,6 +116,17 @@ static KINDS: &[KindInfo] = &[
         component: "source-controller",
     },
     KindInfo {
+        group: SOURCE,
+        kind: "ExternalArtifact",
+        plural: "externalartifacts",
+        singular: "externalartifact",
+        short_names: &["ea"],
+        namespaced: true,
+        storage_version: "v1",
+        served_versions: &["v1"],
+        component: "source-controller",
+    },
+    KindInfo {
         group: KUSTOMIZE,
         kind: "Kustomization",
         plural: "kustomizations",
@@ -241,6 +252,7 @@ fn versions_of(info: &KindInfo) -> Vec<CustomResourceDefinition> {
             source::v1::OCIRepository::crd(),
             source::v1beta2::OCIRepository::crd(),
         ],
+        (SOURCE, "ExternalArtifact") => vec![source::v1::ExternalArtifact::crd()],
         (KUSTOMIZE, "Kustomization") => vec![kustomize::v1::Kustomization::crd()],
         (HELM, "HelmRelease") => vec![helm::v2::HelmRelease::crd()],
         (NOTIFICATION, "Provider") => vec![
@@ -291,9 +303,12 @@ pub fn crd_for(info: &KindInfo) -> CustomResourceDefinition {
         {
             tidy_schema(schema);
             add_type_meta(schema);
-            // Flux defaults every status to {"observedGeneration": -1} so a new object is never
-            // mistaken for an observed one by kstatus.
-            if let Some(status) = schema.properties.as_mut().and_then(|p| p.get_mut("status")) {
+            // Flux defaults every status (but ExternalArtifact's, which has no observedGeneration)
+            // to {"observedGeneration": -1} so a new object is never mistaken for an observed one
+            // by kstatus.
+            if info.kind != "ExternalArtifact"
+                && let Some(status) = schema.properties.as_mut().and_then(|p| p.get_mut("status"))
+            {
                 status.default = Some(
                     k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSON(
                         serde_json::json!({ "observedGeneration": -1 }),

@@ -97,6 +97,7 @@ flux_objects! {
     BucketV1beta2 => source::v1beta2::Bucket,
     OCIRepositoryV1 => source::v1::OCIRepository,
     OCIRepositoryV1beta2 => source::v1beta2::OCIRepository,
+    ExternalArtifactV1 => source::v1::ExternalArtifact,
     KustomizationV1 => kustomize::v1::Kustomization,
     HelmReleaseV2 => helm::v2::HelmRelease,
     ProviderV1beta3 => notification::v1beta3::Provider,

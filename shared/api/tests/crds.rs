@@ -91,9 +91,11 @@ fn every_version_has_a_structural_schema_status_subresource_and_printer_columns(
                     "{what} lacks the status subresource"
                 );
                 let status = &props["status"];
+                let expected_default = (kind != "ExternalArtifact")
+                    .then(|| serde_json::json!({"observedGeneration": -1}));
                 assert_eq!(
                     status.default.as_ref().map(|d| d.0.clone()),
-                    Some(serde_json::json!({"observedGeneration": -1})),
+                    expected_default,
                     "{what}"
                 );
                 for col in ["Ready", "Status"] {
@@ -221,7 +223,8 @@ fn for_component_splits_the_kinds_by_controller_and_rejects_unknown_names() {
             "helmrepositories",
             "helmcharts",
             "buckets",
-            "ocirepositories"
+            "ocirepositories",
+            "externalartifacts"
         ]
     );
     assert!(crds::for_component("flagger").is_none());

@@ -909,3 +909,57 @@ pub struct OCIRepositoryStatus {
     #[serde(flatten)]
     pub reconcile_request: ReconcileRequestStatus,
 }
+
+// ---------------------------------------------------------------- ExternalArtifact
+
+/// ExternalArtifactSpec points at the object a third-party controller produced an artifact for.
+#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "source.toolkit.fluxcd.io",
+    version = "v1",
+    kind = "ExternalArtifact",
+    plural = "externalartifacts",
+    namespaced,
+    status = "ExternalArtifactStatus",
+    derive = "PartialEq",
+    shortname = "ea",
+    category = "all",
+    category = "fluxcd",
+    category = "fluxcd-sources",
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    ),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Status",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].message"
+    ),
+    printcolumn(name = "Source", type_ = "string", json_path = ".spec.sourceRef.name"),
+    annotation("kustomize.toolkit.fluxcd.io/substitute", "disabled"),
+    doc = "ExternalArtifact is the Schema for the external artifacts API"
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalArtifactSpec {
+    /// SourceRef points to the Kubernetes custom resource for which the artifact is generated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ref: Option<crate::meta::NamespacedObjectKindReference>,
+}
+
+/// ExternalArtifactStatus defines the observed state of ExternalArtifact.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalArtifactStatus {
+    /// Artifact represents the output of an ExternalArtifact reconciliation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<Artifact>,
+    /// Conditions holds the conditions for the ExternalArtifact.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}
