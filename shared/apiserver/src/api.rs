@@ -314,6 +314,9 @@ impl Req {
 
     fn respond(&self, code: StatusCode, obj: &Value) -> Result<Response, ApiError> {
         let table = table::wants_table(&accept(&self.headers)) && self.t.subresource.is_none();
+        if table::wants_metadata(&accept(&self.headers)) && self.t.subresource.is_none() {
+            return Ok(json_response(code, &table::partial(obj)));
+        }
         if !table && !crate::convert::needed(self.def()) {
             // The stored form is the served form: serialise it without a copy.
             return Ok(json_response(code, obj));
@@ -396,6 +399,15 @@ impl Req {
                 .map(String::as_str)
                 .unwrap_or("PartialObjectMetadata");
             return Ok(ok(&table::table(self.def(), &out, meta, inc, true)));
+        }
+        if table::wants_metadata(&accept(&self.headers)) {
+            let items: Vec<Value> = out.iter().map(table::partial).collect();
+            return Ok(ok(&json!({
+                "kind": "PartialObjectMetadataList",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": meta,
+                "items": items,
+            })));
         }
         Ok(ok(&json!({
             "kind": format!("{}List", self.def().kind),

@@ -288,6 +288,20 @@ pub fn table(
     })
 }
 
+/// Whether the client asked for `PartialObjectMetadata` (kube's metadata watches).
+pub fn wants_metadata(accept: &str) -> bool {
+    accept
+        .split(',')
+        .next()
+        .is_some_and(|first| first.contains("as=PartialObjectMetadata"))
+}
+
+/// The `meta.k8s.io/v1` PartialObjectMetadata of an object.
+pub fn partial(obj: &Value) -> Value {
+    json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+           "metadata": obj.get("metadata").cloned().unwrap_or(json!({}))})
+}
+
 pub fn wants_table(accept: &str) -> bool {
     accept
         .split(',')

@@ -25,6 +25,7 @@ struct Watch {
     name: Option<String>,
     filter: Filter,
     table: bool,
+    metadata_only: bool,
     include_object: String,
     headers_sent: bool,
     bookmarks: bool,
@@ -46,6 +47,8 @@ impl Watch {
             t
         } else if kind == "BOOKMARK" || kind == "ERROR" {
             obj.clone()
+        } else if self.metadata_only {
+            table::partial(obj)
         } else {
             present(&self.def, obj)
         };
@@ -83,11 +86,15 @@ impl Watch {
             k if now => k.as_str(),
             _ => return None,
         };
+        // The cached line is shared by every watcher of the event, so only the stored form,
+        // unconverted, may go in it.
         let plain = !self.table
+            && !self.metadata_only
             && kind == e.kind.as_str()
-            && (!self.def.custom
-                || e.object.get("apiVersion").and_then(Value::as_str)
-                    == Some(&self.def.api_version()));
+            && (!crate::convert::needed(&self.def)
+                || (self.def.custom
+                    && e.object.get("apiVersion").and_then(Value::as_str)
+                        == Some(&self.def.api_version())));
         if plain {
             return Some(e.line.get_or_init(|| self.line(kind, &e.object)).clone());
         }
@@ -133,6 +140,7 @@ pub fn serve(req: &Req) -> Result<Response, ApiError> {
         name,
         filter,
         table: table::wants_table(&crate::http_util::accept(&req.headers)),
+        metadata_only: table::wants_metadata(&crate::http_util::accept(&req.headers)),
         include_object: q
             .get("includeObject")
             .cloned()

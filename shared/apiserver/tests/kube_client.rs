@@ -951,3 +951,33 @@ async fn kube_finalizer_helper_adds_runs_cleanup_and_releases_the_object() -> Re
     s.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn metadata_watcher_and_list_get_partial_object_metadata() -> Res {
+    let (s, c) = server().await?;
+    let api: Api<ConfigMap> = Api::namespaced(c, "default");
+    api.create(
+        &PostParams::default(),
+        &cm("meta", json!({"secret-ish": "value"}))?,
+    )
+    .await?;
+    let list = api.list_metadata(&ListParams::default()).await?;
+    let item = list
+        .items
+        .iter()
+        .find(|m| m.metadata.name.as_deref() == Some("meta"))
+        .ok_or("missing")?;
+    assert_eq!(
+        item.types.as_ref().map(|t| t.kind.as_str()),
+        Some("PartialObjectMetadata")
+    );
+    let mut stream = kube::runtime::metadata_watcher(api.clone(), watcher::Config::default())
+        .applied_objects()
+        .boxed();
+    let first = tokio::time::timeout(Duration::from_secs(5), stream.try_next())
+        .await??
+        .ok_or("ended")?;
+    assert_eq!(first.metadata.name.as_deref(), Some("meta"));
+    s.shutdown().await?;
+    Ok(())
+}
