@@ -175,12 +175,12 @@ pub(crate) fn register(m: &mut FuncMap) {
         let key = match string(a, 0)? {
             "ecdsa" => new_key()?,
             "ed25519" => KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(failed)?,
-            "rsa" | "dsa" => {
+            "" | "rsa" | "dsa" => {
                 return Err(FuncError::failed(
                     "rsa and dsa keys cannot be generated here; use ecdsa or ed25519",
                 ));
             }
-            _ => return Ok(Value::String("Unknown type".into())),
+            other => return Ok(Value::String(format!("Unknown type {other}"))),
         };
         Ok(Value::String(key.serialize_pem()))
     });
