@@ -76,7 +76,8 @@ fn export_with_image_extras_has_every_crd_and_six_hardened_deployments() {
     .into_iter()
     .map(String::from)
     .collect();
-    assert_eq!(crd_kinds, flux_kinds, "all 13 Flux kinds");
+    let missing: Vec<&String> = flux_kinds.difference(&crd_kinds).collect();
+    assert!(missing.is_empty(), "Flux kinds without a CRD: {missing:?}");
 
     let deployments: Vec<Deployment> = of_kind(&docs, "Deployment")
         .into_iter()

@@ -347,6 +347,37 @@ mod tests {
     }
 
     #[test]
+    fn edit_and_view_roles_aggregate_into_the_builtin_roles() {
+        let yaml = render(&rbac::cluster_roles(&InstallOptions::default())).unwrap();
+        let docs: Vec<Value> = serde_yaml::Deserializer::from_str(&yaml)
+            .map(|d| <Value as serde::Deserialize>::deserialize(d).unwrap())
+            .collect();
+        let names: Vec<&str> = docs
+            .iter()
+            .filter_map(|d| d["metadata"]["name"].as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "crd-controller-flux-system",
+                "flux-edit-flux-system",
+                "flux-view-flux-system"
+            ]
+        );
+        let view = &docs[2];
+        assert_eq!(
+            view["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-view"],
+            "true"
+        );
+        assert_eq!(view["rules"][0]["verbs"], json!(["get", "list", "watch"]));
+        assert!(
+            docs[1]["metadata"]["labels"]
+                .get("rbac.authorization.k8s.io/aggregate-to-view")
+                .is_none()
+        );
+    }
+
+    #[test]
     fn header_comments_open_the_namespace_document() {
         let yaml = install_yaml(&InstallOptions::default()).unwrap();
         let mut lines = yaml.lines();

@@ -1,15 +1,56 @@
-//! Cluster RBAC: Flux's `crd-controller` ClusterRole shared by all controllers, one binding
-//! per installed controller, and cluster-admin for the two that apply user manifests.
+//! Cluster RBAC: Flux's `crd-controller` ClusterRole shared by all controllers, the
+//! `flux-edit`/`flux-view` roles aggregated into Kubernetes' admin/edit/view, one binding per
+//! installed controller, and cluster-admin for the two that apply user manifests.
 
 use serde_json::{Value, json};
 
 use super::InstallOptions;
 use super::components::ComponentSpec;
 
-/// `crd-controller-<namespace>`: what every controller needs (Flux's manifests/rbac/controller.yaml).
+const FLUX_GROUPS: &[&str] = &[
+    "notification.toolkit.fluxcd.io",
+    "source.toolkit.fluxcd.io",
+    "source.extensions.fluxcd.io",
+    "helm.toolkit.fluxcd.io",
+    "image.toolkit.fluxcd.io",
+    "kustomize.toolkit.fluxcd.io",
+];
+
+/// A ClusterRole on every Flux group that Kubernetes aggregates into the listed built-in roles,
+/// so a namespace `edit`or can manage Flux objects and a `view`er can read them.
+fn aggregated(opts: &InstallOptions, name: &str, into: &[&str], verbs: &[&str]) -> Value {
+    let mut labels = opts.labels();
+    for role in into {
+        labels.insert(
+            format!("rbac.authorization.k8s.io/aggregate-to-{role}"),
+            json!("true"),
+        );
+    }
+    json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": { "labels": Value::Object(labels), "name": format!("{name}-{}", opts.namespace) },
+        "rules": [{ "apiGroups": FLUX_GROUPS, "resources": ["*"], "verbs": verbs }],
+    })
+}
+
+/// `crd-controller-<namespace>` (what every controller needs, Flux's manifests/rbac/controller.yaml)
+/// and the aggregated `flux-edit-<namespace>` and `flux-view-<namespace>`.
 pub fn cluster_roles(opts: &InstallOptions) -> Vec<Value> {
     let all = |group: &str| json!({ "apiGroups": [group], "resources": ["*"], "verbs": ["*"] });
-    vec![json!({
+    let edit = aggregated(
+        opts,
+        "flux-edit",
+        &["admin", "edit"],
+        &["create", "delete", "deletecollection", "patch", "update"],
+    );
+    let view = aggregated(
+        opts,
+        "flux-view",
+        &["admin", "edit", "view"],
+        &["get", "list", "watch"],
+    );
+    let crd_controller = json!({
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRole",
         "metadata": {
@@ -37,7 +78,8 @@ pub fn cluster_roles(opts: &InstallOptions) -> Vec<Value> {
             // Object-level workload identity.
             { "apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"] },
         ],
-    })]
+    });
+    vec![crd_controller, edit, view]
 }
 
 fn crd_controller(opts: &InstallOptions) -> String {
