@@ -971,7 +971,9 @@ async fn metadata_watcher_and_list_get_partial_object_metadata() -> Res {
         item.types.as_ref().map(|t| t.kind.as_str()),
         Some("PartialObjectMetadata")
     );
-    let mut stream = kube::runtime::metadata_watcher(api.clone(), watcher::Config::default())
+    let meta_api: Api<kube::core::PartialObjectMeta<ConfigMap>> =
+        Api::namespaced(s.client().await?, "default");
+    let mut stream = watcher(meta_api, watcher::Config::default())
         .applied_objects()
         .boxed();
     let first = tokio::time::timeout(Duration::from_secs(5), stream.try_next())
