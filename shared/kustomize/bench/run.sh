@@ -92,27 +92,28 @@ if ! cmp -s <(kubectl kustomize "$work/overlay") <("$bin" "$work/overlay"); then
   echo "WARNING: outputs differ on the benchmark overlay"
 fi
 
-now() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-time_runs() {
-  for _ in $(seq 1 "$RUNS"); do
-    local s e
-    s=$(now); "$@" >/dev/null; e=$(now)
-    echo $(( (e - s) / 1000 ))
-  done | median
-}
-peak_kb() {
+# One line per run: wall seconds, user+system CPU seconds, peak RSS KiB.
+measure() {
   if [ -x /usr/bin/time ]; then
-    /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}'
+    /usr/bin/time -f "%e %U %S %M" "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%s %.3f %s\n", $1, $2 + $3, $4}'
   else
-    python3 -c 'import resource,subprocess,sys; subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
+    python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+t = time.time(); subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.3f %.3f %d" % (time.time() - t, r.ru_utime + r.ru_stime, r.ru_maxrss))
+PY
   fi
 }
-k_us=$(time_runs kubectl kustomize "$work/overlay")
-f_us=$(time_runs "$bin" "$work/overlay")
-k_mem=$(peak_kb kubectl kustomize "$work/overlay")
-f_mem=$(peak_kb "$bin" "$work/overlay")
-echo "resources: $((N * 2)), runs: $RUNS (median)"
-echo "kubectl kustomize : $((k_us / 1000)) ms, peak ${k_mem} KiB"
-echo "flux-kustomize    : $((f_us / 1000)) ms, peak ${f_mem} KiB"
-awk -v k="$k_us" -v f="$f_us" -v km="$k_mem" -v fm="$f_mem" 'BEGIN { printf "speed ratio: %.1fx faster, memory ratio: %.1fx less\n", k/f, km/fm }'
+median_col() { awk -v c="$1" '{print $c}' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+runs() { for _ in $(seq 1 "$RUNS"); do measure "$@"; done; }
+k=$(runs kubectl kustomize "$work/overlay")
+f=$(runs "$bin" "$work/overlay")
+kw=$(median_col 1 <<<"$k"); kc=$(median_col 2 <<<"$k"); km=$(median_col 3 <<<"$k")
+fw=$(median_col 1 <<<"$f"); fc=$(median_col 2 <<<"$f"); fm=$(median_col 3 <<<"$f")
+echo "resources: $((N * 2)), runs: $RUNS each, medians (load average: $(cut -d' ' -f1 /proc/loadavg))"
+printf "kubectl kustomize : wall %6.3f s  cpu %6.3f s  peak %7d KiB\n" "$kw" "$kc" "$km"
+printf "flux-kustomize    : wall %6.3f s  cpu %6.3f s  peak %7d KiB\n" "$fw" "$fc" "$fm"
+awk -v kw="$kw" -v fw="$fw" -v kc="$kc" -v fc="$fc" -v km="$km" -v fm="$fm" 'BEGIN {
+  if (fc < 0.001) fc = 0.001
+  printf "speed ratio: %.1fx (wall), %.1fx (cpu); peak memory: %.1fx less\n", kw/fw, kc/fc, km/fm }'
