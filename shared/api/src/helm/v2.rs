@@ -127,6 +127,42 @@ pub struct HelmReleaseSpec {
     /// CommonMetadata specifies labels and annotations applied to all rendered resources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub common_metadata: Option<crate::kustomize::v1::CommonMetadata>,
+    /// HealthCheckExprs evaluates the health of custom resources with CEL (poller wait strategy).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub health_check_exprs: Vec<crate::meta::CustomHealthCheck>,
+    /// WaitStrategy selects how Helm waits for applied resources to become ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_strategy: Option<WaitStrategy>,
+}
+
+/// Helm's strategy for waiting on applied resources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum WaitStrategyName {
+    /// kstatus polling (default).
+    Poller,
+    /// Helm v3's waiting logic.
+    Legacy,
+}
+
+/// WaitStrategy defines Helm's wait strategy for applied resources.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitStrategy {
+    /// Name of the strategy.
+    pub name: WaitStrategyName,
+}
+
+/// Server-side apply mode of upgrades and rollbacks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerSideApplyMode {
+    /// Always use server-side apply.
+    Enabled,
+    /// Never use server-side apply.
+    Disabled,
+    /// Follow the previous release (default).
+    Auto,
 }
 
 impl HelmReleaseSpec {
@@ -403,6 +439,12 @@ pub struct Install {
     /// Strategy on failure (Flux 2.7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<ActionStrategy>,
+    /// DisableTakeOwnership disables taking ownership of existing resources during install.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub disable_take_ownership: bool,
+    /// ServerSideApply enables server-side apply during install (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_side_apply: Option<bool>,
     /// DisableWait disables waiting for resources to be ready after the install.
     #[serde(default, skip_serializing_if = "is_false")]
     pub disable_wait: bool,
@@ -474,6 +516,12 @@ pub struct Upgrade {
     /// Strategy on failure (Flux 2.7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<ActionStrategy>,
+    /// DisableTakeOwnership disables taking ownership of existing resources during upgrade.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub disable_take_ownership: bool,
+    /// ServerSideApply mode of the upgrade, defaults to auto.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_side_apply: Option<ServerSideApplyMode>,
     /// DisableWait disables waiting for resources to be ready after the upgrade.
     #[serde(default, skip_serializing_if = "is_false")]
     pub disable_wait: bool,
@@ -592,6 +640,9 @@ pub struct Rollback {
     /// CleanupOnFail deletes new resources created during a failed rollback.
     #[serde(default, skip_serializing_if = "is_false")]
     pub cleanup_on_fail: bool,
+    /// ServerSideApply mode of the rollback, defaults to auto.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_side_apply: Option<ServerSideApplyMode>,
 }
 
 /// Deletion propagation of an uninstall.
@@ -741,6 +792,9 @@ pub struct TestHookStatus {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Snapshot {
+    /// Action that resulted in this snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
     /// API version of the snapshot format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
@@ -836,6 +890,18 @@ pub struct HelmReleaseStatus {
     /// LastHandledResetAt holds the last handled reset request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_handled_reset_at: Option<String>,
+    /// LastAttemptedReleaseActionDuration is the duration of the last release action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_attempted_release_action_duration: Option<String>,
+    /// ObservedPostRenderersDigest is the digest of the post-renderers of the last success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_post_renderers_digest: Option<String>,
+    /// ObservedCommonMetadataDigest is the digest of the common metadata of the last success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_common_metadata_digest: Option<String>,
+    /// Inventory of the objects applied for this release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<crate::kustomize::v1::ResourceInventory>,
     /// The last handled reconcile request.
     #[serde(flatten)]
     pub reconcile_request: ReconcileRequestStatus,
