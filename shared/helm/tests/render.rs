@@ -440,3 +440,23 @@ fn ranging_over_files_glob_gives_paths_and_contents() {
     ]);
     assert_eq!(doc(&out, "app/templates/cm.yaml"), "a.conf: A\nb.conf: B\n");
 }
+
+/// A chart written the way `helm create` scaffolds them (helpers, labels, nindent, with/range,
+/// semverCompare on the kube version, a test hook), checked line for line.
+#[test]
+fn typical_application_chart_renders_exactly() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let want = std::fs::read_to_string(root.join("webapp-expected.txt")).unwrap();
+    let got = template(
+        &root.join("webapp"),
+        &TemplateOptions {
+            release_name: "rel".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    if got != want {
+        let first = want.lines().zip(got.lines()).position(|(a, b)| a != b);
+        panic!("output differs (first differing line {first:?}):\n{got}");
+    }
+}
