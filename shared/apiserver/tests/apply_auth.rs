@@ -340,3 +340,47 @@ async fn state_file_keeps_objects_across_restarts() -> Res {
     assert!(err.to_string().contains("state.json"));
     Ok(())
 }
+
+#[tokio::test]
+async fn unknown_token_is_401_and_unprivileged_impersonation_is_403() -> Res {
+    let s = start(ServerOptions::default()).await?;
+    let kc = s.kubeconfig_yaml().replace(s.admin_token(), "not-a-token");
+    let cfg = kube::Config::from_custom_kubeconfig(
+        kube::config::Kubeconfig::from_yaml(&kc)?,
+        &Default::default(),
+    )
+    .await?;
+    let err = Api::<ConfigMap>::namespaced(Client::try_from(cfg)?, "default")
+        .list(&ListParams::default())
+        .await
+        .err()
+        .ok_or("unknown token accepted")?;
+    assert_eq!(code(&err), Some(401));
+
+    let token = s.token_for_user("mallory", &[]);
+    let kc = s
+        .kubeconfig_yaml()
+        .replace(s.admin_token(), &token)
+        .replace(
+            "    token:",
+            "    as: admin\n    as-groups: [\"system:masters\"]\n    token:",
+        );
+    let cfg = kube::Config::from_custom_kubeconfig(
+        kube::config::Kubeconfig::from_yaml(&kc)?,
+        &Default::default(),
+    )
+    .await?;
+    let err = Api::<ConfigMap>::namespaced(Client::try_from(cfg)?, "default")
+        .list(&ListParams::default())
+        .await
+        .err()
+        .ok_or("mallory impersonated the admin")?;
+    assert_eq!(code(&err), Some(403));
+    assert!(
+        message(&err).contains("cannot impersonate"),
+        "{}",
+        message(&err)
+    );
+    s.shutdown().await?;
+    Ok(())
+}
