@@ -353,7 +353,7 @@ impl Builder {
                     )));
                 }
             };
-            transform::replicas(res, name, count);
+            transform::replicas(res, name, count).map_err(Error::Transform)?;
         }
         let mut rules = Vec::new();
         for i in k.items("images")? {

@@ -57,6 +57,13 @@ pub fn find_file(dir: &Path) -> Option<PathBuf> {
 
 impl Kustomization {
     pub fn load(dir: &Path) -> Result<Kustomization, Error> {
+        let found = FILE_NAMES.iter().filter(|n| dir.join(n).is_file()).count();
+        if found > 1 {
+            return Err(Error::InvalidKustomization(format!(
+                "Found multiple kustomization files under: {}",
+                dir.display()
+            )));
+        }
         let file = find_file(dir).ok_or_else(|| Error::NoKustomization(dir.to_path_buf()))?;
         let text = std::fs::read_to_string(&file).map_err(|source| Error::Io {
             path: file.clone(),

@@ -328,17 +328,32 @@ fn walk_containers(node: &mut Node, rules: &[ImageRule]) {
 }
 
 /// replicas: sets spec.replicas of the named workloads.
-pub fn replicas(resources: &mut [Resource], name: &str, count: i64) {
-    for r in resources.iter_mut() {
-        let kind_ok = matches!(
-            r.kind(),
+pub fn replicas(resources: &mut [Resource], name: &str, count: i64) -> Result<(), String> {
+    let scalable = |k: &str| {
+        matches!(
+            k,
             "Deployment" | "ReplicaSet" | "StatefulSet" | "ReplicationController"
-        );
-        if kind_ok && r.had_name(name) {
-            let segs = ["spec", "replicas"];
-            visit(&mut r.node, &segs, true, &mut |n| *n = Node::Int(count));
+        )
+    };
+    let named: Vec<usize> = (0..resources.len())
+        .filter(|&i| resources[i].had_name(name))
+        .collect();
+    if !named.iter().any(|&i| scalable(resources[i].kind())) {
+        return Err(format!(
+            "resource with name {name} does not match a config with the following GVK [Deployment.[noVer].[noGrp] StatefulSet.[noVer].[noGrp] ReplicaSet.[noVer].[noGrp] ReplicationController.[noVer].[noGrp]]"
+        ));
+    }
+    for i in named {
+        if scalable(resources[i].kind()) {
+            visit(
+                &mut resources[i].node,
+                &["spec", "replicas"],
+                true,
+                &mut |n| *n = Node::Int(count),
+            );
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
