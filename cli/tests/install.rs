@@ -164,6 +164,11 @@ fn export_with_image_extras_has_every_crd_and_six_hardened_deployments() {
             ports.contains(&("healthz".to_string(), 9440)),
             "{name}: {ports:?}"
         );
+        let env: Vec<&str> = c.env.iter().flatten().map(|e| e.name.as_str()).collect();
+        assert!(
+            env.contains(&"RUNTIME_NAMESPACE") && env.contains(&"TOKIO_WORKER_THREADS"),
+            "{name}: {env:?}"
+        );
         let limits = c.resources.as_ref().unwrap().limits.as_ref().unwrap();
         assert_eq!(limits["cpu"].0, "500m", "{name}: below Flux's 1000m");
     }

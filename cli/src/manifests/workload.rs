@@ -135,10 +135,20 @@ fn deployment(opts: &InstallOptions, spec: &ComponentSpec) -> Value {
                 "spec": {
                     "containers": [{
                         "args": args(opts, spec),
-                        "env": [{
-                            "name": "RUNTIME_NAMESPACE",
-                            "valueFrom": { "fieldRef": { "fieldPath": "metadata.namespace" } },
-                        }],
+                        "env": [
+                            {
+                                "name": "RUNTIME_NAMESPACE",
+                                "valueFrom": { "fieldRef": { "fieldPath": "metadata.namespace" } },
+                            },
+                            // Size tokio's worker pool to the CPU limit (rounded up), not to
+                            // the node's core count; Flux sets GOMAXPROCS the same way.
+                            {
+                                "name": "TOKIO_WORKER_THREADS",
+                                "valueFrom": {
+                                    "resourceFieldRef": { "containerName": "manager", "resource": "limits.cpu" },
+                                },
+                            },
+                        ],
                         "image": format!("{}/{}:{}", opts.registry, spec.name, opts.version),
                         "imagePullPolicy": "IfNotPresent",
                         "livenessProbe": {
