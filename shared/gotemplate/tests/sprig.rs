@@ -536,9 +536,25 @@ fn generated_ca_signs_certificates_with_the_requested_names() {
         "true"
     );
     assert!(t(r#"{{ genPrivateKey "ecdsa" }}"#).contains("PRIVATE KEY"));
+    // A CA given as PEM text (a dict, or buildCustomCert from base64) signs too.
+    assert_eq!(
+        t(
+            r#"{{ $ca := genCA "ca" 1 }}{{ $d := dict "Cert" $ca.Cert "Key" $ca.Key }}{{ (genSignedCert "x" nil nil 1 $d).Cert | hasPrefix "-----BEGIN" }}"#
+        ),
+        "true"
+    );
+    assert_eq!(
+        t(
+            r#"{{ $ca := genCA "ca" 1 }}{{ $b := buildCustomCert ($ca.Cert | b64enc) ($ca.Key | b64enc) }}{{ (genSignedCert "x" nil nil 1 $b).Cert | hasPrefix "-----BEGIN" }}"#
+        ),
+        "true"
+    );
     assert!(
         err(r#"{{ genSignedCert "x" nil nil 1 (dict "Cert" "a" "Key" "b") }}"#)
-            .contains("the CA must come from genCA")
+            .contains("error parsing private key")
+    );
+    assert!(
+        err(r#"{{ buildCustomCert "!!" "x" }}"#).contains("unable to decode base64 certificate")
     );
 }
 
@@ -553,5 +569,15 @@ fn title_and_camelcase_follow_go_and_xstrings() {
     assert_eq!(
         t(r#"{{ wrap 3 "abcdefgh ij" }}|{{ wrapWith 3 "|" "abcdefgh" }}"#),
         "abcdefgh\nij|abc|def|gh"
+    );
+}
+
+#[test]
+fn duration_round_keeps_the_largest_unit() {
+    assert_eq!(
+        t(
+            r#"{{ durationRound "2h10m5s" }} {{ durationRound "400h" }} {{ durationRound "90s" }} {{ hello }}"#
+        ),
+        "2h 16d 1m Hello!"
     );
 }

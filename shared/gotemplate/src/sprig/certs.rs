@@ -5,6 +5,8 @@
 //! clientAuth usages, and a random 128-bit serial.
 
 use std::net::IpAddr;
+
+use base64::Engine as _;
 use std::sync::Arc;
 
 use rcgen::{
@@ -16,13 +18,10 @@ use super::args::{arity, int, reg, string, strval};
 use crate::func::{FuncError, FuncMap};
 use crate::value::{Object, Value};
 
-/// A generated certificate: `.Cert` and `.Key` are PEM, like Sprig's `certificate` struct.
+/// A certificate and its key as PEM, like Sprig's `certificate` struct (`.Cert`, `.Key`).
 struct Certificate {
     cert: String,
     key: String,
-    /// Kept so the certificate can sign others (when it is a CA).
-    params: CertificateParams,
-    key_pair: KeyPair,
 }
 
 impl std::fmt::Debug for Certificate {
@@ -122,21 +121,21 @@ fn list(v: &Value) -> Vec<Value> {
 fn finish(
     params: CertificateParams,
     key_pair: KeyPair,
-    issuer: Option<&Certificate>,
+    issuer: Option<(String, String)>,
 ) -> Result<Value, FuncError> {
     let cert = match issuer {
-        Some(ca) => {
-            let iss = Issuer::from_params(&ca.params, &ca.key_pair);
+        Some((ca_cert, ca_key)) => {
+            let iss = Issuer::from_ca_cert_pem(&ca_cert, parse_key(&ca_key)?)
+                .map_err(|e| FuncError::failed(format!("error parsing certificate: {e}")))?;
             params.signed_by(&key_pair, &iss).map_err(failed)?
         }
         None => params.self_signed(&key_pair).map_err(failed)?,
     };
-    Ok(Value::Object(Arc::new(Certificate {
-        cert: cert.pem(),
-        key: key_pair.serialize_pem(),
-        params,
-        key_pair,
-    })))
+    Ok(cert_value(cert.pem(), key_pair.serialize_pem()))
+}
+
+fn cert_value(cert: String, key: String) -> Value {
+    Value::Object(Arc::new(Certificate { cert, key }))
 }
 
 fn gen_ca(a: &[Value], key: Option<KeyPair>) -> Result<Value, FuncError> {
@@ -157,15 +156,19 @@ fn gen_ca(a: &[Value], key: Option<KeyPair>) -> Result<Value, FuncError> {
     )
 }
 
-fn ca_arg(v: &Value) -> Result<&Certificate, FuncError> {
-    match v {
-        Value::Object(o) => o
-            .as_any()
-            .and_then(|x| x.downcast_ref::<Certificate>())
-            .ok_or_else(|| FuncError::failed("the CA must come from genCA")),
-        _ => Err(FuncError::failed(
-            "the CA must come from genCA (certificates from PEM text cannot sign here)",
-        )),
+/// The CA's certificate and key PEM: a certificate object or a dict with `Cert` and `Key`.
+fn ca_arg(v: &Value) -> Result<(String, String), FuncError> {
+    let get = |name: &str| -> Option<String> {
+        match v {
+            Value::Object(o) => o.field(name).and_then(Result::ok),
+            Value::Map(m) => m.get(name),
+            _ => None,
+        }
+        .and_then(|x| x.as_str().map(str::to_string))
+    };
+    match (get("Cert"), get("Key")) {
+        (Some(c), Some(k)) => Ok((c, k)),
+        _ => Err(FuncError::failed("unable to decode certificate")),
     }
 }
 
@@ -183,6 +186,23 @@ pub(crate) fn register(m: &mut FuncMap) {
             other => return Ok(Value::String(format!("Unknown type {other}"))),
         };
         Ok(Value::String(key.serialize_pem()))
+    });
+    reg(m, "buildCustomCert", |a| {
+        arity(a, 2)?;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let cert = b64
+            .decode(string(a, 0)?)
+            .map_err(|_| FuncError::failed("unable to decode base64 certificate"))?;
+        let key = b64
+            .decode(string(a, 1)?)
+            .map_err(|_| FuncError::failed("unable to decode base64 private key"))?;
+        let cert = String::from_utf8_lossy(&cert).into_owned();
+        let key = String::from_utf8_lossy(&key).into_owned();
+        let key_pair = parse_key(&key)?;
+        Issuer::from_ca_cert_pem(&cert, key_pair).map_err(|e| {
+            FuncError::failed(format!("error parsing certificate: decodedCert.Bytes: {e}"))
+        })?;
+        Ok(cert_value(cert, key))
     });
     reg(m, "genCA", |a| {
         arity(a, 2)?;

@@ -173,7 +173,46 @@ pub(crate) fn register(m: &mut FuncMap) {
             }
         });
     }
-    let _ = to_i64;
+    reg(m, "durationRound", |a| {
+        arity(a, 1)?;
+        let ns: i128 = match &a[0] {
+            Value::String(s) => parse_duration(s).map_or(0, i128::from),
+            Value::Object(o) => match o.as_any().and_then(|x| x.downcast_ref::<GoTime>()) {
+                Some(t) => i128::from((now() - t.0).num_nanoseconds().unwrap_or(0)),
+                None => 0,
+            },
+            other => i128::from(to_i64(other)),
+        };
+        Ok(Value::String(duration_round(ns)))
+    });
+}
+
+/// Sprig's durationRound: the largest unit only ("2h", "3mo", "1y").
+fn duration_round(ns: i128) -> String {
+    let u = ns.unsigned_abs();
+    let sign = if ns < 0 { "-" } else { "" };
+    const SEC: u128 = 1_000_000_000;
+    const MIN: u128 = 60 * SEC;
+    const HOUR: u128 = 60 * MIN;
+    const DAY: u128 = 24 * HOUR;
+    const MONTH: u128 = 30 * DAY;
+    const YEAR: u128 = 365 * DAY;
+    let (n, unit) = if u >= YEAR {
+        (u / YEAR, "y")
+    } else if u >= MONTH {
+        (u / MONTH, "mo")
+    } else if u >= DAY {
+        (u / DAY, "d")
+    } else if u >= HOUR {
+        (u / HOUR, "h")
+    } else if u >= MIN {
+        (u / MIN, "m")
+    } else if u >= SEC {
+        (u / SEC, "s")
+    } else {
+        return "0s".into();
+    };
+    format!("{sign}{n}{unit}")
 }
 
 /// Go layout elements, longest first where prefixes overlap.

@@ -14,6 +14,10 @@ fn s(v: impl Into<String>) -> Result<Value, FuncError> {
 }
 
 pub(crate) fn register(m: &mut FuncMap) {
+    reg(m, "hello", |a| {
+        arity(a, 0)?;
+        s("Hello!")
+    });
     reg(m, "upper", |a| {
         arity(a, 1)?;
         s(string(a, 0)?.to_uppercase())
