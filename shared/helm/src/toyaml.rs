@@ -68,7 +68,14 @@ impl Emitter {
                     if (i > 0 || ctx == Ctx::Value) && !(i == 0 && self.out.is_empty()) {
                         self.newline_indent(indent);
                     }
-                    self.scalar_string(k, indent, true);
+                    // go-yaml writes keys over 128 bytes or spanning lines as `? key` / `: value`.
+                    if k.len() > 128 || k.contains('\n') {
+                        self.out.push_str("? ");
+                        self.scalar_string(k, indent + 2, false);
+                        self.newline_indent(indent);
+                    } else {
+                        self.scalar_string(k, indent, true);
+                    }
                     self.out.push(':');
                     let child = &m[k];
                     match child {
@@ -668,6 +675,17 @@ mod tests {
     fn pretty_output_indents_sequences_under_keys() {
         let v = json!({"a": {"b": [1, {"c": 2}]}});
         assert_eq!(to_yaml_pretty(&v), "a:\n  b:\n    - 1\n    - c: 2\n");
+    }
+
+    #[test]
+    fn long_and_multi_line_keys_use_explicit_entries() {
+        let long = "k".repeat(130);
+        let v = json!({ long.clone(): 1, "a\nb": {"c": 2} });
+        let y = to_yaml(&v);
+        assert_eq!(y, format!("? |-\n  a\n  b\n:\n  c: 2\n? {long}\n: 1\n"));
+        let back = crate::yaml::parse_yaml(&y).unwrap();
+        assert_eq!(back[long.as_str()], json!(1.0));
+        assert_eq!(back["a\nb"], json!({"c": 2.0}));
     }
 
     #[test]
