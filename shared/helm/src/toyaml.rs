@@ -645,15 +645,46 @@ fn is_base60_float(s: &str) -> bool {
 }
 
 fn is_timestamp(s: &str) -> bool {
-    // go-yaml v2 resolves YYYY-MM-DD (optionally with a time) as a timestamp.
-    let b = s.as_bytes();
-    b.len() >= 10
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[4] == b'-'
-        && b[5..7].iter().all(u8::is_ascii_digit)
-        && b[7] == b'-'
-        && b[8..10].iter().all(u8::is_ascii_digit)
-        && (b.len() == 10 || matches!(b[10], b'T' | b't' | b' ' | b'\t'))
+    // go-yaml v2 layouts: 2006-1-2, 2006-1-2 15:4:5.999999999, 2006-1-2T15:4:5.999999999Z07:00.
+    fn digits(s: &str, min: usize, max: usize) -> Option<(&str, &str)> {
+        let n = s.bytes().take_while(u8::is_ascii_digit).count();
+        (min..=max).contains(&n).then(|| s.split_at(n))
+    }
+    fn date(s: &str) -> Option<&str> {
+        let (_, r) = digits(s, 4, 4)?;
+        let (_, r) = digits(r.strip_prefix('-')?, 1, 2)?;
+        let (_, r) = digits(r.strip_prefix('-')?, 1, 2)?;
+        Some(r)
+    }
+    fn time(s: &str) -> Option<&str> {
+        let (_, r) = digits(s, 1, 2)?;
+        let (_, r) = digits(r.strip_prefix(':')?, 1, 2)?;
+        let (_, r) = digits(r.strip_prefix(':')?, 1, 2)?;
+        match r.strip_prefix('.') {
+            Some(f) => digits(f, 1, 9).map(|(_, r)| r),
+            None => Some(r),
+        }
+    }
+    fn zone(s: &str) -> bool {
+        if s == "Z" {
+            return true;
+        }
+        let Some(r) = s.strip_prefix(['+', '-']) else {
+            return false;
+        };
+        matches!(digits(r, 2, 2), Some((_, rest)) if matches!(rest.strip_prefix(':').map(|m| digits(m, 2, 2)), Some(Some((_, ""))) ))
+    }
+    let Some(rest) = date(s) else { return false };
+    if rest.is_empty() {
+        return true;
+    }
+    if let Some(t) = rest.strip_prefix(' ') {
+        return time(t) == Some("");
+    }
+    match rest.strip_prefix(['T', 't']).and_then(time) {
+        Some(z) => zone(z),
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -719,6 +750,22 @@ mod tests {
             to_yaml(&v),
             "a: |\n  x\n  y\nb: |-\n  x\n  y\nc: |+\n  x\n\n"
         );
+    }
+
+    #[test]
+    fn timestamps_in_go_yaml_layouts_are_quoted() {
+        for ts in [
+            "2001-12-14",
+            "2001-1-2",
+            "2001-12-14 21:59:43.10",
+            "2001-12-14T21:59:43.1Z",
+            "2001-12-14t21:59:43+05:00",
+        ] {
+            assert!(is_timestamp(ts), "{ts}");
+        }
+        for not in ["2001-12-14x", "2001-12-14T21:59", "2001-123-1", "1.2.3"] {
+            assert!(!is_timestamp(not), "{not}");
+        }
     }
 
     #[test]
