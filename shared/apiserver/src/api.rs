@@ -454,10 +454,12 @@ impl Req {
         if d.group == crate::auth::RBAC_GROUP {
             self.st.auth.invalidate_rbac();
         }
-        if obj.is_none() || obj.is_some_and(|o| is_deleting(o)) || d.plural == "namespaces" {
+        let owned = obj.is_some_and(|o| o.pointer("/metadata/ownerReferences").is_some());
+        if obj.is_none() || obj.is_some_and(|o| is_deleting(o)) || owned || d.plural == "namespaces"
+        {
             self.st.gc.notify_one();
         }
-        if self.st.simulate {
+        if self.st.simulate && crate::simulate::simulated(&d.gr()) {
             self.st.sim.notify_one();
         }
     }

@@ -21,41 +21,53 @@ const KINDS: &[(&str, &str)] = &[
     ("", "pods"),
 ];
 
+/// Whether writes to this resource can need the simulator.
+pub fn simulated(gr: &GroupResource) -> bool {
+    KINDS
+        .iter()
+        .any(|(g, r)| gr.group == *g && gr.resource == *r)
+}
+
 pub async fn run(st: Arc<ServerState>) {
     let mut shutdown = st.shutdown.clone();
     loop {
+        pass(&st);
         tokio::select! {
             _ = st.sim.notified() => {},
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {},
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {},
             _ = shutdown.changed() => return,
         }
-        for (g, r) in KINDS {
-            let gr = GroupResource::new(g, r);
-            let (items, _) = st.store.list(&gr, None);
-            for o in items {
-                let Some(status) = desired_status(r, &o) else {
-                    continue;
-                };
-                if o.get("status") == Some(&status) {
-                    continue;
-                }
-                let _ = st.store.transact(
-                    &gr,
-                    meta_str(&o, "namespace"),
-                    meta_str(&o, "name"),
-                    false,
-                    |cur| {
-                        let Some(cur) = cur else {
-                            return Err(crate::error::ApiError::internal("gone"));
-                        };
-                        let mut new = cur.as_ref().clone();
-                        if let Some(s) = desired_status(r, cur) {
-                            new["status"] = s;
-                        }
-                        Ok(Change::Put(new))
-                    },
-                );
+    }
+}
+
+/// Bring every simulated workload's status to what its controller would report.
+fn pass(st: &ServerState) {
+    for (g, r) in KINDS {
+        let gr = GroupResource::new(g, r);
+        let (items, _) = st.store.list(&gr, None);
+        for o in items {
+            let Some(status) = desired_status(r, &o) else {
+                continue;
+            };
+            if o.get("status") == Some(&status) {
+                continue;
             }
+            let _ = st.store.transact(
+                &gr,
+                meta_str(&o, "namespace"),
+                meta_str(&o, "name"),
+                false,
+                |cur| {
+                    let Some(cur) = cur else {
+                        return Err(crate::error::ApiError::internal("gone"));
+                    };
+                    let mut new = cur.as_ref().clone();
+                    if let Some(s) = desired_status(r, cur) {
+                        new["status"] = s;
+                    }
+                    Ok(Change::Put(new))
+                },
+            );
         }
     }
 }
