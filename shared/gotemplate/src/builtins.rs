@@ -26,7 +26,7 @@ pub(crate) fn lookup(name: &str) -> Option<Builtin> {
         "le" => |a| cmp_builtin(a, "le", |o| o != Ordering::Greater),
         "gt" => |a| cmp_builtin(a, "gt", |o| o == Ordering::Greater),
         "ge" => |a| cmp_builtin(a, "ge", |o| o != Ordering::Less),
-        "call" => |_| Err(FuncError::failed("call of non-function")),
+        "call" => call,
         _ => return None,
     })
 }
@@ -104,7 +104,9 @@ fn index(a: &[Value]) -> Result<Value, FuncError> {
             Value::String(s) => Value::Int(i64::from(s.as_bytes()[index_of(idx, s.len())?])),
             Value::Map(m) => match idx {
                 Value::String(k) => m.get(k).unwrap_or(Value::Nil),
-                Value::Nil => Value::Nil,
+                Value::Nil => {
+                    return Err(FuncError::failed("value is nil; should be of type string"));
+                }
                 other => {
                     return Err(FuncError::failed(format!(
                         "value has type {}; should be string",
@@ -203,12 +205,32 @@ pub(crate) fn wrong_type(expected: &str, got: &Value) -> FuncError {
     }
 }
 
-/// Go's `evalArgs` for html/js/urlquery: a lone string as is, else `fmt.Sprint`.
+/// Go's `evalArgs` for html/js/urlquery: a lone string as is, else `fmt.Sprint` with missing
+/// values printed as the string `<no value>`.
 fn eval_args(a: &[Value]) -> String {
     if let [Value::String(s)] = a {
         return s.clone();
     }
-    gofmt::sprint(a)
+    let printable: Vec<Value> = a
+        .iter()
+        .map(|v| match v {
+            Value::Nil => Value::String("<no value>".into()),
+            v => v.clone(),
+        })
+        .collect();
+    gofmt::sprint(&printable)
+}
+
+/// Values here are never functions, so `call` can only fail, with Go's wording.
+fn call(a: &[Value]) -> Result<Value, FuncError> {
+    arity_at_least(a, 1)?;
+    match &a[0] {
+        Value::Nil => Err(FuncError::failed("call of nil")),
+        v => Err(FuncError::failed(format!(
+            "non-function of type {}",
+            v.type_name()
+        ))),
+    }
 }
 
 pub(crate) fn html_escape(s: &str) -> String {

@@ -432,3 +432,124 @@ fn functions_can_execute_templates_through_the_context() {
         "template: b:1:3: executing \"b\" at <include \"nope\" .>: error calling include: template: t: no template \"nope\" associated with template \"t\""
     );
 }
+
+#[test]
+fn nested_template_errors_locate_the_innermost_node() {
+    // Go's TestExecError.
+    let src = "line 1\nline 2\nline 3\n{{template \"one\" .}}\n{{define \"one\"}}{{template \"two\" .}}{{end}}\n{{define \"two\"}}{{template \"three\" .}}{{end}}\n{{define \"three\"}}{{index \"hi\" $}}{{end}}";
+    let mut t = Template::new("top");
+    t.parse("top", src).unwrap();
+    assert_eq!(
+        t.execute("top", &Value::Int(5)).unwrap_err().to_string(),
+        "template: top:7:20: executing \"three\" at <index \"hi\" $>: error calling index: index out of range: 5"
+    );
+}
+
+#[test]
+fn unterminated_raw_string_reports_its_opening_line() {
+    assert_eq!(
+        parse_err("hello\n\n{{`unterminated\n\n\n\n}}\n some more\n\n"),
+        "template: t:3: unterminated raw quoted string"
+    );
+}
+
+#[test]
+fn escapers_print_missing_values_as_no_value() {
+    assert_eq!(render("{{html .missing}}"), "&lt;no value&gt;");
+    assert_eq!(render("{{print .missing}}"), "<nil>");
+    assert_eq!(
+        render("{{\"http://www.example.org/\"|urlquery}}"),
+        "http%3A%2F%2Fwww.example.org%2F"
+    );
+    assert_eq!(
+        render("{{js \"Go \\\"jump\\\" \\\\\"}}"),
+        "Go \\\"jump\\\" \\\\"
+    );
+}
+
+#[test]
+fn go_exec_test_cases_for_literals_and_booleans() {
+    let cases = [
+        (
+            "{{print 12_34}} {{print 0b_1_0_1}} {{print 0377}} {{print 0X123ABC}}",
+            "1234 5 255 1194684",
+        ),
+        (
+            "{{print 0_0_1_2_3.4}} {{print +0x1.ep+2}} {{print 1234 0x0_1.e_0p+02}}",
+            "123.4 7.5 1234 7.5",
+        ),
+        (
+            "{{printf `%T` 0xef}} {{printf \"%04x\" 127}} {{printf \"%g\" 3.5}}",
+            "int 007f 3.5",
+        ),
+        (
+            "{{and false 0}} {{and 1 0}} {{and 0 true}} {{and 1 1}}",
+            "false 0 0 1",
+        ),
+        (
+            "{{or 0 0}} {{or 1 0}} {{or 0 true}} {{or 1 1}}",
+            "0 1 true 1",
+        ),
+        (
+            "{{1 | and 1}} {{0 | and 1}} {{1 | or 0}} {{0 | or 0}}",
+            "1 0 1 0",
+        ),
+        (
+            "{{and 1 .Unknown}} {{or 0 .Unknown}}",
+            "<no value> <no value>",
+        ),
+        ("{{if true | not | and 1}}TRUE{{else}}FALSE{{end}}", "FALSE"),
+        (
+            "{{eq 3 4 5 6 3}} {{eq (index `x` 0) 'x'}} {{\"aaa\"|printf }}",
+            "true true aaa",
+        ),
+        (
+            "{{$x := 1}}{{if true}}{{$x := 2}}{{if true}}{{$x = 3}}{{end}}{{end}}{{$x}}",
+            "1",
+        ),
+        (
+            "{{$i := 0}}{{$x := 0}}{{range $i = .tags}}{{end}}{{$i}}",
+            "b",
+        ),
+        (
+            "{{$k := 0}}{{$v := 0}}{{range $k, $v = .tags}}{{$k}}={{$v}} {{end}}",
+            "0=a 1=b ",
+        ),
+        (
+            "{{range $v := 5}}{{printf \"%T%d\" $v $v}}{{end}}",
+            "int0int1int2int3int4",
+        ),
+        (
+            "{{with 0}}{{.}}{{else with false}}{{.}}{{else with `notempty`}}{{.}}{{end}}",
+            "notempty",
+        ),
+        (
+            "{{range .tags}}-{{.}}-{{break}}NOTREACHED{{else}}EMPTY{{end}}",
+            "-a-",
+        ),
+        (
+            "{{ (.)  }}",
+            "map[empty: m:map[a:2 z:1] name:web nested:map[inner:map[leaf:x]] nothing:<nil> replicas:3 tags:[a b]]",
+        ),
+    ];
+    for (src, want) in cases {
+        assert_eq!(render(src), want, "{src}");
+    }
+    for bad in [
+        "{{1 2}}",
+        "{{(1) 2}}",
+        "{{$x := 1}}{{3 | $x}}",
+        "{{true|printf}}",
+        "{{index .m nil}}",
+        "{{slice \"xyz\" 1 2 2}}",
+        "{{len 3}}",
+        "{{lt true true}}",
+        "{{eq 2 2.0}}",
+        "{{eq `xy` 1}}",
+        "{{call}}",
+    ] {
+        let mut t = Template::new("t");
+        t.parse("t", bad).unwrap();
+        assert!(t.execute("t", &data()).is_err(), "{bad} should fail");
+    }
+}
