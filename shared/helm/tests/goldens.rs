@@ -289,3 +289,51 @@ fn golden_template_with_invalid_template_expr() {
         golden_error("template-with-invalid-template-expr-debug-show-only.txt")
     );
 }
+
+/// Helm's negative schema chart: both violations are reported under the chart's name.
+#[test]
+fn helm_schema_negative_chart_reports_each_violation() {
+    let err = template(&chart("chart-with-schema-negative"), &opts())
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("values don't meet the specifications of the schema(s) in the following chart(s):\nempty:\n"), "{err}");
+    assert!(
+        err.contains("- at '/': missing property 'employmentInfo'"),
+        "{err}"
+    );
+    assert!(
+        err.contains("- at '/age': minimum: got -5, want 0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn helm_schema_negative_chart_renders_when_validation_is_skipped() {
+    let o = TemplateOptions {
+        skip_schema_validation: true,
+        ..opts()
+    };
+    assert!(template(&chart("chart-with-schema-negative"), &o).is_ok());
+}
+
+#[test]
+fn helm_schema_chart_with_valid_values_renders() {
+    assert!(template(&chart("chart-with-schema"), &opts()).is_ok());
+}
+
+#[test]
+fn helm_chart_with_missing_dependencies_is_refused() {
+    let err = template(&chart("chart-missing-deps"), &opts())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "found in Chart.yaml, but missing in charts/ directory: reqsubchart2"
+    );
+}
+
+#[test]
+fn helm_archive_chart_loads_and_renders() {
+    let out = template(&chart("compressedchart-0.1.0.tgz"), &opts()).unwrap();
+    assert!(out.contains("# Source: compressedchart/"), "{out}");
+}
