@@ -1,6 +1,6 @@
 //! The `source-controller` binary as a real process: endpoints, signals, flag errors.
 
-use flux_runtime::testkit::{RunningController, http_get, run_to_exit};
+use flux_runtime::testkit::{RunningController, SIGINT, free_port, http_get, run_to_exit};
 use source_controller::flags::Flags;
 
 const BIN: &str = env!("CARGO_BIN_EXE_source-controller");
@@ -105,4 +105,27 @@ fn source_flags_default_as_in_flux() {
     assert_eq!(f.artifact_retention_records, 2);
     assert_eq!(f.helm_index_max_size, 52_428_800);
     assert_eq!(f.helm_chart_max_size, 10_485_760);
+}
+
+#[test]
+fn sigint_also_stops_cleanly_with_exit_zero() {
+    let ctl = RunningController::start(BIN, &[]).unwrap();
+    let (status, stderr) = ctl.stop_with(SIGINT).unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains(r#""signal":"SIGINT""#), "{stderr}");
+}
+
+#[test]
+fn health_and_metrics_on_one_port_fail_to_bind_with_exit_one() {
+    let port = free_port().unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    let health = format!("--health-addr={addr}");
+    let metrics = format!("--metrics-addr={addr}");
+    let out = run_to_exit(BIN, &[&health, &metrics]).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unable to bind the metrics address"),
+        "{}",
+        out.stderr
+    );
 }

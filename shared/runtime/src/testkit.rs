@@ -8,6 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// Signal numbers for [`RunningController::stop_with`], so tests need no libc dependency.
+pub const SIGTERM: i32 = libc::SIGTERM;
+pub const SIGINT: i32 = libc::SIGINT;
+
 /// A loopback port that was free a moment ago (the OS picks it; we release it for the child).
 pub fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
@@ -169,8 +173,13 @@ impl RunningController {
     }
 
     /// Sends SIGTERM and waits (up to 15 s) for the exit, returning the status and stderr.
-    pub fn terminate(mut self) -> io::Result<(ExitStatus, String)> {
-        send_signal(&self.child, libc::SIGTERM)?;
+    pub fn terminate(self) -> io::Result<(ExitStatus, String)> {
+        self.stop_with(libc::SIGTERM)
+    }
+
+    /// Sends `signal` and waits (up to 15 s) for the exit, returning the status and stderr.
+    pub fn stop_with(mut self, signal: i32) -> io::Result<(ExitStatus, String)> {
+        send_signal(&self.child, signal)?;
         let status = wait_timeout(&mut self.child, Duration::from_secs(15))?;
         let stderr = collect(std::mem::take(&mut self.stderr));
         Ok((status, stderr))
