@@ -14,7 +14,12 @@ const MAX_DECOMPRESSED: u64 = 100 * 1024 * 1024;
 
 /// Loads a chart from a directory or an archive.
 pub fn load(path: &Path) -> Result<Chart, Error> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            Error::Load(format!("path {:?} not found", path.display().to_string()))
+        }
+        _ => Error::io(path, e),
+    })?;
     if meta.is_dir() {
         load_dir(path)
     } else {

@@ -282,3 +282,11 @@ fn archive_chart_renders_like_a_directory() {
 fn garbage_archive_is_an_error_not_a_panic() {
     assert!(flux_helm::loader::load_archive(b"not a tarball").is_err());
 }
+
+#[test]
+fn missing_chart_path_is_reported_like_helm() {
+    let err = template(Path::new("/nonexistent/chart"), &TemplateOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "path \"/nonexistent/chart\" not found");
+}
