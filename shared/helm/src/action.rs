@@ -46,6 +46,8 @@ pub struct TemplateOptions {
     pub include_crds: bool,
     /// `--skip-tests`.
     pub skip_tests: bool,
+    /// `--no-hooks`: leave hooks (and tests) out of the output.
+    pub no_hooks: bool,
     /// `--show-only` paths or globs relative to the chart (`templates/x.yaml`).
     pub show_only: Vec<String>,
     /// `--name-template`.
@@ -76,6 +78,7 @@ impl std::fmt::Debug for TemplateOptions {
             .field("api_versions", &self.api_versions)
             .field("include_crds", &self.include_crds)
             .field("skip_tests", &self.skip_tests)
+            .field("no_hooks", &self.no_hooks)
             .field("show_only", &self.show_only)
             .field("name_template", &self.name_template)
             .field("is_upgrade", &self.is_upgrade)
@@ -390,7 +393,7 @@ pub fn print(r: &Rendered, opts: &TemplateOptions) -> Result<String, Error> {
     out.push_str(manifest.trim());
     out.push('\n');
     for h in &r.hooks {
-        if opts.skip_tests && h.is_test() {
+        if opts.no_hooks || (opts.skip_tests && h.is_test()) {
             continue;
         }
         out.push_str(&format!("---\n# Source: {}\n{}\n", h.path, h.manifest));

@@ -312,6 +312,18 @@ fn hooks_are_separated_with_weights_and_policies_and_printed_last() {
     assert_eq!(h.delete_policies, vec!["hook-succeeded"]);
     let out = template(dir.path(), &TemplateOptions::default()).unwrap();
     assert!(out.find("name: cm").unwrap() < out.find("name: migrate").unwrap());
+    let no_hooks = template(
+        dir.path(),
+        &TemplateOptions {
+            no_hooks: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        !no_hooks.contains("migrate") && no_hooks.contains("name: cm"),
+        "{no_hooks}"
+    );
 }
 
 #[test]
