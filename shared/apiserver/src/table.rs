@@ -45,6 +45,23 @@ pub fn builtin_columns(group: &str, plural: &str) -> Vec<PrinterColumn> {
             col("Up-to-date", "integer", ".status.updatedReplicas", 0),
             col("Available", "integer", ".status.availableReplicas", 0),
             age,
+            col("Containers", "string", "#containers", 1),
+            col("Images", "string", "#images", 1),
+            col("Selector", "string", "#selector", 1),
+        ],
+        ("", "events") => vec![
+            col("Last Seen", "date", ".lastTimestamp", 0),
+            col("Type", "string", ".type", 0),
+            col("Reason", "string", ".reason", 0),
+            col("Object", "string", "#involved", 0),
+            col("Message", "string", ".message", 0),
+        ],
+        ("events.k8s.io", "events") => vec![
+            col("Last Seen", "date", ".deprecatedLastTimestamp", 0),
+            col("Type", "string", ".type", 0),
+            col("Reason", "string", ".reason", 0),
+            col("Object", "string", "#regarding", 0),
+            col("Message", "string", ".note", 0),
         ],
         ("apps", "statefulsets") => vec![col("Ready", "string", "#ready", 0), age],
         ("apps", "replicasets") => vec![
@@ -148,6 +165,52 @@ fn special(obj: &Value, key: &str) -> Value {
     };
     match key {
         "#zero" => json!(0),
+        "#involved" | "#regarding" => {
+            let r = obj.get(if key == "#involved" {
+                "involvedObject"
+            } else {
+                "regarding"
+            });
+            let part = |k: &str| {
+                r.and_then(|r| r.get(k))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+            };
+            json!(format!(
+                "{}/{}",
+                part("kind").to_ascii_lowercase(),
+                part("name")
+            ))
+        }
+        "#containers" | "#images" => {
+            let field = if key == "#containers" {
+                "name"
+            } else {
+                "image"
+            };
+            let list: Vec<&str> = obj
+                .pointer("/spec/template/spec/containers")
+                .and_then(Value::as_array)
+                .map(|cs| {
+                    cs.iter()
+                        .filter_map(|c| c.get(field).and_then(Value::as_str))
+                        .collect()
+                })
+                .unwrap_or_default();
+            json!(list.join(","))
+        }
+        "#selector" => {
+            let sel: Vec<String> = obj
+                .pointer("/spec/selector/matchLabels")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                        .collect()
+                })
+                .unwrap_or_default();
+            json!(sel.join(","))
+        }
         "#none" => json!("<none>"),
         "#podready" => {
             let total = obj
@@ -248,8 +311,10 @@ fn cell(obj: &Value, c: &PrinterColumn) -> Value {
 }
 
 pub fn column_definitions(def: &ResourceDef) -> Value {
+    // kubectl hides the name of Events unless -o wide, as the real Event printer does.
+    let name_priority = if def.plural == "events" { 1 } else { 0 };
     let mut cols = vec![json!({"name": "Name", "type": "string", "format": "name",
-        "description": "Name must be unique within a namespace.", "priority": 0})];
+        "description": "Name must be unique within a namespace.", "priority": name_priority})];
     for c in &def.columns {
         cols.push(json!({"name": c.name, "type": c.type_, "format": c.format, "description": c.description, "priority": c.priority}));
     }
@@ -322,6 +387,20 @@ mod tests {
         assert_eq!(got, vec![&json!("ok")]);
         assert!(json_path(&o, ".status.missing").is_empty());
         assert!(json_path(&o, ".status.conditions[").is_empty());
+    }
+
+    #[test]
+    fn event_rows_name_the_involved_object_and_hide_the_event_name() {
+        let reg = crate::registry::Registry::new();
+        let Some(def) = reg.lookup("", "v1", "events") else {
+            panic!("events not served")
+        };
+        let cols = column_definitions(&def);
+        assert_eq!(cols[0]["priority"], 1);
+        let ev = json!({"metadata": {"name": "e"}, "involvedObject": {"kind": "Deployment", "name": "app"},
+                        "reason": "Scaled", "type": "Normal", "message": "m"});
+        let r = row(&def, &ev, "None");
+        assert_eq!(r["cells"][4], "deployment/app");
     }
 
     #[test]
