@@ -614,7 +614,8 @@ fn merge_generated(res: &mut Vec<Resource>, g: Resource) -> Result<(), Error> {
                     }
                 }
             }
-            target.needs_hash = target.needs_hash || g.needs_hash;
+            // Either side disabling the hash suffix disables it, as kustomize does.
+            target.needs_hash = target.needs_hash && g.needs_hash;
         }
         (b, None) if b == "merge" || b == "replace" => {
             return Err(Error::Generator(format!(
