@@ -61,6 +61,8 @@ pub(crate) struct Token {
 pub(crate) struct LexError {
     pub line: usize,
     pub message: String,
+    /// The line the enclosing action started on, when the error is inside an action.
+    pub action_line: Option<usize>,
 }
 
 const LEFT: &str = "{{";
@@ -82,6 +84,7 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, LexError> {
         line: 1,
         out: Vec::new(),
         paren_depth: 0,
+        action_line: None,
     };
     lx.run()?;
     Ok(lx.out)
@@ -94,6 +97,7 @@ struct Lexer<'a> {
     line: usize,
     out: Vec<Token>,
     paren_depth: usize,
+    action_line: Option<usize>,
 }
 
 impl Lexer<'_> {
@@ -101,6 +105,7 @@ impl Lexer<'_> {
         Err(LexError {
             line: self.line,
             message: message.into(),
+            action_line: self.action_line,
         })
     }
 
@@ -178,6 +183,7 @@ impl Lexer<'_> {
         self.emit(Tok::LeftDelim, start, start_line);
         self.pos = p;
         self.paren_depth = 0;
+        self.action_line = Some(start_line);
         loop {
             let (right_trim, close_len) = self.right_delim_at(self.pos);
             if close_len > 0 && self.paren_depth == 0 {
@@ -187,6 +193,7 @@ impl Lexer<'_> {
                 if right_trim {
                     self.skip_space_after();
                 }
+                self.action_line = None;
                 return Ok(());
             }
             if close_len > 0 {
@@ -402,6 +409,7 @@ impl Lexer<'_> {
         let value = unquote(&raw[1..raw.len() - 1], '"').ok_or_else(|| LexError {
             line,
             message: "invalid syntax".to_string(),
+            action_line: self.action_line,
         })?;
         self.pos = e + 1;
         self.emit(Tok::Str { raw, value }, start, line);

@@ -18,10 +18,23 @@ pub(crate) fn parse(
     src: &str,
     has_func: &dyn Fn(&str) -> bool,
 ) -> Result<Parsed, Error> {
-    let toks = lex(src).map_err(|e| Error::Parse {
-        name: name.to_string(),
-        line: e.line,
-        message: e.message,
+    let toks = lex(src).map_err(|e| {
+        // Go names the action's first line when the error is on a later one.
+        let message = match e.action_line {
+            Some(start) if start != e.line => {
+                if e.message.ends_with(" action") {
+                    format!("{} started at {name}:{start}", e.message)
+                } else {
+                    format!("{} in action started at {name}:{start}", e.message)
+                }
+            }
+            _ => e.message,
+        };
+        Error::Parse {
+            name: name.to_string(),
+            line: e.line,
+            message,
+        }
     })?;
     let mut p = Parser {
         name,
@@ -266,6 +279,28 @@ impl Parser<'_> {
         if let End::Else = end {
             return self.err(format!("unexpected {{{{else}}}} in {context}"));
         }
+        self.add_define(name, list)
+    }
+
+    /// Go's `Tree.add` within one parse: a second non-empty definition is an error.
+    fn add_define(&mut self, name: String, list: Vec<Node>) -> Result<(), Error> {
+        let empty = |l: &[Node]| {
+            l.iter()
+                .all(|n| matches!(n, Node::Text(t) if t.trim().is_empty()))
+        };
+        if let Some(i) = self.defines.iter().position(|(n, _)| *n == name) {
+            if empty(&self.defines[i].1) {
+                self.defines[i].1 = list;
+                return Ok(());
+            }
+            if !empty(&list) {
+                return self.err(format!(
+                    "template: multiple definition of template {}",
+                    crate::gofmt::quote(&name)
+                ));
+            }
+            return Ok(());
+        }
         self.defines.push((name, list));
         Ok(())
     }
@@ -441,7 +476,7 @@ impl Parser<'_> {
         if let End::Else = end {
             return self.err(format!("unexpected {{{{else}}}} in {context}"));
         }
-        self.defines.push((name.clone(), list));
+        self.add_define(name.clone(), list)?;
         Ok(Node::Template {
             pos: t.pos,
             name,
@@ -477,10 +512,8 @@ impl Parser<'_> {
             match next.tok {
                 Tok::Declare | Tok::Assign => {
                     self.next_non_space();
+                    // Go checks assignments (`=`) only when executing.
                     pipe.is_assign = next.tok == Tok::Assign;
-                    if pipe.is_assign && !self.vars.contains(&name) {
-                        return self.err(format!("undefined variable {name:?}"));
-                    }
                     pipe.decl.push(name.clone());
                     self.vars.push(name);
                     break 'decls;
@@ -493,6 +526,10 @@ impl Parser<'_> {
                         let after = self.peek_non_space();
                         if matches!(after.tok, Tok::Variable(_)) {
                             continue 'decls;
+                        }
+                        if matches!(after.tok, Tok::RightDelim | Tok::RightParen) {
+                            // `{{range $k,}}`: reported below as a missing value.
+                            break 'decls;
                         }
                         return self.err("range can only initialize variables");
                     }

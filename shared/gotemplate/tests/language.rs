@@ -553,3 +553,164 @@ fn go_exec_test_cases_for_literals_and_booleans() {
         assert!(t.execute("t", &data()).is_err(), "{bad} should fail");
     }
 }
+
+#[test]
+fn go_parse_error_tests_report_the_same_problems() {
+    // Go's text/template/parse TestErrors: (name, input, substring of the error).
+    let cases = [
+        ("unclosed1", "line1\n{{", "unclosed1:2: unclosed action"),
+        (
+            "unclosed2",
+            "line1\n{{define `x`}}line2\n{{",
+            "unclosed2:3: unclosed action",
+        ),
+        (
+            "unclosed3",
+            "line1\n{{\"x\"\n\"y\"\n",
+            "unclosed3:4: unclosed action started at unclosed3:2",
+        ),
+        (
+            "unclosed4",
+            "{{\n\n\n\n\n",
+            "unclosed4:6: unclosed action started at unclosed4:1",
+        ),
+        (
+            "var1",
+            "line1\n{{\nx\n}}",
+            "var1:3: function \"x\" not defined",
+        ),
+        ("function", "{{foo}}", "function \"foo\" not defined"),
+        ("comment1", "{{/*}}", "comment1:1: unclosed comment"),
+        (
+            "comment2",
+            "{{/*\nhello\n}}",
+            "comment2:1: unclosed comment",
+        ),
+        ("lparen", "{{.X (1 2 3}}", "unclosed left paren"),
+        ("rparen", "{{.X 1 2 3 ) }}", "unexpected right paren"),
+        ("rparen2", "{{(.X 1 2 3", "unclosed action"),
+        ("space", "{{`x`3}}", "in operand"),
+        ("idchar", "{{a#}}", "'#'"),
+        ("charconst", "{{'a}}", "unterminated character constant"),
+        ("stringconst", "{{\"a}}", "unterminated quoted string"),
+        ("rawstringconst", "{{`a}}", "unterminated raw quoted string"),
+        ("number", "{{0xi}}", "number syntax"),
+        (
+            "multidefine",
+            "{{define `a`}}a{{end}}{{define `a`}}b{{end}}",
+            "multiple definition of template",
+        ),
+        ("eof", "{{range .X}}", "unexpected EOF"),
+        (
+            "variable",
+            "{{$x := 23}}{{with $x.y := 3}}{{$x 23}}{{end}}",
+            "unexpected \":=\"",
+        ),
+        ("multidecl", "{{$a,$b,$c := 23}}", "too many declarations"),
+        ("undefvar", "{{$a}}", "undefined variable"),
+        ("wrongdot", "{{true.any}}", "unexpected . after term"),
+        (
+            "wrongpipeline",
+            "{{12|false}}",
+            "non executable command in pipeline",
+        ),
+        (
+            "emptypipeline",
+            "{{ ( ) }}",
+            "missing value for parenthesized pipeline",
+        ),
+        (
+            "multilinerawstring",
+            "{{ $v := `\n` }} {{",
+            "multilinerawstring:2: unclosed action",
+        ),
+        ("rangeundefvar", "{{range $k}}{{end}}", "undefined variable"),
+        (
+            "rangeundefvars",
+            "{{range $k, $v}}{{end}}",
+            "undefined variable",
+        ),
+        (
+            "rangemissingvalue1",
+            "{{range $k,}}{{end}}",
+            "missing value for range",
+        ),
+        (
+            "rangemissingvalue2",
+            "{{range $k, $v := }}{{end}}",
+            "missing value for range",
+        ),
+        (
+            "rangenotvariable1",
+            "{{range $k, .}}{{end}}",
+            "range can only initialize variables",
+        ),
+        (
+            "rangenotvariable2",
+            "{{range $k, 123 := .}}{{end}}",
+            "range can only initialize variables",
+        ),
+    ];
+    for (name, src, want) in cases {
+        let mut t = Template::new(name);
+        let err = t.parse(name, src).expect_err(name).to_string();
+        assert!(err.contains(want), "{name}: {err:?} lacks {want:?}");
+    }
+    // Go's TestParse inputs that must fail to parse.
+    for src in [
+        "hello{{range",
+        "{{else}}",
+        "{{if .X}}hello{{end}}{{else}}",
+        "{{if .X}}1{{else}}2{{else}}3{{end}}",
+        "hello{{range .x}}{{else}}",
+        "{{with $x := 4}}{{end}}{{$x}}",
+        "{{template $v}}",
+        "{{template .X}}",
+        "{{printf 3, 4}}",
+        "{{with $v, $u := 3}}{{end}}",
+        "{{range $u, $v, $w := 3}}{{end}}",
+        "{{printf (printf .).}}",
+        "{{printf 3`x`}}",
+        "{{printf `x`.}}",
+        "{{if .X}}a{{else if .Y}}b{{end}}{{end}}",
+        "{{range .}}{{end}} {{break}}",
+        "{{range .}}{{else}}{{break}}{{end}}",
+        "{{range .}}{{else}}{{continue}}{{end}}",
+        "{{$x += 1}}{{$x}}",
+        "{{$x ! 2}}{{$x}}",
+        "{{$x % 3}}{{$x}}",
+        "{{range $x := $y := 3}}{{end}}",
+        "{{$x:=.}}{{$x!2}}",
+        "{{$x:=.}}{{$x+2}}",
+        "{{1.E}}",
+        "{{0.1.E}}",
+        "{{'a'.any}}",
+        "{{\"hello\".guys}}",
+        "{{..E}}",
+        "{{nil.E}}",
+        "{{12|.}}",
+        "{{.|12|printf}}",
+        "{{.|printf|\"error\"}}",
+        "{{12|printf|'e'}}",
+        "{{.|true}}",
+        "{{'c'|nil}}",
+        "{{printf \"%d\" ( ) }}",
+        "{{block \"foo\"}}hello{{end}}",
+    ] {
+        assert!(
+            Template::new("t").parse("t", src).is_err(),
+            "{src} should not parse"
+        );
+    }
+    for src in [
+        "{{$x:=.}}{{$x +2}}",
+        "{{range $x := 0}}{{$x}}{{end}}",
+        "{{range $x = 0}}{{$x}}{{end}}",
+        "{{range .SI}}{{.}}{{ break }}{{end}}",
+    ] {
+        assert!(
+            Template::new("t").parse("t", src).is_ok(),
+            "{src} should parse"
+        );
+    }
+}
