@@ -94,6 +94,16 @@ impl Hook {
     }
 }
 
+/// The hooks that run on `event`, in the order Helm runs them: by weight, then by name.
+pub fn hooks_for_event<'a>(hooks: &'a [Hook], event: &str) -> Vec<&'a Hook> {
+    let mut v: Vec<&Hook> = hooks
+        .iter()
+        .filter(|h| h.events.iter().any(|e| e == event))
+        .collect();
+    v.sort_by(|a, b| a.weight.cmp(&b.weight).then_with(|| a.name.cmp(&b.name)));
+    v
+}
+
 /// Splits a YAML stream at `---` lines; each document keeps its trailing whitespace and loses
 /// its leading whitespace, as Helm's template output shows.
 pub fn split_manifests(big: &str) -> Vec<String> {
@@ -316,6 +326,30 @@ mod tests {
             vec!["before-hook-creation", "hook-succeeded"]
         );
         assert!(!hooks[0].is_test());
+    }
+
+    #[test]
+    fn hooks_for_an_event_run_by_weight_then_name() {
+        let hook = |name: &str, weight: i64, events: &[&str]| Hook {
+            name: name.into(),
+            kind: "Job".into(),
+            path: "c/templates/h.yaml".into(),
+            manifest: String::new(),
+            events: events.iter().map(|e| e.to_string()).collect(),
+            weight,
+            delete_policies: vec![],
+        };
+        let hooks = vec![
+            hook("b", 0, &["pre-install"]),
+            hook("a", 0, &["pre-install", "pre-upgrade"]),
+            hook("z", -5, &["pre-install"]),
+            hook("post", -10, &["post-install"]),
+        ];
+        let order: Vec<&str> = hooks_for_event(&hooks, "pre-install")
+            .iter()
+            .map(|h| h.name.as_str())
+            .collect();
+        assert_eq!(order, vec!["z", "a", "b"]);
     }
 
     #[test]
