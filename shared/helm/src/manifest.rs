@@ -190,13 +190,13 @@ pub fn sort_manifests(
             }
             let weight = annotations
                 .get(HOOK_WEIGHT_ANNOTATION)
-                .and_then(|w| w.trim().parse::<i64>().ok())
+                .and_then(|w| w.parse::<i64>().ok())
                 .unwrap_or(0);
             let delete_policies = annotations
                 .get(HOOK_DELETE_ANNOTATION)
                 .map(|p| {
                     p.split(',')
-                        .map(|s| s.trim().to_lowercase())
+                        .map(|s| s.trim().to_string())
                         .filter(|s| !s.is_empty())
                         .collect()
                 })
