@@ -28,7 +28,189 @@ fn valid_name(n: &str) -> bool {
         && c.all(|x| x == '_' || x.is_ascii_alphanumeric())
 }
 
-/// Substitutes variables in `text` the way Flux's envsubst does.
+/// Checks variable names the way kustomize-controller does: `^[_[:alpha:]][_[:alpha:][:digit:]]*$`.
+pub fn validate_var_names<'a>(
+    names: impl IntoIterator<Item = &'a String>,
+) -> Result<(), SubstituteError> {
+    for n in names {
+        if !valid_name(n) {
+            return Err(SubstituteError::BadName(n.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// The operation inside `${...}` after the variable name.
+enum Op<'a> {
+    Plain,
+    /// `:=`, `:-` (unset or empty) and `=`, `-` (unset only).
+    Default {
+        text: &'a str,
+        if_empty: bool,
+    },
+    Substring {
+        offset: i64,
+        length: Option<i64>,
+    },
+    Replace {
+        from: &'a str,
+        to: &'a str,
+        all: bool,
+        anchor: Option<char>,
+    },
+    TrimPrefix {
+        pat: &'a str,
+        longest: bool,
+    },
+    TrimSuffix {
+        pat: &'a str,
+        longest: bool,
+    },
+    Upper {
+        all: bool,
+    },
+    Lower {
+        all: bool,
+    },
+}
+
+fn parse_op(rest: &str) -> Option<Op<'_>> {
+    if rest.is_empty() {
+        return Some(Op::Plain);
+    }
+    for (prefix, if_empty) in [(":=", true), (":-", true), ("=", false), ("-", false)] {
+        if let Some(text) = rest.strip_prefix(prefix) {
+            return Some(Op::Default { text, if_empty });
+        }
+    }
+    if let Some(r) = rest.strip_prefix(':') {
+        let (off, len) = match r.split_once(':') {
+            Some((o, l)) => (o, Some(l)),
+            None => (r, None),
+        };
+        let offset = off.trim().parse().ok()?;
+        let length = match len {
+            Some(l) => Some(l.trim().parse().ok()?),
+            None => None,
+        };
+        return Some(Op::Substring { offset, length });
+    }
+    if let Some(r) = rest.strip_prefix('/') {
+        let (all, anchor, r) = if let Some(r) = r.strip_prefix('/') {
+            (true, None, r)
+        } else if let Some(r) = r.strip_prefix('#') {
+            (false, Some('#'), r)
+        } else if let Some(r) = r.strip_prefix('%') {
+            (false, Some('%'), r)
+        } else {
+            (false, None, r)
+        };
+        let (from, to) = r.split_once('/').unwrap_or((r, ""));
+        return Some(Op::Replace {
+            from,
+            to,
+            all,
+            anchor,
+        });
+    }
+    if let Some(r) = rest.strip_prefix("##") {
+        return Some(Op::TrimPrefix {
+            pat: r,
+            longest: true,
+        });
+    }
+    if let Some(r) = rest.strip_prefix('#') {
+        return Some(Op::TrimPrefix {
+            pat: r,
+            longest: false,
+        });
+    }
+    if let Some(r) = rest.strip_prefix("%%") {
+        return Some(Op::TrimSuffix {
+            pat: r,
+            longest: true,
+        });
+    }
+    if let Some(r) = rest.strip_prefix('%') {
+        return Some(Op::TrimSuffix {
+            pat: r,
+            longest: false,
+        });
+    }
+    match rest {
+        "^^" => Some(Op::Upper { all: true }),
+        "^" => Some(Op::Upper { all: false }),
+        ",," => Some(Op::Lower { all: true }),
+        "," => Some(Op::Lower { all: false }),
+        _ => None,
+    }
+}
+
+fn substring(v: &str, offset: i64, length: Option<i64>) -> String {
+    let chars: Vec<char> = v.chars().collect();
+    let n = chars.len() as i64;
+    let start = if offset < 0 {
+        (n + offset).max(0)
+    } else {
+        offset.min(n)
+    };
+    let end = match length {
+        Some(l) if l < 0 => (n + l).max(start),
+        Some(l) => (start + l).min(n),
+        None => n,
+    };
+    chars[start as usize..end as usize].iter().collect()
+}
+
+fn apply_op(op: &Op<'_>, value: &str) -> String {
+    match op {
+        Op::Plain | Op::Default { .. } => value.to_string(),
+        Op::Substring { offset, length } => substring(value, *offset, *length),
+        Op::Replace {
+            from,
+            to,
+            all,
+            anchor,
+        } => match anchor {
+            _ if from.is_empty() => value.to_string(),
+            Some('#') => match value.strip_prefix(from) {
+                Some(r) => format!("{to}{r}"),
+                None => value.to_string(),
+            },
+            Some(_) => match value.strip_suffix(from) {
+                Some(r) => format!("{r}{to}"),
+                None => value.to_string(),
+            },
+            None if *all => value.replace(from, to),
+            None => value.replacen(from, to, 1),
+        },
+        Op::TrimPrefix { pat, .. } => value.strip_prefix(pat).unwrap_or(value).to_string(),
+        Op::TrimSuffix { pat, .. } => value.strip_suffix(pat).unwrap_or(value).to_string(),
+        Op::Upper { all } => change_case(value, *all, true),
+        Op::Lower { all } => change_case(value, *all, false),
+    }
+}
+
+fn change_case(v: &str, all: bool, upper: bool) -> String {
+    let conv = |c: char| -> String {
+        if upper {
+            c.to_uppercase().collect()
+        } else {
+            c.to_lowercase().collect()
+        }
+    };
+    if all {
+        return v.chars().map(conv).collect();
+    }
+    let mut it = v.chars();
+    match it.next() {
+        Some(first) => conv(first) + it.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Substitutes variables in `text` the way Flux's envsubst does: only `${...}` forms
+/// (`$var` is left alone), bash string operations, `$${var}` as an escape.
 pub fn substitute_str(
     text: &str,
     vars: &HashMap<String, String>,
@@ -61,32 +243,34 @@ pub fn substitute_str(
             .ok_or_else(|| SubstituteError::Unclosed(after.chars().take(40).collect()))?;
         let expr = &body_start[..close];
         rest = &body_start[close + 1..];
-        let (name, op, default) = match expr.find([':', '=', '-']) {
-            Some(p) => {
-                let (n, tail) = expr.split_at(p);
-                let (op, d) = if tail.starts_with(":=") || tail.starts_with(":-") {
-                    tail.split_at(2)
-                } else {
-                    tail.split_at(1)
-                };
-                (n, op, Some(d))
+        if let Some(name) = expr.strip_prefix('#')
+            && valid_name(name)
+        {
+            match vars.get(name) {
+                Some(v) => out.push_str(&v.chars().count().to_string()),
+                None if strict => return Err(SubstituteError::Unset(name.to_string())),
+                None => out.push('0'),
             }
-            None => (expr, "", None),
-        };
+            continue;
+        }
+        let name_len = expr
+            .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
+            .unwrap_or(expr.len());
+        let (name, op_text) = expr.split_at(name_len);
         if !valid_name(name) {
             return Err(SubstituteError::BadName(name.to_string()));
         }
+        let op = parse_op(op_text).ok_or_else(|| SubstituteError::BadName(expr.to_string()))?;
         let value = vars.get(name);
-        let use_default = match op {
-            ":=" | ":-" => value.is_none_or(|v| v.is_empty()),
-            "=" | "-" => value.is_none(),
-            _ => false,
-        };
-        match (value, default) {
-            (_, Some(d)) if use_default => out.push_str(d),
-            (Some(v), _) => out.push_str(v),
-            (None, _) if strict => return Err(SubstituteError::Unset(name.to_string())),
-            (None, _) => {}
+        match (&op, value) {
+            (Op::Default { text, if_empty }, v)
+                if v.is_none() || (*if_empty && v.is_some_and(|v| v.is_empty())) =>
+            {
+                out.push_str(text)
+            }
+            (_, Some(v)) => out.push_str(&apply_op(&op, v)),
+            (_, None) if strict => return Err(SubstituteError::Unset(name.to_string())),
+            (_, None) => {}
         }
     }
     out.push_str(rest);
@@ -143,6 +327,30 @@ mod tests {
             substitute_str("a-${name}-${missing:=dflt}-${empty:=e}", &v, false).unwrap(),
             "a-web-dflt-e"
         );
+    }
+
+    #[test]
+    fn bash_string_operations_apply_to_values() {
+        let v = vars(&[("s", "Hello-World")]);
+        assert_eq!(
+            substitute_str("${s:0:5}|${s:6}|${s/-/_}|${s^^}|${s,,}|${#s}", &v, true).unwrap(),
+            "Hello|World|Hello_World|HELLO-WORLD|hello-world|11"
+        );
+    }
+
+    #[test]
+    fn dollar_var_without_braces_is_left_alone() {
+        assert_eq!(
+            substitute_str("echo $HOME ${x}", &vars(&[("x", "1")]), true).unwrap(),
+            "echo $HOME 1"
+        );
+    }
+
+    #[test]
+    fn invalid_variable_names_are_rejected() {
+        let bad = vars(&[("1abc", "x")]);
+        assert!(validate_var_names(bad.keys()).is_err());
+        assert!(validate_var_names(vars(&[("_ok9", "x")]).keys()).is_ok());
     }
 
     #[test]
