@@ -472,3 +472,35 @@ fn typical_application_chart_renders_exactly() {
         panic!("output differs (first differing line {first:?}):\n{got}");
     }
 }
+
+#[test]
+fn aliased_dependencies_render_once_per_alias_with_their_own_values() {
+    let out = render(&[
+        (
+            "Chart.yaml",
+            "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n- name: db\n  version: 1.0.0\n  alias: primary\n- name: db\n  version: 1.0.0\n  alias: replica\n",
+        ),
+        (
+            "values.yaml",
+            "primary:\n  role: rw\nreplica:\n  role: ro\n",
+        ),
+        (
+            "charts/db/Chart.yaml",
+            "apiVersion: v2\nname: db\nversion: 1.0.0\n",
+        ),
+        ("charts/db/values.yaml", "role: none\n"),
+        (
+            "charts/db/templates/cm.yaml",
+            "name: {{ .Chart.Name }}\nrole: {{ .Values.role }}\n",
+        ),
+    ]);
+    assert_eq!(
+        doc(&out, "app/charts/primary/templates/cm.yaml"),
+        "name: primary\nrole: rw\n"
+    );
+    assert_eq!(
+        doc(&out, "app/charts/replica/templates/cm.yaml"),
+        "name: replica\nrole: ro\n"
+    );
+    assert!(!out.contains("charts/db/"), "{out}");
+}
