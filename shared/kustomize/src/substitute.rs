@@ -184,11 +184,43 @@ fn apply_op(op: &Op<'_>, value: &str) -> String {
             None if *all => value.replace(from, to),
             None => value.replacen(from, to, 1),
         },
-        Op::TrimPrefix { pat, .. } => value.strip_prefix(pat).unwrap_or(value).to_string(),
-        Op::TrimSuffix { pat, .. } => value.strip_suffix(pat).unwrap_or(value).to_string(),
+        Op::TrimPrefix { pat, longest } => trim(value, pat, *longest, true),
+        Op::TrimSuffix { pat, longest } => trim(value, pat, *longest, false),
         Op::Upper { all } => change_case(value, *all, true),
         Op::Lower { all } => change_case(value, *all, false),
     }
+}
+
+/// Glob match with `*` and `?`, as the shell's `${var#pattern}` family uses.
+fn glob(p: &[char], s: &[char]) -> bool {
+    match p.split_first() {
+        None => s.is_empty(),
+        Some(('*', rest)) => (0..=s.len()).any(|i| glob(rest, &s[i..])),
+        Some(('?', rest)) => !s.is_empty() && glob(rest, &s[1..]),
+        Some((c, rest)) => s.first() == Some(c) && glob(rest, &s[1..]),
+    }
+}
+
+/// Removes the shortest (or longest) prefix or suffix matching `pat`.
+fn trim(v: &str, pat: &str, longest: bool, prefix: bool) -> String {
+    let chars: Vec<char> = v.chars().collect();
+    let p: Vec<char> = pat.chars().collect();
+    let n = chars.len();
+    let mut cuts: Vec<usize> = (0..=n).collect();
+    if longest {
+        cuts.reverse();
+    }
+    for k in cuts {
+        let (part, keep) = if prefix {
+            (&chars[..k], &chars[k..])
+        } else {
+            (&chars[n - k..], &chars[..n - k])
+        };
+        if glob(&p, part) {
+            return keep.iter().collect();
+        }
+    }
+    v.to_string()
 }
 
 fn change_case(v: &str, all: bool, upper: bool) -> String {
