@@ -581,3 +581,46 @@ fn duration_round_keeps_the_largest_unit() {
         "2h 16d 1m Hello!"
     );
 }
+
+#[test]
+fn case_conversions_match_xstrings_documented_samples() {
+    let snake = [
+        ("FirstName", "first_name"),
+        ("HTTPServer", "http_server"),
+        ("NoHTTPS", "no_https"),
+        ("GO_PATH", "go_path"),
+        ("GO PATH", "go_path"),
+        ("GO-PATH", "go_path"),
+        ("http2xx", "http_2xx"),
+        ("HTTP20xOK", "http_20x_ok"),
+        ("Duration2m3s", "duration_2m3s"),
+        ("Bld4Floor3rd", "bld4_floor_3rd"),
+    ];
+    for (input, want) in snake {
+        assert_eq!(
+            t(&format!("{{{{ snakecase {input:?} }}}}")),
+            want,
+            "snakecase {input}"
+        );
+        assert_eq!(
+            t(&format!("{{{{ kebabcase {input:?} }}}}")),
+            want.replace('_', "-"),
+            "kebabcase {input}"
+        );
+    }
+    let pascal = [
+        ("some_words", "SomeWords"),
+        ("http_server", "HttpServer"),
+        ("no_https", "NoHttps"),
+        ("_complex__case_", "_Complex_Case_"),
+        ("some words", "SomeWords"),
+        ("GOLANG_IS_GREAT", "GolangIsGreat"),
+    ];
+    for (input, want) in pascal {
+        assert_eq!(
+            t(&format!("{{{{ camelcase {input:?} }}}}")),
+            want,
+            "camelcase {input}"
+        );
+    }
+}

@@ -148,11 +148,11 @@ pub(crate) fn register(m: &mut FuncMap) {
     });
     reg(m, "snakecase", |a| {
         arity(a, 1)?;
-        s(words(string(a, 0)?).join("_").to_lowercase())
+        s(lower_case_words(string(a, 0)?, '_'))
     });
     reg(m, "kebabcase", |a| {
         arity(a, 1)?;
-        s(words(string(a, 0)?).join("-").to_lowercase())
+        s(lower_case_words(string(a, 0)?, '-'))
     });
     reg(m, "camelcase", |a| {
         arity(a, 1)?;
@@ -470,49 +470,170 @@ fn swapcase(v: &str) -> String {
     out
 }
 
-/// Splits an identifier into words at separators, lower→upper changes and acronym ends.
-fn words(v: &str) -> Vec<String> {
-    let cs: Vec<char> = v.chars().collect();
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for (i, &c) in cs.iter().enumerate() {
-        if !c.is_alphanumeric() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+#[derive(Clone, Copy, PartialEq)]
+enum Word {
+    Number,
+    Upper,
+    Alpha,
+    Connector,
+    Punct,
+    Other,
+}
+
+fn is_conn(c: char) -> bool {
+    c == '-' || c == '_' || c.is_whitespace()
+}
+
+/// Go's unicode.IsPunct for ASCII (`$+<=>^`|~` are symbols, not punctuation).
+fn is_punct(c: char) -> bool {
+    c.is_ascii_punctuation() && !matches!(c, '$' | '+' | '<' | '=' | '>' | '^' | '`' | '|' | '~')
+}
+
+/// xstrings' nextWord: the type and text of the next word, and the rest.
+fn next_word(s: &str) -> (Word, &str, &str) {
+    let mut it = s.char_indices().peekable();
+    let Some((_, r)) = it.next() else {
+        return (Word::Other, "", "");
+    };
+    let mut end = r.len_utf8();
+    let take_while = |end: &mut usize, f: &dyn Fn(char) -> bool| {
+        for c in s[*end..].chars() {
+            if !f(c) {
+                break;
             }
-            continue;
+            *end += c.len_utf8();
         }
-        if let Some(&p) = i.checked_sub(1).and_then(|j| cs.get(j)) {
-            let next_lower = cs.get(i + 1).is_some_and(|n| n.is_lowercase());
-            let boundary = (c.is_uppercase() && (p.is_lowercase() || p.is_ascii_digit()))
-                || (c.is_uppercase() && p.is_uppercase() && next_lower)
-                || (c.is_ascii_digit()
-                    && p.is_alphabetic()
-                    && p.is_lowercase()
-                    && i >= 2
-                    && cs[i - 2].is_lowercase()
-                    && !cur.chars().any(|x| x.is_ascii_digit()));
-            if boundary && !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+    };
+    let wt = if is_conn(r) {
+        take_while(&mut end, &is_conn);
+        Word::Connector
+    } else if is_punct(r) {
+        take_while(&mut end, &is_punct);
+        Word::Punct
+    } else if r.is_uppercase() {
+        if let Some(n) = s[end..].chars().next() {
+            if n.is_uppercase() {
+                let mut prev = end;
+                for c in s[end..].chars() {
+                    if !c.is_uppercase() {
+                        break;
+                    }
+                    prev = end;
+                    end += c.len_utf8();
+                }
+                // "HTTPStatus": the last capital starts the next word.
+                if let Some(c) = s[end..].chars().next()
+                    && c.is_alphabetic()
+                {
+                    end = prev;
+                }
+            } else if n.is_alphabetic() {
+                take_while(&mut end, &|c: char| c.is_alphabetic() && !c.is_uppercase());
             }
         }
-        cur.push(c);
+        Word::Upper
+    } else if r.is_alphabetic() {
+        take_while(&mut end, &|c: char| c.is_alphabetic() && !c.is_uppercase());
+        Word::Alpha
+    } else if r.is_numeric() {
+        take_while(&mut end, &|c: char| c.is_numeric());
+        Word::Number
+    } else {
+        take_while(&mut end, &|c: char| {
+            !(is_conn(c) || c.is_alphabetic() || c.is_numeric() || is_punct(c))
+        });
+        Word::Other
+    };
+    (wt, &s[..end], &s[end..])
+}
+
+fn to_lower(out: &mut String, wt: Word, w: &str, conn: char) {
+    if wt != Word::Upper && wt != Word::Connector {
+        out.push_str(w);
+        return;
     }
-    if !cur.is_empty() {
-        out.push(cur);
+    for c in w.chars() {
+        if is_conn(c) {
+            out.push(conn);
+        } else {
+            out.extend(c.to_lowercase());
+        }
     }
+}
+
+/// xstrings (v1.5) camelCaseToLowerCase, behind Sprig's snakecase and kebabcase.
+fn lower_case_words(s: &str, conn: char) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    if s.is_empty() {
+        return out;
+    }
+    let (mut wt, mut word, mut rest) = next_word(s);
+    while !rest.is_empty() {
+        if wt != Word::Connector {
+            to_lower(&mut out, wt, word, conn);
+        }
+        let prev = wt;
+        let last = word;
+        (wt, word, rest) = next_word(rest);
+        match prev {
+            Word::Number => {
+                while wt == Word::Alpha || wt == Word::Number {
+                    to_lower(&mut out, wt, word, conn);
+                    (wt, word, rest) = next_word(rest);
+                }
+                if wt != Word::Punct && wt != Word::Connector && !word.is_empty() {
+                    out.push(conn);
+                }
+            }
+            Word::Connector => to_lower(&mut out, prev, last, conn),
+            Word::Punct => {}
+            _ => {
+                if wt != Word::Number {
+                    if wt != Word::Connector && wt != Word::Punct {
+                        out.push(conn);
+                    }
+                    continue;
+                }
+                if rest.is_empty() {
+                    continue;
+                }
+                let last = word;
+                (wt, word, rest) = next_word(rest);
+                // "Bld4Floor" keeps the number with the word before it.
+                if wt != Word::Alpha {
+                    to_lower(&mut out, Word::Number, last, conn);
+                    if wt != Word::Connector && wt != Word::Punct {
+                        out.push(conn);
+                    }
+                    continue;
+                }
+                // "HTTP2xx": lower-case letters after a number start a new word.
+                out.push(conn);
+                to_lower(&mut out, Word::Number, last, conn);
+                while wt == Word::Alpha || wt == Word::Number {
+                    to_lower(&mut out, wt, word, conn);
+                    (wt, word, rest) = next_word(rest);
+                }
+                if wt != Word::Connector && wt != Word::Punct && !word.is_empty() {
+                    out.push(conn);
+                }
+            }
+        }
+    }
+    to_lower(&mut out, wt, word, conn);
     out
 }
 
-/// xstrings.ToCamelCase: connectors (`_`, `-`, spaces) are dropped and the next letter
-/// upper-cased; other letters are lower-cased; leading and doubled connectors are kept.
+/// xstrings (v1.5) ToPascalCase, which Sprig's camelcase is: connectors dropped and the next
+/// letter upper-cased; runs of capitals after a capital are lower-cased.
 fn camelcase(v: &str) -> String {
-    let is_conn = |c: char| c == '-' || c == '_' || c.is_whitespace();
     let mut out = String::with_capacity(v.len());
     let mut it = v.chars();
+    let mut first_upper = false;
     let mut r0 = None;
     for c in it.by_ref() {
         if !is_conn(c) {
+            first_upper = c.is_uppercase();
             r0 = Some(c.to_uppercase().next().unwrap_or(c));
             break;
         }
@@ -529,9 +650,16 @@ fn camelcase(v: &str) -> String {
             continue;
         }
         if is_conn(r1) {
+            first_upper = r0.is_uppercase();
             r0 = r0.to_uppercase().next().unwrap_or(r0);
         } else {
-            r0 = r0.to_lowercase().next().unwrap_or(r0);
+            if first_upper {
+                if r0.is_uppercase() {
+                    r0 = r0.to_lowercase().next().unwrap_or(r0);
+                } else {
+                    first_upper = false;
+                }
+            }
             out.push(r1);
         }
     }
