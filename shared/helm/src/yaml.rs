@@ -7,11 +7,9 @@ pub fn parse_yaml(text: &str) -> Result<Value, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match crate::yaml11::load(text) {
         Ok(v) => Ok(v),
-        // libyaml (behind serde_yaml) words errors like go-yaml; prefer its message.
-        Err(e) => match parse_yaml_1_2(text) {
-            Err(msg) => Err(msg),
-            Ok(_) => Err(format!("error converting YAML to JSON: yaml: {e}")),
-        },
+        // libyaml (behind serde_yaml) is go-yaml's ancestor: its verdict and wording win, and
+        // a document only the event loader rejects is still read (as YAML 1.2).
+        Err(_) => parse_yaml_1_2(text),
     }
 }
 
@@ -19,10 +17,7 @@ pub fn parse_yaml(text: &str) -> Result<Value, String> {
 pub fn parse_yaml_head(text: &str, keep: &[&str]) -> Result<Value, String> {
     match crate::yaml11::load_head(text, keep) {
         Ok(v) => Ok(v),
-        Err(e) => match parse_yaml_1_2(text) {
-            Err(msg) => Err(msg),
-            Ok(_) => Err(format!("error converting YAML to JSON: yaml: {e}")),
-        },
+        Err(_) => parse_yaml_1_2(text),
     }
 }
 
