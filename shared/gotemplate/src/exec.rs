@@ -9,6 +9,12 @@ use crate::func::{FuncContext, FuncError};
 use crate::template::{MissingKey, Template, Tree};
 use crate::value::Value;
 
+/// `range` over an integer larger than this is refused: it could only spin for hours.
+const MAX_RANGE_COUNT: i64 = 10_000_000;
+
+/// Output beyond this size stops execution instead of exhausting memory.
+pub const MAX_OUTPUT: usize = 256 * 1024 * 1024;
+
 /// Stack kept free before recursing, and the size of each extra segment.
 const RED_ZONE: usize = 128 * 1024;
 const STACK_SEGMENT: usize = 2 * 1024 * 1024;
@@ -88,6 +94,13 @@ impl<'a> State<'a> {
         }
     }
 
+    fn output_too_large(&self) -> Error {
+        Error::Template {
+            name: self.name.to_string(),
+            message: format!("output exceeds the limit of {MAX_OUTPUT} bytes"),
+        }
+    }
+
     fn walk_list(&mut self, dot: &Value, list: &[Node], out: &mut String) -> R<Flow> {
         for n in list {
             match self.walk(dot, n, out)? {
@@ -101,6 +114,9 @@ impl<'a> State<'a> {
     fn walk(&mut self, dot: &Value, node: &Node, out: &mut String) -> R<Flow> {
         match node {
             Node::Text(s) => {
+                if out.len() + s.len() > MAX_OUTPUT {
+                    return Err(self.output_too_large());
+                }
                 out.push_str(s);
                 return Ok(Flow::Normal);
             }
@@ -121,6 +137,9 @@ impl<'a> State<'a> {
                 let v = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
                     print_value(&v, out);
+                    if out.len() > MAX_OUTPUT {
+                        return Err(self.output_too_large());
+                    }
                 }
             }
             Node::If(b) => return self.walk_if_with(dot, b, false, out),
@@ -169,31 +188,41 @@ impl<'a> State<'a> {
             Value::Object(o) => o.data(),
             v => v,
         };
-        let items: Vec<(Value, Value)> = match &val {
-            Value::Nil => Vec::new(),
-            Value::List(l) => l
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (Value::from(i), e.clone()))
-                .collect(),
-            Value::Map(m) => m
-                .read()
-                .iter()
-                .map(|(k, v)| (Value::String(k.clone()), v.clone()))
-                .collect(),
+        enum Items {
+            List(std::sync::Arc<Vec<Value>>),
+            Map(Vec<(String, Value)>),
+            Count,
+        }
+        let (items, len) = match &val {
+            Value::Nil => (Items::Count, 0),
+            Value::List(l) => (Items::List(l.clone()), l.len()),
+            Value::Map(m) => {
+                let entries: Vec<(String, Value)> = m
+                    .read()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let n = entries.len();
+                (Items::Map(entries), n)
+            }
             Value::Int(n) => {
+                let at = At {
+                    pos: b.pipe.pos,
+                    context: &b.pipe,
+                };
                 if b.pipe.decl.len() > 1 {
                     return Err(self.error(
-                        &At {
-                            pos: b.pipe.pos,
-                            context: &b.pipe,
-                        },
+                        &at,
                         format!("can't use {n} to iterate over more than one variable"),
                     ));
                 }
-                (0..(*n).max(0))
-                    .map(|i| (Value::Int(i), Value::Int(i)))
-                    .collect()
+                if *n > MAX_RANGE_COUNT {
+                    return Err(self.error(
+                        &at,
+                        format!("range over {n} exceeds the limit of {MAX_RANGE_COUNT} iterations"),
+                    ));
+                }
+                (Items::Count, usize::try_from((*n).max(0)).unwrap_or(0))
             }
             other => {
                 return Err(self.error(
@@ -205,14 +234,19 @@ impl<'a> State<'a> {
                 ));
             }
         };
-        if items.is_empty() {
+        if len == 0 {
             if let Some(e) = &b.else_list {
                 self.walk_list(dot, e, out)?;
             }
             return Ok(());
         }
         let mark = self.vars.len();
-        for (index, elem) in items {
+        for idx in 0..len {
+            let (index, elem) = match &items {
+                Items::List(l) => (Value::from(idx), l[idx].clone()),
+                Items::Map(m) => (Value::String(m[idx].0.clone()), m[idx].1.clone()),
+                Items::Count => (Value::from(idx), Value::from(idx)),
+            };
             let decl = &b.pipe.decl;
             if !decl.is_empty() {
                 if b.pipe.is_assign {

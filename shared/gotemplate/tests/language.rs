@@ -714,3 +714,33 @@ fn go_parse_error_tests_report_the_same_problems() {
         );
     }
 }
+
+#[test]
+fn huge_integer_ranges_are_refused_instead_of_spinning() {
+    let mut t = Template::new("t");
+    t.parse("t", "{{range 100000000000}}x{{end}}").unwrap();
+    let err = t.execute("t", &data()).unwrap_err().to_string();
+    assert!(
+        err.contains("exceeds the limit of 10000000 iterations"),
+        "{err}"
+    );
+}
+
+#[test]
+fn templates_and_values_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Template>();
+    assert_send_sync::<Value>();
+    let mut t = Template::new("t");
+    t.parse("t", "{{.name}}").unwrap();
+    let t = std::sync::Arc::new(t);
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let t = t.clone();
+            std::thread::spawn(move || t.execute("t", &data()).unwrap())
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), "web");
+    }
+}

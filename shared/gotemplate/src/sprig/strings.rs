@@ -814,8 +814,8 @@ pub(crate) fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, F
         }
         ((start as i128 - stop as i128 - step as i128 - 1) / (-(step as i128))) as u128
     };
-    if n > 10_000_000 {
-        return Err(FuncError::failed("sequence too long"));
+    if n > 1_000_000 {
+        return Err(FuncError::failed("sequence longer than 1000000 elements"));
     }
     let mut i = start;
     for _ in 0..n {
