@@ -132,6 +132,31 @@ impl std::fmt::Debug for Rendered {
     }
 }
 
+/// Helm's positional arguments `[NAME] CHART`: sets the release name in `opts` and returns the
+/// chart, with Helm's errors for missing or extra arguments.
+pub fn template_args(args: &[String], opts: &mut TemplateOptions) -> Result<PathBuf, Error> {
+    match args {
+        [] => Err(Error::Option(
+            "\"helm template\" requires at least 1 argument\n\nUsage:  helm template [NAME] [CHART] [flags]"
+                .into(),
+        )),
+        [chart] => Ok(PathBuf::from(chart)),
+        [name, chart] => {
+            if opts.name_template.as_deref().is_some_and(|t| !t.is_empty()) {
+                return Err(Error::Option(
+                    "cannot set --name-template and also specify a name".into(),
+                ));
+            }
+            opts.release_name = name.clone();
+            Ok(PathBuf::from(chart))
+        }
+        [_, _, rest @ ..] => Err(Error::Option(format!(
+            "expected at most two arguments, unexpected arguments: {}",
+            rest.join(", ")
+        ))),
+    }
+}
+
 /// Renders `chart_path` (a directory or .tgz) and returns exactly what `helm template` prints.
 pub fn template(chart_path: &Path, opts: &TemplateOptions) -> Result<String, Error> {
     let chart = loader::load(chart_path)?;

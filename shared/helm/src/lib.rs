@@ -43,7 +43,9 @@ pub mod values;
 pub mod yaml;
 pub mod yaml11;
 
-pub use action::{Rendered, TemplateOptions, render_chart, template, template_chart};
+pub use action::{
+    Rendered, TemplateOptions, render_chart, template, template_args, template_chart,
+};
 pub use chart::{Chart, ChartFile, Dependency, Metadata};
 pub use error::Error;
 pub use manifest::{Hook, Manifest};

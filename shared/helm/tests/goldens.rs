@@ -326,3 +326,27 @@ fn helm_archive_chart_loads_and_renders() {
     let out = template(&chart("compressedchart-0.1.0.tgz"), &opts()).unwrap();
     assert!(out.contains("# Source: compressedchart/"), "{out}");
 }
+
+#[test]
+fn golden_template_no_args() {
+    let err = flux_helm::template_args(&[], &mut opts())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(format!("Error: {err}\n"), golden("template-no-args.txt"));
+}
+
+#[test]
+fn template_args_take_an_optional_release_name() {
+    let mut o = opts();
+    let chart = flux_helm::template_args(&["web".into(), "./chart".into()], &mut o).unwrap();
+    assert_eq!(
+        (o.release_name.as_str(), chart),
+        ("web", PathBuf::from("./chart"))
+    );
+    let err =
+        flux_helm::template_args(&["a".into(), "b".into(), "c".into()], &mut opts()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "expected at most two arguments, unexpected arguments: c"
+    );
+}
