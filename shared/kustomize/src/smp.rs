@@ -129,20 +129,30 @@ fn merge_list(t: &[Node], p: &[Node], field: &str, parent: &str) -> Vec<Node> {
     // then the target's untouched elements in their order.
     let mut used = vec![false; t.len()];
     let mut out: Vec<Node> = Vec::new();
+    // Service ports are keyed by number and protocol (an absent protocol only equals an
+    // absent one); kustomize puts new ports first and keeps the others where they were.
+    let service_ports = field == "ports" && parent == "spec";
+    let proto = |n: &Node| n.get("protocol").and_then(Node::scalar_text);
+    let mut merged_in_place: Vec<Option<Node>> = vec![None; t.len()];
     for pi in p {
         let pk = pi.get(key).and_then(Node::scalar_text);
-        let pos = pk.as_ref().and_then(|pk| {
-            t.iter().enumerate().position(|(i, ti)| {
-                !used[i] && ti.get(key).and_then(Node::scalar_text).as_ref() == Some(pk)
-            })
+        let same_key = |ti: &Node| pk.is_some() && ti.get(key).and_then(Node::scalar_text) == pk;
+        let pos = t.iter().enumerate().position(|(i, ti)| {
+            !used[i] && same_key(ti) && (!service_ports || proto(ti) == proto(pi))
         });
         match pos {
             Some(i) => {
                 used[i] = true;
                 if let Outcome::Keep(v) = merge_value(&t[i], pi, "", field) {
-                    out.push(v);
+                    if service_ports {
+                        merged_in_place[i] = Some(v);
+                    } else {
+                        out.push(v);
+                    }
                 }
             }
+            // kustomize drops a service port whose number exists with another protocol.
+            None if service_ports && t.iter().any(same_key) => {}
             None => {
                 if pi.get_str("$patch") == Some("delete") {
                     continue;
@@ -152,6 +162,16 @@ fn merge_list(t: &[Node], p: &[Node], field: &str, parent: &str) -> Vec<Node> {
                 }
             }
         }
+    }
+    if service_ports {
+        for (i, ti) in t.iter().enumerate() {
+            match merged_in_place[i].take() {
+                Some(v) => out.push(v),
+                None if !used[i] => out.push(ti.clone()),
+                None => {}
+            }
+        }
+        return out;
     }
     out.extend(
         t.iter()
