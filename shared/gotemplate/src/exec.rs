@@ -735,6 +735,10 @@ impl FuncContext for State<'_> {
         self.name
     }
 
+    fn root_name(&self) -> &str {
+        self.t.name()
+    }
+
     fn depth(&self) -> usize {
         self.depth
     }

@@ -44,6 +44,12 @@ pub trait FuncContext {
     /// The name of the template being executed (`executing "NAME"`).
     fn template_name(&self) -> &str;
 
+    /// The name of the template set itself (`Template::new(NAME)`): Helm names `tpl` texts
+    /// after it (`gotpl`).
+    fn root_name(&self) -> &str {
+        self.template_name()
+    }
+
     /// The current nesting depth of template executions.
     fn depth(&self) -> usize;
 }

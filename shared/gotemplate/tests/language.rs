@@ -413,7 +413,7 @@ fn functions_can_execute_templates_through_the_context() {
                 .as_str()
                 .ok_or_else(|| FuncError::failed("text"))?
                 .to_string();
-            let name = ctx.template_name().to_string();
+            let name = ctx.root_name().to_string();
             Ok(Value::String(ctx.execute_text(&name, &text, &args[1])?))
         }),
     );
@@ -425,6 +425,15 @@ fn functions_can_execute_templates_through_the_context() {
     assert_eq!(t.execute("t", &data()).unwrap(), "[web]! [web]L");
     // Defines made inside tpl text stay local to that call.
     assert!(!t.lookup("local"));
+    // Errors inside tpl text are located in the text named after the set, as Helm's `gotpl`.
+    let mut failing = t.clone();
+    failing
+        .parse("f", r#"{{ tpl "{{ .nothing.x }}" . }}"#)
+        .unwrap();
+    assert_eq!(
+        failing.execute("f", &data()).unwrap_err().to_string(),
+        "template: f:1:3: executing \"f\" at <tpl \"{{ .nothing.x }}\" .>: error calling tpl: template: t:1:3: executing \"t\" at <.nothing.x>: nil pointer evaluating interface {}.x"
+    );
     let mut bad = t.clone();
     bad.parse("b", r#"{{ include "nope" . }}"#).unwrap();
     assert_eq!(
