@@ -25,6 +25,7 @@ mod server;
 mod simulate;
 mod store;
 mod table;
+mod typed;
 mod watch;
 
 pub use error::Error;

@@ -143,18 +143,9 @@ pub fn apply_schema(def: &ResourceDef, obj: &mut Value, strict: bool) -> Result<
     schema::prune(obj, s);
     if let Some(before) = before {
         let mut unknown = Vec::new();
-        removed_fields(&before, obj, "", &mut unknown);
-        if !unknown.is_empty() {
-            let list: Vec<String> = unknown
-                .iter()
-                .map(|f| format!("unknown field \"{f}\""))
-                .collect();
-            return Err(ApiError::bad_request(format!(
-                "{kind} in version \"{v}\" cannot be handled as a {kind}: strict decoding error: {}",
-                list.join(", "),
-                kind = def.kind,
-                v = def.version
-            )));
+        crate::typed::removed_fields(&before, obj, "", &mut unknown);
+        if let Some(e) = crate::typed::strict_error(def, &unknown) {
+            return Err(e);
         }
     }
     let errs = schema::validate(obj, s);
@@ -188,31 +179,6 @@ pub fn apply_schema(def: &ResourceDef, obj: &mut Value, strict: bool) -> Result<
         })
         .collect();
     Err(invalid(def, &name, causes))
-}
-
-/// Paths present in `before` but pruned from `after` (`spec.junk`, `spec.items[0].x`).
-fn removed_fields(before: &Value, after: &Value, prefix: &str, out: &mut Vec<String>) {
-    match (before, after) {
-        (Value::Object(b), Value::Object(a)) => {
-            for (k, bv) in b {
-                let path = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                match a.get(k) {
-                    Some(av) => removed_fields(bv, av, &path, out),
-                    None => out.push(path),
-                }
-            }
-        }
-        (Value::Array(b), Value::Array(a)) if a.len() == b.len() => {
-            for (i, (bv, av)) in b.iter().zip(a).enumerate() {
-                removed_fields(bv, av, &format!("{prefix}[{i}]"), out);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Kind-specific defaults the real API server applies on every write.
@@ -440,6 +406,7 @@ pub fn prepare_create(
         o.remove("status");
     }
     kind_defaults(def, &mut obj, true)?;
+    let mut obj = crate::typed::normalize(def, obj, strict)?;
     apply_schema(def, &mut obj, strict)?;
     if def.group == "apiextensions.k8s.io" {
         crate::crd::prepare(&mut obj)?;
@@ -502,6 +469,7 @@ pub fn prepare_update(
         if let Some(mf) = new.pointer("/metadata/managedFields") {
             meta_mut(&mut out).insert("managedFields".into(), mf.clone());
         }
+        let mut out = crate::typed::normalize(def, out, strict)?;
         apply_schema(def, &mut out, strict)?;
         return Ok(Change::Put(out));
     }
@@ -534,6 +502,7 @@ pub fn prepare_update(
         }
     }
     kind_defaults(def, &mut new, false)?;
+    let mut new = crate::typed::normalize(def, new, strict)?;
     apply_schema(def, &mut new, strict)?;
     if def.group == "apiextensions.k8s.io" {
         crate::crd::prepare(&mut new)?;

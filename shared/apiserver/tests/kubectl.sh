@@ -122,6 +122,9 @@ kubectl apply -f "$work/d.yaml"
 sed -i 's/nginx:1/nginx:2/' "$work/d.yaml"
 kubectl apply -f "$work/d.yaml"
 expect "nginx:2" kubectl get deploy app -n team-a -o jsonpath='{.spec.template.spec.containers[0].image}'
+sed 's/replicas: 2/replica: 2/' "$work/d.yaml" >"$work/typo.yaml"
+if kubectl apply -f "$work/typo.yaml" 2>"$work/err"; then fail "typo in a Deployment accepted"; fi
+grep -q 'unknown field "spec.replica"' "$work/err" || fail "strict error for built-in: $(cat "$work/err")"
 if [[ "${SIMULATE:-0}" == 1 ]]; then
   kubectl wait --for=condition=Available deploy/app -n team-a --timeout=10s
 fi
