@@ -151,6 +151,9 @@ impl Builder {
         for c in k.strings("configurations")? {
             self.load_configuration(dir, &c)?;
         }
+        for c in k.strings("crds")? {
+            self.load_crd_refs(dir, &c)?;
+        }
         self.vars.extend(k.items("vars")?.into_iter().cloned());
         let mut entries = k.strings("resources")?;
         entries.extend(k.strings("bases")?);
@@ -219,6 +222,33 @@ impl Builder {
                 .unwrap_or(&[])
             {
                 self.config.annotations.push(FieldSpec::from_node(fs));
+            }
+        }
+        Ok(())
+    }
+
+    /// `crds`: OpenAPI definitions whose properties carry `x-kubernetes-object-ref-kind`
+    /// become name references (`<path>/name`) inside the custom kind.
+    fn load_crd_refs(&mut self, dir: &Path, file: &str) -> Result<(), Error> {
+        let text = self.loader.read_string(dir, file)?;
+        let docs = parse_documents(&text).map_err(|source| Error::Yaml {
+            file: file.to_string(),
+            source,
+        })?;
+        for defs in docs.iter().filter_map(Node::as_map) {
+            for (key, def) in defs {
+                let props = def.get_path(&["Schema", "properties"]);
+                if props.is_some_and(|p| p.get("kind").is_some() && p.get("apiVersion").is_some()) {
+                    let kind = key.rsplit('.').next().unwrap_or(key).to_string();
+                    let mut out = Vec::new();
+                    crd_refs(defs, props, "", &mut out, 0);
+                    for (target, path) in out {
+                        self.config.name_refs.push((
+                            target,
+                            FieldSpec::new(Some(&kind), &format!("{path}/name"), false),
+                        ));
+                    }
+                }
             }
         }
         Ok(())
@@ -630,4 +660,40 @@ fn merge_generated(res: &mut Vec<Resource>, g: Resource) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Collects (referenced kind, path) for properties marked with `x-kubernetes-object-ref-kind`,
+/// following `$ref`s between definitions.
+fn crd_refs(
+    defs: &crate::yaml::Map,
+    props: Option<&Node>,
+    prefix: &str,
+    out: &mut Vec<(String, String)>,
+    depth: usize,
+) {
+    let Some(props) = props.and_then(Node::as_map) else {
+        return;
+    };
+    if depth > 20 {
+        return;
+    }
+    for (name, p) in props {
+        let path = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        if let Some(kind) = p.get_str("x-kubernetes-object-ref-kind") {
+            out.push((kind.to_string(), path));
+        } else if let Some(r) = p.get_str("$ref") {
+            crd_refs(
+                defs,
+                defs.get(r)
+                    .and_then(|d| d.get_path(&["Schema", "properties"])),
+                &path,
+                out,
+                depth + 1,
+            );
+        }
+    }
 }
