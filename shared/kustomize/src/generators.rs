@@ -174,7 +174,10 @@ pub fn generate(
         Node::Str(if is_secret { "Secret" } else { "ConfigMap" }.into()),
     );
     m.insert("metadata".into(), Node::Map(meta));
-    m.insert("data".into(), Node::Map(data));
+    // kustomize leaves `data` out of a ConfigMap without entries but keeps `data: {}` on Secrets.
+    if is_secret || !data.is_empty() {
+        m.insert("data".into(), Node::Map(data));
+    }
     if !binary.is_empty() {
         m.insert("binaryData".into(), Node::Map(binary));
     }
@@ -250,8 +253,12 @@ pub fn content_hash(node: &Node) -> String {
             json_string_map(node.get("binaryData"), &mut j);
             j.push(',');
         }
+        // A ConfigMap without `data` hashes it as an empty string.
         j.push_str("\"data\":");
-        json_string_map(node.get("data"), &mut j);
+        match node.get("data") {
+            Some(Node::Map(_)) => json_string_map(node.get("data"), &mut j),
+            _ => j.push_str("\"\""),
+        }
         j.push_str(",\"kind\":\"ConfigMap\",\"name\":\"\"}");
     } else {
         j.push_str("\"data\":");
