@@ -1,5 +1,8 @@
 //! Repository tasks. `cargo run -p xtask -- manifests` regenerates `manifests/` from the code
-//! (the same generator `flux install --export` uses).
+//! (the same generator `flux install --export` uses); `bench-startup [debug|release] [runs]`
+//! prints each controller's start-up time and idle memory.
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,8 +22,24 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Some("bench-startup") => {
+            let profile = args.get(1).map(String::as_str).unwrap_or("release");
+            let runs = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(5);
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| repo_root().join("target"));
+            match bench::startup(&target.join(profile), runs) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("xtask bench-startup: {err}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         _ => {
-            eprintln!("usage: cargo run -p xtask -- manifests");
+            eprintln!(
+                "usage: cargo run -p xtask -- manifests | bench-startup [debug|release] [runs]"
+            );
             ExitCode::from(1)
         }
     }

@@ -172,6 +172,11 @@ impl RunningController {
         }
     }
 
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGTERM and waits (up to 15 s) for the exit, returning the status and stderr.
     pub fn terminate(self) -> io::Result<(ExitStatus, String)> {
         self.stop_with(libc::SIGTERM)
