@@ -19,6 +19,8 @@ const KINDS: &[(&str, &str)] = &[
     ("apps", "replicasets"),
     ("batch", "jobs"),
     ("", "pods"),
+    ("", "persistentvolumeclaims"),
+    ("", "services"),
 ];
 
 /// Whether writes to this resource can need the simulator.
@@ -211,6 +213,28 @@ pub fn desired_status(resource: &str, o: &Value) -> Option<Value> {
                    "conditions": [cond("Ready", status, "", "", &now), cond("ContainersReady", status, "", "", &now)],
                    "containerStatuses": containers, "podIP": "10.244.0.10", "hostIP": "10.0.0.1"})
         }
+        "persistentvolumeclaims" => {
+            if fail {
+                json!({"phase": "Pending"})
+            } else {
+                let mut s = json!({"phase": "Bound"});
+                if let Some(modes) = o.pointer("/spec/accessModes") {
+                    s["accessModes"] = modes.clone();
+                }
+                if let Some(size) = o.pointer("/spec/resources/requests/storage") {
+                    s["capacity"] = json!({"storage": size});
+                }
+                s
+            }
+        }
+        // Only LoadBalancer Services have a status a controller fills in.
+        "services" if o.pointer("/spec/type").and_then(Value::as_str) == Some("LoadBalancer") => {
+            if fail {
+                json!({"loadBalancer": {}})
+            } else {
+                json!({"loadBalancer": {"ingress": [{"ip": "172.18.255.200", "ipMode": "VIP"}]}})
+            }
+        }
         _ => return None,
     };
     Some(keep_time(old, status))
@@ -232,6 +256,23 @@ mod tests {
             (s["readyReplicas"].clone(), s["observedGeneration"].clone()),
             (json!(2), json!(2))
         );
+    }
+
+    #[test]
+    fn claims_bind_and_load_balancers_get_an_address() {
+        let pvc = json!({"metadata": {"name": "c"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}});
+        let s = desired_status("persistentvolumeclaims", &pvc).unwrap_or_default();
+        assert_eq!(
+            (s["phase"].clone(), s["capacity"]["storage"].clone()),
+            (json!("Bound"), json!("1Gi"))
+        );
+        let lb = json!({"metadata": {"name": "s"}, "spec": {"type": "LoadBalancer"}});
+        assert!(
+            desired_status("services", &lb)
+                .is_some_and(|s| s["loadBalancer"]["ingress"][0]["ip"].is_string())
+        );
+        let cip = json!({"metadata": {"name": "s"}, "spec": {"type": "ClusterIP"}});
+        assert_eq!(desired_status("services", &cip), None);
     }
 
     #[test]
