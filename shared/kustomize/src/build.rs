@@ -607,40 +607,33 @@ fn merge_generated(res: &mut Vec<Resource>, g: Resource) -> Result<(), Error> {
         ("create", Some(_)) => return Err(Error::DuplicateId(g.id_string())),
         ("merge", Some(i)) | ("replace", Some(i)) => {
             let target = &mut res[i];
-            if behavior == "replace" {
-                let keep = target.node.get("metadata").cloned();
-                let mut node = g.node.clone();
-                if let (Some(Node::Map(meta)), Some(m)) = (keep, node.as_map_mut()) {
-                    let mut meta2 = meta.clone();
-                    if let Some(Node::Map(gm)) = g.node.get("metadata") {
-                        for (k, v) in gm {
-                            if k != "name" && k != "namespace" {
-                                meta2.insert(k.clone(), v.clone());
-                            }
-                        }
-                    }
-                    m.insert("metadata".into(), Node::Map(meta2));
-                }
-                target.node = node;
-            } else {
-                for field in ["data", "binaryData"] {
-                    if let Some(Node::Map(gd)) = g.node.get(field).cloned()
-                        && !gd.is_empty()
-                        && let Some(td) = target.node.ensure_map(field)
-                    {
-                        for (k, v) in gd {
-                            td.insert(k, v);
-                        }
+            // Labels and annotations are merged either way; data maps are merged or replaced,
+            // and a data map left empty disappears (kyaml's SetDataMap).
+            for field in ["labels", "annotations"] {
+                if let Some(Node::Map(gl)) = g.node.get_path(&["metadata", field]).cloned()
+                    && let Some(meta) = target.node.get_mut("metadata")
+                    && let Some(tl) = meta.ensure_map(field)
+                {
+                    for (k, v) in gl {
+                        tl.insert(k, v);
                     }
                 }
-                for field in ["labels", "annotations"] {
-                    if let Some(Node::Map(gl)) = g.node.get_path(&["metadata", field]).cloned()
-                        && let Some(meta) = target.node.get_mut("metadata")
-                        && let Some(tl) = meta.ensure_map(field)
-                    {
-                        for (k, v) in gl {
-                            tl.insert(k, v);
-                        }
+            }
+            for field in ["data", "binaryData"] {
+                let mut merged = match (behavior.as_str(), target.node.get(field)) {
+                    ("merge", Some(Node::Map(td))) => td.clone(),
+                    _ => crate::yaml::Map::new(),
+                };
+                if let Some(Node::Map(gd)) = g.node.get(field) {
+                    for (k, v) in gd {
+                        merged.insert(k.clone(), v.clone());
+                    }
+                }
+                if let Some(m) = target.node.as_map_mut() {
+                    if merged.is_empty() {
+                        m.shift_remove(field);
+                    } else {
+                        m.insert(field.to_string(), Node::Map(merged));
                     }
                 }
             }

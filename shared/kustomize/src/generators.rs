@@ -130,20 +130,14 @@ pub fn generate(
     let mut binary = Map::new();
     for (k, v) in kv {
         if is_secret {
-            data.insert(
-                k,
-                Node::Str(base64::engine::general_purpose::STANDARD.encode(&v)),
-            );
+            data.insert(k, Node::Str(encode_base64(&v)));
         } else {
             match String::from_utf8(v) {
                 Ok(s) => {
                     data.insert(k, Node::Str(s));
                 }
                 Err(e) => {
-                    binary.insert(
-                        k,
-                        Node::Str(base64::engine::general_purpose::STANDARD.encode(e.into_bytes())),
-                    );
+                    binary.insert(k, Node::Str(encode_base64(&e.into_bytes())));
                 }
             }
         }
@@ -194,6 +188,22 @@ pub fn generate(
     r.needs_hash = !(local.disable_hash.unwrap_or(false) || global.disable_hash.unwrap_or(false));
     r.behavior = Some(entry.get_str("behavior").unwrap_or("create").to_string());
     Ok(r)
+}
+
+/// kyaml's generator encoding: base64 cut into 70-character lines, each ending in a newline
+/// once the text is 70 characters or longer.
+fn encode_base64(data: &[u8]) -> String {
+    const LINE: usize = 70;
+    let enc = base64::engine::general_purpose::STANDARD.encode(data);
+    if enc.len() < LINE {
+        return enc;
+    }
+    let mut out = String::with_capacity(enc.len() + enc.len() / LINE + 1);
+    for chunk in enc.as_bytes().chunks(LINE) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out
 }
 
 /// Go's encoding/json string escaping (HTML-safe).
@@ -262,7 +272,10 @@ pub fn content_hash(node: &Node) -> String {
         j.push_str(",\"kind\":\"ConfigMap\",\"name\":\"\"}");
     } else {
         j.push_str("\"data\":");
-        json_string_map(node.get("data"), &mut j);
+        match node.get("data") {
+            Some(Node::Map(_)) => json_string_map(node.get("data"), &mut j),
+            _ => j.push_str("\"\""),
+        }
         j.push_str(",\"kind\":\"Secret\",\"name\":\"\",\"type\":");
         json_string(node.get_str("type").unwrap_or(""), &mut j);
         j.push('}');
