@@ -2,7 +2,7 @@
 //! generated from the Rust types so the types and the YAML can never drift apart.
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
-    CustomResourceConversion, CustomResourceDefinition, JSONSchemaProps,
+    CustomResourceConversion, CustomResourceDefinition, JSONSchemaProps, ValidationRule,
 };
 use kube::CustomResourceExt;
 
@@ -283,6 +283,81 @@ fn versions_of(info: &KindInfo) -> Vec<CustomResourceDefinition> {
     }
 }
 
+/// Flux's CEL rules (`x-kubernetes-validations`) on the spec of a kind's storage version, as
+/// (rule, message). The same checks are available without a CEL engine as `validate()` methods
+/// on the spec types.
+pub fn spec_validation_rules(kind: &str) -> &'static [(&'static str, &'static str)] {
+    match kind {
+        "GitRepository" => &[(
+            "!has(self.serviceAccountName) || (has(self.provider) && (self.provider == 'azure' || self.provider == 'aws'))",
+            "serviceAccountName can only be set when provider is 'azure' or 'aws'",
+        )],
+        "Bucket" => &[
+            (
+                "self.provider == 'aws' || self.provider == 'generic' || !has(self.sts)",
+                "STS configuration is only supported for the 'aws' and 'generic' Bucket providers",
+            ),
+            (
+                "self.provider != 'aws' || !has(self.sts) || self.sts.provider == 'aws'",
+                "'aws' is the only supported STS provider for the 'aws' Bucket provider",
+            ),
+            (
+                "self.provider != 'generic' || !has(self.sts) || self.sts.provider == 'ldap'",
+                "'ldap' is the only supported STS provider for the 'generic' Bucket provider",
+            ),
+            (
+                "!has(self.sts) || self.sts.provider != 'aws' || !has(self.sts.secretRef)",
+                "spec.sts.secretRef is not required for the 'aws' STS provider",
+            ),
+            (
+                "!has(self.sts) || self.sts.provider != 'aws' || !has(self.sts.certSecretRef)",
+                "spec.sts.certSecretRef is not required for the 'aws' STS provider",
+            ),
+            (
+                "self.provider != 'generic' || !has(self.serviceAccountName)",
+                "ServiceAccountName is not supported for the 'generic' Bucket provider",
+            ),
+            (
+                "!has(self.secretRef) || !has(self.serviceAccountName)",
+                "cannot set both .spec.secretRef and .spec.serviceAccountName",
+            ),
+        ],
+        "HelmRelease" => &[(
+            "(has(self.chart) && !has(self.chartRef)) || (!has(self.chart) && has(self.chartRef))",
+            "either chart or chartRef must be set",
+        )],
+        "Provider" => &[(
+            "self.type == 'github' || self.type == 'gitlab' || self.type == 'gitea' || self.type == 'bitbucketserver' || self.type == 'bitbucket' || self.type == 'azuredevops' || !has(self.commitStatusExpr)",
+            "spec.commitStatusExpr is only supported for the 'github', 'gitlab', 'gitea', 'bitbucketserver', 'bitbucket', 'azuredevops' provider types",
+        )],
+        "Receiver" => &[
+            (
+                "self.type != 'generic-oidc' || (has(self.oidcProviders) && size(self.oidcProviders) > 0)",
+                "generic-oidc receivers must define at least one oidcProvider",
+            ),
+            (
+                "self.type == 'generic-oidc' || !has(self.oidcProviders) || size(self.oidcProviders) == 0",
+                "oidcProviders can only be set when type is generic-oidc",
+            ),
+            (
+                "self.type == 'generic-oidc' || has(self.secretRef)",
+                "secretRef is required when type is not generic-oidc",
+            ),
+        ],
+        "ImagePolicy" => &[
+            (
+                "!has(self.interval) || (has(self.digestReflectionPolicy) && self.digestReflectionPolicy == 'Always')",
+                "spec.interval is only accepted when spec.digestReflectionPolicy is set to 'Always'",
+            ),
+            (
+                "has(self.interval) || !has(self.digestReflectionPolicy) || self.digestReflectionPolicy != 'Always'",
+                "spec.interval must be set when spec.digestReflectionPolicy is set to 'Always'",
+            ),
+        ],
+        _ => &[],
+    }
+}
+
 /// Builds the CRD of one kind: versions merged, storage flag on the storage version only,
 /// conversion strategy None (versions differ only by fields the older one adds).
 pub fn crd_for(info: &KindInfo) -> CustomResourceDefinition {
@@ -303,6 +378,22 @@ pub fn crd_for(info: &KindInfo) -> CustomResourceDefinition {
         {
             tidy_schema(schema);
             add_type_meta(schema);
+            let rules = spec_validation_rules(info.kind);
+            if version.name == info.storage_version
+                && !rules.is_empty()
+                && let Some(spec) = schema.properties.as_mut().and_then(|p| p.get_mut("spec"))
+            {
+                spec.x_kubernetes_validations = Some(
+                    rules
+                        .iter()
+                        .map(|(rule, message)| ValidationRule {
+                            rule: rule.to_string(),
+                            message: Some(message.to_string()),
+                            ..Default::default()
+                        })
+                        .collect(),
+                );
+            }
             // Flux defaults every status (but ExternalArtifact's, which has no observedGeneration)
             // to {"observedGeneration": -1} so a new object is never mistaken for an observed one
             // by kstatus.

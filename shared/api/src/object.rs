@@ -207,6 +207,25 @@ impl FluxObject {
         Self::parse_typed(&storage, &kind, value)
     }
 
+    /// Flux's cross-field rules (the CRDs' `x-kubernetes-validations`), checked without a CEL
+    /// engine. `Err` carries the message Flux's API server would return.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            FluxObject::GitRepositoryV1(o) => o.spec.validate(),
+            FluxObject::GitRepositoryV1beta2(o) => o.spec.base.validate(),
+            FluxObject::BucketV1(o) => o.spec.validate(),
+            FluxObject::BucketV1beta2(o) => o.spec.base.validate(),
+            FluxObject::HelmReleaseV2(o) => o.spec.validate(),
+            FluxObject::ProviderV1beta3(o) => o.spec.validate(),
+            FluxObject::ProviderV1beta2(o) => o.spec.base.validate(),
+            FluxObject::ReceiverV1(o) => o.spec.validate(),
+            FluxObject::ReceiverV1beta2(o) => o.spec.base.validate(),
+            FluxObject::ImagePolicyV1(o) => o.spec.validate(),
+            FluxObject::ImagePolicyV1beta2(o) => o.spec.base.validate(),
+            _ => Ok(()),
+        }
+    }
+
     /// Warnings to surface to users: deprecated API versions and ignored deprecated fields.
     pub fn deprecation_warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();

@@ -79,3 +79,11 @@ fn every_field_is_declared_by_the_generated_schema() {
         assert_eq!(pruned, doc, "{}: the schema lacks a field", what(&doc));
     }
 }
+
+#[test]
+fn every_full_object_satisfies_fluxs_cross_field_rules() {
+    for doc in docs() {
+        let obj = FluxObject::from_json(doc.clone()).unwrap();
+        assert_eq!(obj.validate(), Ok(()), "{}", what(&doc));
+    }
+}

@@ -229,3 +229,36 @@ fn for_component_splits_the_kinds_by_controller_and_rejects_unknown_names() {
     );
     assert!(crds::for_component("flagger").is_none());
 }
+
+#[test]
+fn storage_versions_carry_fluxs_cel_rules_on_the_spec() {
+    for info in crds::kinds() {
+        let crd = crds::crd_for(info);
+        let rules = crds::spec_validation_rules(info.kind);
+        for v in &crd.spec.versions {
+            let spec = &v
+                .schema
+                .as_ref()
+                .unwrap()
+                .open_api_v3_schema
+                .as_ref()
+                .unwrap()
+                .properties
+                .as_ref()
+                .unwrap()["spec"];
+            let got: Vec<(&str, &str)> = spec
+                .x_kubernetes_validations
+                .iter()
+                .flatten()
+                .map(|r| (r.rule.as_str(), r.message.as_deref().unwrap_or_default()))
+                .collect();
+            let expected: &[(&str, &str)] = if v.storage { rules } else { &[] };
+            assert_eq!(got, expected, "{} {}", info.kind, v.name);
+        }
+    }
+    assert_eq!(
+        crds::spec_validation_rules("HelmRelease")[0].1,
+        "either chart or chartRef must be set"
+    );
+    assert_eq!(crds::spec_validation_rules("Bucket").len(), 7);
+}

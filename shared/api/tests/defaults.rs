@@ -294,3 +294,101 @@ fn kinds_are_found_by_kind_plural_singular_or_short_name() {
     );
     assert!(find_kind("deployment").is_none());
 }
+
+#[test]
+fn git_repository_service_account_requires_a_cloud_provider() {
+    let repo = |spec: Value| {
+        let mut base = json!({"url": "https://dev.azure.com/org/_git/repo", "interval": "1m"});
+        base.as_object_mut()
+            .unwrap()
+            .extend(spec.as_object().unwrap().clone());
+        parse(json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+            "metadata": {"name": "g", "namespace": "ns"}, "spec": base,
+        }))
+        .validate()
+    };
+    assert!(repo(json!({"provider": "azure", "serviceAccountName": "sa"})).is_ok());
+    assert_eq!(
+        repo(json!({"serviceAccountName": "sa"})).unwrap_err(),
+        "serviceAccountName can only be set when provider is 'azure' or 'aws'"
+    );
+}
+
+#[test]
+fn bucket_sts_must_match_the_bucket_provider() {
+    let ldap = json!({"provider": "ldap", "endpoint": "https://sts"});
+    let aws = json!({"provider": "aws", "endpoint": "https://sts.amazonaws.com"});
+    assert!(
+        bucket(json!({"endpoint": "minio", "sts": ldap}))
+            .validate()
+            .is_ok()
+    );
+    assert!(
+        bucket(json!({"provider": "aws", "sts": aws}))
+            .validate()
+            .is_ok()
+    );
+    assert!(
+        bucket(json!({"provider": "aws", "sts": ldap}))
+            .validate()
+            .unwrap_err()
+            .contains("'aws' is the only")
+    );
+    assert!(
+        bucket(json!({"endpoint": "minio", "sts": aws}))
+            .validate()
+            .unwrap_err()
+            .contains("'ldap' is the only")
+    );
+    assert!(
+        bucket(json!({"provider": "gcp", "sts": aws}))
+            .validate()
+            .unwrap_err()
+            .contains("only supported for the 'aws' and 'generic'")
+    );
+    assert!(
+        bucket(json!({"endpoint": "minio", "serviceAccountName": "sa"}))
+            .validate()
+            .unwrap_err()
+            .contains("generic")
+    );
+    let both = json!({"provider": "aws", "serviceAccountName": "sa", "secretRef": {"name": "s"}});
+    assert_eq!(
+        bucket(both).validate().unwrap_err(),
+        "cannot set both .spec.secretRef and .spec.serviceAccountName"
+    );
+}
+
+#[test]
+fn receivers_need_a_secret_unless_they_use_oidc() {
+    let receiver = |spec: Value| {
+        let mut base = json!({"resources": [{"kind": "GitRepository", "name": "repo"}]});
+        base.as_object_mut()
+            .unwrap()
+            .extend(spec.as_object().unwrap().clone());
+        parse(json!({
+            "apiVersion": "notification.toolkit.fluxcd.io/v1", "kind": "Receiver",
+            "metadata": {"name": "r", "namespace": "ns"}, "spec": base,
+        }))
+        .validate()
+    };
+    let oidc = json!([{"issuerURL": "https://issuer", "validations": [{"expression": "true", "message": "m"}]}]);
+    assert!(receiver(json!({"type": "github", "secretRef": {"name": "t"}})).is_ok());
+    assert_eq!(
+        receiver(json!({"type": "github"})).unwrap_err(),
+        "secretRef is required when type is not generic-oidc"
+    );
+    assert!(receiver(json!({"type": "generic-oidc", "oidcProviders": oidc})).is_ok());
+    assert!(
+        receiver(json!({"type": "generic-oidc"}))
+            .unwrap_err()
+            .contains("at least one oidcProvider")
+    );
+    let mixed = json!({"type": "generic", "secretRef": {"name": "t"}, "oidcProviders": oidc});
+    assert!(
+        receiver(mixed)
+            .unwrap_err()
+            .contains("only be set when type is generic-oidc")
+    );
+}

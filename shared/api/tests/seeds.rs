@@ -84,6 +84,13 @@ fn every_seed_manifest_round_trips_without_losing_a_field() {
 }
 
 #[test]
+fn every_seed_manifest_satisfies_fluxs_cross_field_rules() {
+    for obj in FluxObject::from_yaml_stream(SEEDS).unwrap() {
+        assert_eq!(obj.validate(), Ok(()), "{:?}", obj.metadata().name);
+    }
+}
+
+#[test]
 fn the_seed_stream_parses_in_one_call() {
     let objects = FluxObject::from_yaml_stream(SEEDS).unwrap();
     assert_eq!(objects.len(), seed_docs().len());

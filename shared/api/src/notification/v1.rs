@@ -175,6 +175,21 @@ pub struct ReceiverSpec {
 }
 
 impl ReceiverSpec {
+    /// Flux's CEL rules: generic-oidc receivers need oidcProviders, all others a secretRef.
+    pub fn validate(&self) -> Result<(), String> {
+        let oidc = self.type_ == ReceiverType::GenericOidc;
+        if oidc && self.oidc_providers.is_empty() {
+            return Err("generic-oidc receivers must define at least one oidcProvider".to_string());
+        }
+        if !oidc && !self.oidc_providers.is_empty() {
+            return Err("oidcProviders can only be set when type is generic-oidc".to_string());
+        }
+        if !oidc && self.secret_ref.is_none() {
+            return Err("secretRef is required when type is not generic-oidc".to_string());
+        }
+        Ok(())
+    }
+
     /// The effective interval (10m when unset).
     pub fn interval(&self) -> std::time::Duration {
         self.interval

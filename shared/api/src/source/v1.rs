@@ -121,6 +121,18 @@ impl GitRepositorySpec {
     pub fn provider(&self) -> GitProvider {
         self.provider.unwrap_or(GitProvider::Generic)
     }
+
+    /// Flux's CEL rule: `serviceAccountName` only with the azure or aws provider.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.service_account_name.is_some()
+            && !matches!(self.provider, Some(GitProvider::Azure | GitProvider::Aws))
+        {
+            return Err(
+                "serviceAccountName can only be set when provider is 'azure' or 'aws'".to_string(),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// GitRepositoryInclude specifies a local reference to a GitRepository whose Artifact is included.
@@ -654,6 +666,48 @@ impl BucketSpec {
             CloudProvider::Gcp => Some("storage.googleapis.com".to_string()),
             CloudProvider::Generic | CloudProvider::Azure => None,
         }
+    }
+
+    /// Flux's CEL rules on Bucket specs (STS per provider, secretRef vs serviceAccountName).
+    pub fn validate(&self) -> Result<(), String> {
+        let provider = self.provider();
+        if let Some(sts) = &self.sts {
+            match (provider, sts.provider) {
+                (CloudProvider::Aws, StsProvider::Aws)
+                | (CloudProvider::Generic, StsProvider::Ldap) => {}
+                (CloudProvider::Aws, _) => {
+                    return Err(
+                        "'aws' is the only supported STS provider for the 'aws' Bucket provider"
+                            .to_string(),
+                    );
+                }
+                (CloudProvider::Generic, _) => {
+                    return Err("'ldap' is the only supported STS provider for the 'generic' Bucket provider".to_string());
+                }
+                _ => {
+                    return Err("STS configuration is only supported for the 'aws' and 'generic' Bucket providers".to_string());
+                }
+            }
+            if sts.provider == StsProvider::Aws && sts.secret_ref.is_some() {
+                return Err(
+                    "spec.sts.secretRef is not required for the 'aws' STS provider".to_string(),
+                );
+            }
+            if sts.provider == StsProvider::Aws && sts.cert_secret_ref.is_some() {
+                return Err(
+                    "spec.sts.certSecretRef is not required for the 'aws' STS provider".to_string(),
+                );
+            }
+        }
+        if provider == CloudProvider::Generic && self.service_account_name.is_some() {
+            return Err(
+                "ServiceAccountName is not supported for the 'generic' Bucket provider".to_string(),
+            );
+        }
+        if self.secret_ref.is_some() && self.service_account_name.is_some() {
+            return Err("cannot set both .spec.secretRef and .spec.serviceAccountName".to_string());
+        }
+        Ok(())
     }
 
     /// Warnings for fields Flux requires that flux-rs fills in.
