@@ -624,3 +624,17 @@ fn case_conversions_match_xstrings_documented_samples() {
         );
     }
 }
+
+#[test]
+fn dict_functions_read_nil_as_an_empty_map_like_go_nil_maps() {
+    assert_eq!(
+        t(
+            r#"{{ hasKey .missing "a" }}|{{ get .missing "a" }}|{{ keys .missing }}|{{ pick .missing "a" }}|{{ dig "a" "d" .missing }}"#
+        ),
+        "false||[]|map[]|d"
+    );
+    assert!(
+        err(r#"{{ set .missing "a" 1 }}"#)
+            .contains("invalid value; expected map[string]interface {}")
+    );
+}

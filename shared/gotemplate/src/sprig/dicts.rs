@@ -7,6 +7,15 @@ use crate::builtins::wrong_type;
 use crate::func::{FuncError, FuncMap};
 use crate::value::{MAX_VALUE_DEPTH, Map, Value};
 
+/// A map parameter that may be nil: Go passes a nil map, which reads as empty (so
+/// `hasKey .Values.missing "k"` is false, not an error).
+fn map_or_nil(a: &[Value], i: usize) -> Result<Map, FuncError> {
+    match a.get(i) {
+        Some(Value::Nil) | None => Ok(Map::new()),
+        _ => map_arg(a, i).cloned(),
+    }
+}
+
 fn map_arg(a: &[Value], i: usize) -> Result<&Map, FuncError> {
     match a.get(i) {
         Some(Value::Map(m)) => Ok(m),
@@ -29,7 +38,7 @@ pub(crate) fn register(m: &mut FuncMap) {
     });
     reg(m, "get", |a| {
         arity(a, 2)?;
-        let d = map_arg(a, 0)?;
+        let d = map_or_nil(a, 0)?;
         Ok(d.get(string(a, 1)?).unwrap_or(Value::String(String::new())))
     });
     reg(m, "set", |a| {
@@ -40,20 +49,20 @@ pub(crate) fn register(m: &mut FuncMap) {
     });
     reg(m, "unset", |a| {
         arity(a, 2)?;
-        let d = map_arg(a, 0)?;
+        let d = map_or_nil(a, 0)?;
         d.remove(string(a, 1)?);
         Ok(a[0].clone())
     });
     reg(m, "hasKey", |a| {
         arity(a, 2)?;
-        Ok(Value::Bool(map_arg(a, 0)?.contains_key(string(a, 1)?)))
+        Ok(Value::Bool(map_or_nil(a, 0)?.contains_key(string(a, 1)?)))
     });
     reg(m, "pluck", |a| {
         arity_at_least(a, 1)?;
         let name = string(a, 0)?;
         let mut out = Vec::new();
         for i in 1..a.len() {
-            if let Some(v) = map_arg(a, i)?.get(name) {
+            if let Some(v) = map_or_nil(a, i)?.get(name) {
                 out.push(v);
             }
         }
@@ -63,19 +72,19 @@ pub(crate) fn register(m: &mut FuncMap) {
         // Go's map order is random; sorted order is one valid answer and reproducible.
         let mut out = Vec::new();
         for i in 0..a.len() {
-            out.extend(map_arg(a, i)?.keys().into_iter().map(Value::String));
+            out.extend(map_or_nil(a, i)?.keys().into_iter().map(Value::String));
         }
         Ok(Value::list(out))
     });
     reg(m, "values", |a| {
         arity(a, 1)?;
         Ok(Value::list(
-            map_arg(a, 0)?.read().values().cloned().collect(),
+            map_or_nil(a, 0)?.read().values().cloned().collect(),
         ))
     });
     reg(m, "pick", |a| {
         arity_at_least(a, 1)?;
-        let d = map_arg(a, 0)?;
+        let d = map_or_nil(a, 0)?;
         let mut out = BTreeMap::new();
         for k in &a[1..] {
             let k = strval(k);
@@ -87,7 +96,7 @@ pub(crate) fn register(m: &mut FuncMap) {
     });
     reg(m, "omit", |a| {
         arity_at_least(a, 1)?;
-        let d = map_arg(a, 0)?;
+        let d = map_or_nil(a, 0)?;
         let drop: Vec<String> = a[1..].iter().map(strval).collect();
         let out: BTreeMap<String, Value> = d
             .read()
@@ -107,18 +116,18 @@ pub(crate) fn register(m: &mut FuncMap) {
             arity_at_least(a, 1)?;
             let dst = map_arg(a, 0)?;
             for i in 1..a.len() {
-                let src = map_arg(a, i)?;
+                let src = map_or_nil(a, i)?;
                 if src.ptr_eq(dst) {
                     continue;
                 }
-                merge_into(dst, src, overwrite, 0);
+                merge_into(dst, &src, overwrite, 0);
             }
             Ok(a[0].clone())
         });
     }
     reg(m, "dig", |a| {
         arity_at_least(a, 3)?;
-        let d = map_arg(a, a.len() - 1)?;
+        let d = map_or_nil(a, a.len() - 1)?;
         let default = a[a.len() - 2].clone();
         let keys = &a[..a.len() - 2];
         let mut cur = Value::Map(d.clone());
