@@ -638,3 +638,14 @@ fn dict_functions_read_nil_as_an_empty_map_like_go_nil_maps() {
             .contains("invalid value; expected map[string]interface {}")
     );
 }
+
+#[test]
+fn regex_split_follows_go_regexp_split() {
+    assert_eq!(t(r#"{{ regexSplit "" "abc" -1 }}"#), "[a b c]");
+    assert_eq!(
+        t(
+            r#"{{ regexSplit "a" "banana" -1 }} {{ regexSplit "a" "banana" 2 }} {{ regexSplit "z+" "" -1 | len }}"#
+        ),
+        "[b n n ] [b nana] 1"
+    );
+}

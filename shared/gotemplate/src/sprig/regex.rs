@@ -97,15 +97,7 @@ pub(crate) fn register(m: &mut FuncMap) {
         let r = k.get(string(a, 0)?)?;
         let s = string(a, 1)?;
         let n = int(a, 2)?;
-        let v: Vec<Value> = if n == 0 {
-            Vec::new()
-        } else if n < 0 {
-            r.split(s).map(|x| Value::String(x.to_string())).collect()
-        } else {
-            r.splitn(s, n as usize)
-                .map(|x| Value::String(x.to_string()))
-                .collect()
-        };
+        let v: Vec<Value> = go_split(&r, s, n).into_iter().map(Value::String).collect();
         Ok(Value::list(v))
     });
     reg(m, "regexQuoteMeta", |a| {
@@ -120,4 +112,32 @@ pub(crate) fn register(m: &mut FuncMap) {
         }
         Ok(Value::String(out))
     });
+}
+
+/// Go's `Regexp.Split`: empty matches at the start add nothing and a trailing empty piece is
+/// dropped, unlike a plain split.
+fn go_split(re: &Regex, s: &str, n: i64) -> Vec<String> {
+    if n == 0 {
+        return Vec::new();
+    }
+    if !re.as_str().is_empty() && s.is_empty() {
+        return vec![String::new()];
+    }
+    let limit = usize::try_from(n).ok();
+    let mut out = Vec::new();
+    let (mut beg, mut end) = (0usize, 0usize);
+    for m in re.find_iter(s) {
+        if limit.is_some_and(|l| out.len() == l - 1) {
+            break;
+        }
+        end = m.start();
+        if m.end() != 0 {
+            out.push(s[beg..end].to_string());
+        }
+        beg = m.end();
+    }
+    if end != s.len() {
+        out.push(s[beg..].to_string());
+    }
+    out
 }
