@@ -322,7 +322,7 @@ impl Builder {
                     ));
                 }
             };
-            for doc in parse_documents(&text).map_err(|source| Error::Yaml {
+            for doc in crate::yaml::parse_documents_plain(&text).map_err(|source| Error::Yaml {
                 file: "patch".into(),
                 source,
             })? {
@@ -428,14 +428,34 @@ impl Builder {
                 "patch entry needs either a path or a patch".into(),
             ));
         };
-        let docs = parse_documents(&text).map_err(|source| Error::Yaml {
-            file: "patch".into(),
-            source,
-        })?;
         let selector = match p.get("target") {
             Some(t) if !t.is_null() => Some(Selector::from_node(t)?),
             _ => None,
         };
+        // kustomize loads a targeted patch as a resource, so its labels and annotations are
+        // read as strings (`null` included); a patch by name keeps `null` as a deletion.
+        let parse = if selector.is_some() {
+            parse_documents
+        } else {
+            crate::yaml::parse_documents_plain
+        };
+        let mut docs = parse(&text).map_err(|source| Error::Yaml {
+            file: "patch".into(),
+            source,
+        })?;
+        if selector.is_some() {
+            for d in docs.iter_mut() {
+                if let Some(Node::Map(labels)) =
+                    d.get_mut("metadata").and_then(|m| m.get_mut("labels"))
+                {
+                    for v in labels.values_mut() {
+                        if !matches!(v, Node::Map(_) | Node::Seq(_)) {
+                            *v = Node::Str(v.scalar_text().unwrap_or_else(|| "null".to_string()));
+                        }
+                    }
+                }
+            }
+        }
         let is_json = json_only || matches!(docs.first(), Some(Node::Seq(_)));
         let allow_name_change = matches!(
             p.get_path(&["options", "allowNameChange"]),
@@ -515,8 +535,11 @@ fn apply_smp(
             }
         }
         match smp::apply(&r.node, &p) {
-            smp::Outcome::Keep(n) => {
+            smp::Outcome::Keep(mut n) => {
                 let old = (r.name().to_string(), r.namespace().to_string());
+                if selector.is_none() {
+                    drop_emptied_metadata(&mut n, patch);
+                }
                 r.node = n;
                 if r.name() != old.0 && r.history.last() != Some(&old) {
                     r.history.push(old);
@@ -536,6 +559,21 @@ fn apply_smp(
         res.remove(i);
     }
     Ok(())
+}
+
+/// kustomize rewrites labels and annotations a patch touched; left empty, they disappear.
+fn drop_emptied_metadata(n: &mut Node, patch: &Node) {
+    for field in ["labels", "annotations"] {
+        if patch.get_path(&["metadata", field]).is_some()
+            && let Some(meta) = n.get_mut("metadata").and_then(Node::as_map_mut)
+            && meta
+                .get(field)
+                .and_then(Node::as_map)
+                .is_some_and(|m| m.is_empty())
+        {
+            meta.shift_remove(field);
+        }
+    }
 }
 
 /// Parses a resource file; `List` kinds are expanded into their items.

@@ -27,16 +27,31 @@ enum Ctx {
 
 /// Parses every document of `text`; empty documents are dropped.
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, ParseError> {
-    parse_with(text, false)
+    parse_with(text, false, true)
+}
+
+/// Parses without reading annotation values as text (for strategic merge patches by name,
+/// where kustomize keeps `null` as a deletion).
+pub fn parse_documents_plain(text: &str) -> Result<Vec<Node>, ParseError> {
+    parse_with(text, false, false)
 }
 
 /// Parses with YAML 1.1 booleans (`yes`, `on`, `n`, ...), the way kustomize reads
 /// kustomization.yaml itself.
 pub fn parse_documents_yaml11(text: &str) -> Result<Vec<Node>, ParseError> {
-    parse_with(text, true)
+    parse_with(text, true, true)
 }
 
-fn parse_with(text: &str, yaml11: bool) -> Result<Vec<Node>, ParseError> {
+fn parse_with(
+    text: &str,
+    yaml11: bool,
+    annotations_as_text: bool,
+) -> Result<Vec<Node>, ParseError> {
+    let root = if annotations_as_text {
+        Ctx::Root
+    } else {
+        Ctx::Other
+    };
     let mut b = Builder {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
@@ -55,7 +70,7 @@ fn parse_with(text: &str, yaml11: bool) -> Result<Vec<Node>, ParseError> {
                 if matches!(ev, Event::DocumentEnd) {
                     continue;
                 }
-                let node = b.build(ev, mark, Ctx::Root)?;
+                let node = b.build(ev, mark, root)?;
                 let (end, m) = b.next()?;
                 if !matches!(end, Event::DocumentEnd) {
                     return Err(err(m, "expected document end"));
