@@ -649,3 +649,27 @@ fn regex_split_follows_go_regexp_split() {
         "[b n n ] [b nana] 1"
     );
 }
+
+#[test]
+fn regex_perl_classes_are_ascii_like_go_re2() {
+    assert_eq!(
+        t(r#"{{ regexMatch "^\\d+$" "123" }} {{ regexMatch "^\\d+$" "١٢٣" }}"#),
+        "true false"
+    );
+    assert_eq!(
+        t(r#"{{ regexFindAll "\\w+" "héllo wörld" -1 }}"#),
+        "[h llo w rld]"
+    );
+    assert_eq!(
+        t(
+            r#"{{ regexFindAll "[\\d.]+" "v1.2.3-rc4" -1 }} {{ regexReplaceAll "\\s+" "a \t b" "_" }}"#
+        ),
+        "[1.2.3 4] a_b"
+    );
+    assert_eq!(
+        t(
+            r#"{{ regexMatch "[[:alpha:]]+[]x]" "ab]" }} {{ regexSplit "\\b" "hi there" -1 | len }}"#
+        ),
+        "true 3"
+    );
+}

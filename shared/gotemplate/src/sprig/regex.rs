@@ -10,6 +10,80 @@ use super::args::{arity, int, reg, string};
 use crate::func::{FuncError, FuncMap};
 use crate::value::Value;
 
+/// Go's RE2 `\d`, `\w`, `\s` and `\b` are ASCII-only; Rust's are Unicode-aware. Rewrites
+/// them to their ASCII meaning (inside and outside bracket classes).
+fn ascii_perl_classes(pat: &str) -> String {
+    let mut out = String::with_capacity(pat.len() + 16);
+    let cs: Vec<char> = pat.chars().collect();
+    let mut i = 0;
+    let mut in_class = false;
+    while i < cs.len() {
+        let c = cs[i];
+        if c == '\\' && i + 1 < cs.len() {
+            let e = cs[i + 1];
+            let rep = match (in_class, e) {
+                (false, 'd') => Some("[0-9]"),
+                (false, 'D') => Some("[^0-9]"),
+                (false, 'w') => Some("[0-9A-Za-z_]"),
+                (false, 'W') => Some("[^0-9A-Za-z_]"),
+                (false, 's') => Some("[\\t\\n\\f\\r ]"),
+                (false, 'S') => Some("[^\\t\\n\\f\\r ]"),
+                (false, 'b') => Some("(?-u:\\b)"),
+                (false, 'B') => Some("(?-u:\\B)"),
+                (true, 'd') => Some("0-9"),
+                (true, 'w') => Some("0-9A-Za-z_"),
+                (true, 's') => Some("\\t\\n\\f\\r "),
+                (true, 'D') => Some("[:^digit:]"),
+                (true, 'W') => Some("[:^word:]"),
+                (true, 'S') => Some("[:^space:]"),
+                _ => None,
+            };
+            match rep {
+                Some(r) => out.push_str(r),
+                None => {
+                    out.push(c);
+                    out.push(e);
+                }
+            }
+            i += 2;
+            continue;
+        }
+        if !in_class && c == '[' {
+            in_class = true;
+            out.push(c);
+            i += 1;
+            if cs.get(i) == Some(&'^') {
+                out.push('^');
+                i += 1;
+            }
+            // A `]` right after the opening bracket is a literal.
+            if cs.get(i) == Some(&']') {
+                out.push(']');
+                i += 1;
+            }
+            continue;
+        }
+        if in_class && c == '[' && cs.get(i + 1) == Some(&':') {
+            // POSIX class `[:alpha:]`: copy through its closing `:]`.
+            while i < cs.len() {
+                out.push(cs[i]);
+                if cs[i] == ']' && i > 0 && cs[i - 1] == ':' {
+                    i += 1;
+                    break;
+                }
+                i += 1;
+            }
+            continue;
+        }
+        if in_class && c == ']' {
+            in_class = false;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
 /// A small bounded cache so loops do not recompile the same pattern.
 #[derive(Clone, Default)]
 struct Cache(Arc<Mutex<HashMap<String, Regex>>>);
@@ -20,7 +94,7 @@ impl Cache {
         if let Some(r) = m.get(pat) {
             return Ok(r.clone());
         }
-        let r = regex::RegexBuilder::new(pat)
+        let r = regex::RegexBuilder::new(&ascii_perl_classes(pat))
             .size_limit(8 * 1024 * 1024)
             .build()
             .map_err(|e| FuncError::failed(format!("error parsing regexp: {e}")))?;
