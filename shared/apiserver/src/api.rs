@@ -7,17 +7,17 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use flux_apimachinery::rbac::Attributes;
-use flux_apimachinery::selectors::{FieldRequirement, FieldSelector, LabelSelector};
-use flux_apimachinery::{json_patch, merge_patch, strategic_merge};
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::auth::{UserInfo, review};
+use crate::auth::UserInfo;
+use crate::delete::delete_object;
 use crate::error::ApiError;
 use crate::http_util::{MAX_BODY, accept, content_type, json_response, ok, parse_body, query_map};
-use crate::objects::{self, finalizers, is_deleting, meta_mut};
+use crate::objects::{self, is_deleting, meta_mut};
+use crate::patch::{apply_patch, set_path};
+use crate::query::{Filter, decode_continue, encode_continue};
 use crate::registry::{GroupResource, ResourceDef};
 use crate::server::ServerState;
 use crate::store::{Change, meta_str};
@@ -218,42 +218,6 @@ fn verb_of(
     })
 }
 
-/// The name an equality field selector pins (`metadata.name=x`), for watches of one object.
-pub fn selected_name(f: &FieldSelector) -> Option<&str> {
-    f.requirements.iter().find_map(|r| match r {
-        FieldRequirement::Equals(k, v) if k == "metadata.name" => Some(v.as_str()),
-        _ => None,
-    })
-}
-
-/// Label and field selector of a list, watch or deletecollection.
-pub struct Filter {
-    pub labels: Option<LabelSelector>,
-    pub fields: FieldSelector,
-}
-
-impl Filter {
-    pub fn from_query(q: &HashMap<String, String>) -> Result<Self, ApiError> {
-        let labels =
-            match q.get("labelSelector").filter(|s| !s.is_empty()) {
-                Some(s) => Some(LabelSelector::parse(s).map_err(|e| {
-                    ApiError::bad_request(format!("unable to parse requirement: {e}"))
-                })?),
-                None => None,
-            };
-        let fields = FieldSelector::parse(q.get("fieldSelector").map(String::as_str).unwrap_or(""))
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        Ok(Self { labels, fields })
-    }
-
-    pub fn matches(&self, obj: &Value) -> bool {
-        self.labels
-            .as_ref()
-            .is_none_or(|l| l.matches(&objects::labels(obj)))
-            && self.fields.matches(obj)
-    }
-}
-
 /// The output form of an object: CRs read through another served version get its apiVersion.
 pub fn present(def: &ResourceDef, obj: &Value) -> Value {
     crate::convert::to_view(def, obj)
@@ -269,28 +233,28 @@ pub struct Req {
 }
 
 impl Req {
-    fn def(&self) -> &ResourceDef {
+    pub(crate) fn def(&self) -> &ResourceDef {
         &self.t.def
     }
 
-    fn ns(&self) -> &str {
+    pub(crate) fn ns(&self) -> &str {
         self.t.namespace.as_deref().unwrap_or("")
     }
 
-    fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.t.name.as_deref().unwrap_or("")
     }
 
-    fn dry_run(&self) -> bool {
+    pub(crate) fn dry_run(&self) -> bool {
         self.q.get("dryRun").is_some_and(|v| v == "All")
     }
 
     /// `fieldValidation=Strict` (kubectl's default): unknown fields are an error, not pruned.
-    fn strict(&self) -> bool {
+    pub(crate) fn strict(&self) -> bool {
         self.q.get("fieldValidation").is_some_and(|v| v == "Strict")
     }
 
-    fn manager(&self) -> String {
+    pub(crate) fn manager(&self) -> String {
         match self.q.get("fieldManager").filter(|m| !m.is_empty()) {
             Some(m) => m.clone(),
             None => {
@@ -304,15 +268,15 @@ impl Req {
         }
     }
 
-    fn gr(&self) -> GroupResource {
+    pub(crate) fn gr(&self) -> GroupResource {
         self.def().gr()
     }
 
-    fn not_found(&self) -> ApiError {
+    pub(crate) fn not_found(&self) -> ApiError {
         ApiError::not_found(&self.def().group, &self.def().plural, self.name())
     }
 
-    fn respond(&self, code: StatusCode, obj: &Value) -> Result<Response, ApiError> {
+    pub(crate) fn respond(&self, code: StatusCode, obj: &Value) -> Result<Response, ApiError> {
         let table = table::wants_table(&accept(&self.headers)) && self.t.subresource.is_none();
         if table::wants_metadata(&accept(&self.headers)) && self.t.subresource.is_none() {
             return Ok(json_response(code, &table::partial(obj)));
@@ -417,12 +381,12 @@ impl Req {
         })))
     }
 
-    fn body_json(&self) -> Result<Value, ApiError> {
+    pub(crate) fn body_json(&self) -> Result<Value, ApiError> {
         parse_body(&self.body, &content_type(&self.headers))
     }
 
     /// Namespaced writes need an existing namespace that is not terminating.
-    fn check_namespace(&self) -> Result<(), ApiError> {
+    pub(crate) fn check_namespace(&self) -> Result<(), ApiError> {
         if !self.def().namespaced {
             return Ok(());
         }
@@ -442,7 +406,7 @@ impl Req {
         Ok(())
     }
 
-    fn after_write(&self, obj: Option<&Arc<Value>>) {
+    pub(crate) fn after_write(&self, obj: Option<&Arc<Value>>) {
         let d = self.def();
         if d.group == crate::crd::GROUP && d.plural == "customresourcedefinitions" {
             crate::crd::sync_registry(&self.st.store, &self.st.registry);
@@ -736,246 +700,6 @@ impl Req {
             &json!({"kind": format!("{}List", self.def().kind), "apiVersion": self.def().api_version(), "metadata": {"resourceVersion": rv.to_string()}, "items": out}),
         ))
     }
-
-    fn scale_of(&self, obj: &Value) -> Value {
-        let paths = self.def().scale.clone();
-        let num = |p: &str| {
-            table::json_path(obj, p)
-                .first()
-                .and_then(|v| v.as_i64())
-                .unwrap_or(0)
-        };
-        let (spec, status, selector) = match &paths {
-            Some(p) => (
-                num(&p.spec_replicas),
-                num(&p.status_replicas),
-                p.label_selector.as_ref().and_then(|l| {
-                    table::json_path(obj, l)
-                        .first()
-                        .and_then(|v| v.as_str())
-                        .map(str::to_string)
-                }),
-            ),
-            None => (0, 0, None),
-        };
-        let selector = selector.or_else(|| {
-            obj.pointer("/spec/selector/matchLabels")
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                })
-        });
-        let m = obj.get("metadata").cloned().unwrap_or(json!({}));
-        let mut status_v = json!({"replicas": status});
-        if let Some(s) = selector {
-            status_v["selector"] = json!(s);
-        }
-        json!({
-            "kind": "Scale", "apiVersion": "autoscaling/v1",
-            "metadata": {"name": m.get("name"), "namespace": m.get("namespace"), "uid": m.get("uid"),
-                         "resourceVersion": m.get("resourceVersion"), "creationTimestamp": m.get("creationTimestamp")},
-            "spec": {"replicas": spec},
-            "status": status_v,
-        })
-    }
-
-    fn update_scale<F>(&self, f: F) -> Result<Response, ApiError>
-    where
-        F: FnOnce(&Value) -> Result<Value, ApiError>,
-    {
-        let Some(paths) = self.def().scale.clone() else {
-            return Err(ApiError::path_not_found());
-        };
-        let d = self.def();
-        let mut result = None;
-        let (_, new) =
-            self.st
-                .store
-                .transact(&self.gr(), self.ns(), self.name(), self.dry_run(), |old| {
-                    let Some(old) = old else {
-                        return Err(ApiError::not_found(&d.group, &d.plural, self.name()));
-                    };
-                    let scale = f(&self.scale_of(old))?;
-                    let Some(replicas) = scale.pointer("/spec/replicas").and_then(Value::as_i64)
-                    else {
-                        return Err(ApiError::invalid_field(
-                            "autoscaling",
-                            "Scale",
-                            self.name(),
-                            "spec.replicas",
-                            "Required value",
-                        ));
-                    };
-                    if replicas < 0 {
-                        return Err(ApiError::invalid_field(
-                            "autoscaling",
-                            "Scale",
-                            self.name(),
-                            "spec.replicas",
-                            &format!(
-                                "Invalid value: {replicas}: must be greater than or equal to 0"
-                            ),
-                        ));
-                    }
-                    let mut new = old.as_ref().clone();
-                    set_path(&mut new, &paths.spec_replicas, json!(replicas))?;
-                    objects::bump_generation(d, old, &mut new);
-                    result = Some(());
-                    Ok(Change::Put(new))
-                })?;
-        if !self.dry_run() {
-            self.after_write(new.as_ref());
-        }
-        let _ = result;
-        match new {
-            Some(o) => Ok(ok(&self.scale_of(&o))),
-            None => Err(self.not_found()),
-        }
-    }
-
-    fn token_request(&self) -> Result<Response, ApiError> {
-        if self
-            .st
-            .store
-            .get(&self.gr(), self.ns(), self.name())
-            .is_none()
-        {
-            return Err(self.not_found());
-        }
-        let token = self
-            .st
-            .auth
-            .mint(UserInfo::service_account(self.ns(), self.name()));
-        let body = if self.body.is_empty() {
-            json!({})
-        } else {
-            self.body_json()?
-        };
-        let expiration = chrono::Utc::now() + chrono::Duration::hours(1);
-        Ok(json_response(
-            StatusCode::CREATED,
-            &json!({
-                "kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
-                "metadata": {"name": self.name(), "namespace": self.ns(), "creationTimestamp": null},
-                "spec": body.get("spec").cloned().unwrap_or(json!({})),
-                "status": {"token": token, "expirationTimestamp": expiration.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)}
-            }),
-        ))
-    }
-
-    fn virtual_create(&self) -> Result<Response, ApiError> {
-        let mut body = self.body_json()?;
-        objects::check_type(self.def(), &mut body)?;
-        let out = match self.def().plural.as_str() {
-            "selfsubjectaccessreviews" => {
-                review(&self.st.auth, &self.st.store, body, &self.user, true)
-            }
-            "subjectaccessreviews" => {
-                let attrs = Attributes {
-                    user: self.user.name.clone(),
-                    groups: self.user.groups.clone(),
-                    verb: "create".into(),
-                    api_group: "authorization.k8s.io".into(),
-                    resource: "subjectaccessreviews".into(),
-                    ..Default::default()
-                };
-                self.st.auth.authorize(&self.st.store, &attrs)?;
-                review(&self.st.auth, &self.st.store, body, &self.user, false)
-            }
-            "selfsubjectreviews" => {
-                body["status"] =
-                    json!({"userInfo": {"username": self.user.name, "groups": self.user.groups}});
-                body
-            }
-            "tokenreviews" => {
-                let token = body
-                    .pointer("/spec/token")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                body["status"] = match self.st.auth.lookup_token(token) {
-                    Some(u) => {
-                        json!({"authenticated": true, "user": {"username": u.name, "groups": u.groups}})
-                    }
-                    None => json!({"authenticated": false}),
-                };
-                body
-            }
-            _ => return Err(ApiError::path_not_found()),
-        };
-        Ok(json_response(StatusCode::CREATED, &out))
-    }
-}
-
-pub fn set_path(obj: &mut Value, path: &str, v: Value) -> Result<(), ApiError> {
-    let keys: Vec<&str> = path
-        .trim_start_matches('.')
-        .split('.')
-        .filter(|k| !k.is_empty())
-        .collect();
-    let mut cur = obj;
-    for (i, k) in keys.iter().enumerate() {
-        if cur.is_null() {
-            *cur = json!({});
-        }
-        let Some(m) = cur.as_object_mut() else {
-            return Err(ApiError::bad_request(format!(
-                "cannot set {path}: not an object"
-            )));
-        };
-        if i + 1 == keys.len() {
-            m.insert(k.to_string(), v);
-            return Ok(());
-        }
-        cur = m.entry(k.to_string()).or_insert_with(|| json!({}));
-    }
-    Ok(())
-}
-
-fn apply_patch(
-    def: &ResourceDef,
-    ctype: &str,
-    old: &Value,
-    patch: &Value,
-) -> Result<Value, ApiError> {
-    let bad = |e: flux_apimachinery::PatchError| match e {
-        flux_apimachinery::PatchError::TestFailed { .. } => {
-            ApiError::new(422, "Invalid", e.to_string())
-        }
-        _ => ApiError::new(422, "Invalid", e.to_string()),
-    };
-    let mut base = old.clone();
-    if let Some(m) = base.get_mut("metadata").and_then(Value::as_object_mut) {
-        m.remove("managedFields");
-    }
-    let mut out = match ctype {
-        "application/json-patch+json" => json_patch::apply(&base, patch).map_err(bad)?,
-        "application/merge-patch+json" | "application/json" => {
-            if !patch.is_object() {
-                return Err(ApiError::bad_request("merge patch must be a JSON object"));
-            }
-            merge_patch::apply(&base, patch)
-        }
-        "application/strategic-merge-patch+json" => {
-            strategic_merge::apply(&base, patch, def.merge.as_deref()).map_err(bad)?
-        }
-        other => return Err(ApiError::unsupported_media_type(other)),
-    };
-    if !out.is_object() {
-        return Err(ApiError::new(
-            422,
-            "Invalid",
-            "the patched object is not a JSON object",
-        ));
-    }
-    if let Some(mf) = old.pointer("/metadata/managedFields")
-        && out.pointer("/metadata/managedFields").is_none()
-    {
-        meta_mut(&mut out).insert("managedFields".into(), mf.clone());
-    }
-    Ok(out)
 }
 
 /// A stored-form change from a view-form one.
@@ -983,115 +707,5 @@ fn to_storage(def: &ResourceDef, c: Change) -> Change {
     match c {
         Change::Put(v) => Change::Put(crate::convert::to_storage(def, v)),
         Change::Delete => Change::Delete,
-    }
-}
-
-fn encode_continue(rv: u64, last: &Value) -> String {
-    let raw = json!({"rv": rv, "ns": meta_str(last, "namespace"), "name": meta_str(last, "name")})
-        .to_string();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-}
-
-fn decode_continue(token: &str) -> Result<(u64, (String, String)), ApiError> {
-    let bad = || ApiError::bad_request("continue key is not valid: could not decode");
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token)
-        .map_err(|_| bad())?;
-    let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
-    let rv = v.get("rv").and_then(Value::as_u64).ok_or_else(bad)?;
-    let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    Ok((rv, (s("ns"), s("name"))))
-}
-
-/// Delete one object with DeleteOptions semantics (preconditions, propagation, finalizers).
-/// Returns 200 with the removed object, or 202 with the object now pending deletion.
-pub fn delete_object(
-    st: &ServerState,
-    def: &ResourceDef,
-    ns: &str,
-    name: &str,
-    opts: &Value,
-    dry_run: bool,
-) -> Result<(StatusCode, Option<Arc<Value>>), ApiError> {
-    let policy = opts
-        .get("propagationPolicy")
-        .and_then(Value::as_str)
-        .unwrap_or("Background")
-        .to_string();
-    if !matches!(policy.as_str(), "Background" | "Foreground" | "Orphan") {
-        return Err(ApiError::invalid_field(
-            &def.group,
-            &def.kind,
-            name,
-            "propagationPolicy",
-            &format!(
-                "Unsupported value: \"{policy}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
-            ),
-        ));
-    }
-    let orphan = policy == "Orphan" || opts.get("orphanDependents") == Some(&json!(true));
-    let mut pending = false;
-    let (old, new) = st.store.transact(&def.gr(), ns, name, dry_run, |old| {
-        let Some(old) = old else {
-            return Err(ApiError::not_found(&def.group, &def.plural, name));
-        };
-        if let Some(uid) = opts.pointer("/preconditions/uid").and_then(Value::as_str)
-            && uid != meta_str(old, "uid") {
-                return Err(ApiError::conflict(&def.group, &def.plural, name, &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", meta_str(old, "uid"))));
-            }
-        if let Some(rv) = opts.pointer("/preconditions/resourceVersion").and_then(Value::as_str)
-            && rv != meta_str(old, "resourceVersion") {
-                return Err(ApiError::conflict(&def.group, &def.plural, name, &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}", meta_str(old, "resourceVersion"))));
-            }
-        let mut fins = finalizers(old);
-        let extra = if policy == "Foreground" { Some("foregroundDeletion") } else if orphan { Some("orphan") } else { None };
-        if let Some(f) = extra
-            && !fins.iter().any(|x| x == f) {
-                fins.push(f.to_string());
-            }
-        let namespace_pending = def.group.is_empty() && def.plural == "namespaces";
-        if fins.is_empty() && !namespace_pending {
-            return Ok(Change::Delete);
-        }
-        pending = true;
-        if is_deleting(old) && extra.is_none() {
-            return Ok(Change::Put(old.as_ref().clone()));
-        }
-        let mut new = old.as_ref().clone();
-        let m = meta_mut(&mut new);
-        if !m.contains_key("deletionTimestamp") {
-            m.insert("deletionTimestamp".into(), json!(crate::http_util::now_rfc3339()));
-            m.insert("deletionGracePeriodSeconds".into(), json!(0));
-        }
-        m.insert("finalizers".into(), json!(fins));
-        if namespace_pending {
-            set_path(&mut new, ".status.phase", json!("Terminating"))?;
-        }
-        objects::bump_generation(def, old, &mut new);
-        Ok(Change::Put(new))
-    })?;
-    let _ = old;
-    Ok((
-        if pending {
-            StatusCode::ACCEPTED
-        } else {
-            StatusCode::OK
-        },
-        new,
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn continue_tokens_round_trip_and_reject_garbage() {
-        let t = encode_continue(7, &json!({"metadata": {"name": "b", "namespace": "x"}}));
-        assert_eq!(
-            decode_continue(&t).ok(),
-            Some((7, ("x".into(), "b".into())))
-        );
-        assert!(decode_continue("!!!").is_err());
     }
 }

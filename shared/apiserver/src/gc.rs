@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::api::delete_object;
+use crate::delete::delete_object;
 use crate::objects::{self, finalizers, is_deleting, meta_mut};
 use crate::registry::GroupResource;
 use crate::server::ServerState;
@@ -178,7 +178,7 @@ pub fn sweep(st: &ServerState) -> bool {
             }
             if !remaining {
                 changed |= edit(st, o, |v| {
-                    if crate::api::set_path(v, ".spec.finalizers", json!([])).is_err() {
+                    if crate::patch::set_path(v, ".spec.finalizers", json!([])).is_err() {
                         // A malformed spec cannot hold finalizers: drop it so the namespace can go.
                         if let Some(m) = v.as_object_mut() {
                             m.remove("spec");

@@ -10,8 +10,9 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use crate::api::{Filter, Req, present};
+use crate::api::{Req, present};
 use crate::error::ApiError;
+use crate::query::Filter;
 use crate::registry::{GroupResource, ResourceDef};
 use crate::store::{Event, EventType};
 use crate::table;
@@ -132,7 +133,7 @@ pub fn serve(req: &Req) -> Result<Response, ApiError> {
         .t
         .name
         .clone()
-        .or_else(|| crate::api::selected_name(&filter.fields).map(str::to_string));
+        .or_else(|| crate::query::selected_name(&filter.fields).map(str::to_string));
     let mut w = Watch {
         def: req.t.def.clone(),
         gr: req.t.def.gr(),

@@ -4,6 +4,8 @@ set -euo pipefail
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# Run a command and grep its whole output (grep -q on a pipe could SIGPIPE it under pipefail).
+output_has() { local pattern=$1; shift; local out; out=$("$@"); grep -Eq -- "$pattern" <<<"$out"; }
 expect() { local want=$1; shift; local got; got=$("$@"); [[ "$got" == "$want" ]] || fail "$* gave '$got', want '$want'"; }
 
 kubectl version -o json >/dev/null
@@ -41,7 +43,9 @@ spec:
           status: {type: object, x-kubernetes-preserve-unknown-fields: true}
 YAML
 kubectl apply -f "$work/crd.yaml"
-kubectl api-resources | grep -q '^widgets *wd *example.com/v1 *true *Widget' || fail "api-resources lacks widgets"
+# grep -q on a pipe would make kubectl die of SIGPIPE under pipefail: read the whole output first.
+resources=$(kubectl api-resources)
+grep -q '^widgets *wd *example.com/v1 *true *Widget' <<<"$resources" || fail "api-resources lacks widgets"
 
 cat >"$work/w.yaml" <<'YAML'
 apiVersion: example.com/v1
@@ -51,11 +55,11 @@ spec: {size: 3}
 YAML
 kubectl apply -f "$work/w.yaml"
 expect "widget.example.com/w1 unchanged" kubectl apply -f "$work/w.yaml"
-kubectl get wd -n team-a -o wide | grep -Eq '^w1 +3 +' || fail "printer columns missing"
-kubectl get wd -n team-a | head -1 | grep -q 'NAME *SIZE *READY *AGE' || fail "header columns wrong"
+output_has '^w1 +3 +' kubectl get wd -n team-a -o wide || fail "printer columns missing"
+output_has '^NAME +SIZE +READY +AGE' kubectl get wd -n team-a || fail "header columns wrong"
 expect "3" kubectl get widget w1 -n team-a -o jsonpath='{.spec.size}'
-kubectl get widget w1 -n team-a -o yaml | grep -q 'size: 3' || fail "-o yaml"
-kubectl get widget w1 -n team-a -o json | grep -q '"size": 3' || fail "-o json"
+output_has 'size: 3' kubectl get widget w1 -n team-a -o yaml || fail "-o yaml"
+output_has '"size": 3' kubectl get widget w1 -n team-a -o json || fail "-o json"
 if kubectl apply -f - <<<'{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"bad","namespace":"team-a"},"spec":{"size":0}}' 2>"$work/err"; then
   fail "invalid widget accepted"
 fi
@@ -88,7 +92,7 @@ grep -q 'MODIFIED' "$work/watch" || fail "get -w missed the update: $(cat "$work
 kubectl patch widget w1 -n team-a --subresource=status --type=merge \
   -p '{"status":{"conditions":[{"type":"Ready","status":"True","reason":"Done","message":"ok","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}'
 kubectl wait --for=condition=Ready widget/w1 -n team-a --timeout=10s
-kubectl get wd -n team-a | grep -Eq '^w1 +5 +True' || fail "Ready column not shown"
+output_has '^w1 +5 +True' kubectl get wd -n team-a || fail "Ready column not shown"
 
 # diff shows a change without making it
 sed 's/size: 3/size: 9/' "$work/w.yaml" >"$work/w9.yaml"
@@ -147,7 +151,7 @@ grep -q 'Forbidden' "$work/err" || fail "no Forbidden: $(cat "$work/err")"
 kubectl create serviceaccount flux -n team-a
 token=$(kubectl create token flux -n team-a)
 [[ -n "$token" ]] || fail "empty token"
-kubectl auth whoami -o jsonpath='{.status.userInfo.username}' | grep -q '^admin$' || fail "whoami is not admin"
+output_has '^admin$' kubectl auth whoami -o jsonpath='{.status.userInfo.username}' || fail "whoami is not admin"
 
 # server-side apply: a conflict names the other manager, --force-conflicts takes the field
 sed 's/name: w1/name: w2/' "$work/w.yaml" >"$work/w2.yaml"
@@ -157,14 +161,15 @@ if kubectl apply --server-side --field-manager=bob -f "$work/w7.yaml" 2>"$work/e
 grep -q 'conflict with "alice"' "$work/err" || fail "conflict message: $(cat "$work/err")"
 kubectl apply --server-side --field-manager=bob --force-conflicts -f "$work/w7.yaml"
 expect "7" kubectl get widget w2 -n team-a -o jsonpath='{.spec.size}'
-kubectl get widget w2 -n team-a -o yaml --show-managed-fields | grep -q 'manager: bob' || fail "bob not in managedFields"
+output_has 'manager: bob' kubectl get widget w2 -n team-a -o yaml --show-managed-fields || fail "bob not in managedFields"
 # Flux's install manifests (CRDs, RBAC, Deployments) apply and their kinds are discoverable.
 if [[ -n "${FLUX_MANIFESTS:-}" ]]; then
   for f in "$FLUX_MANIFESTS"/namespace.yaml "$FLUX_MANIFESTS"/*/crds.yaml "$FLUX_MANIFESTS"/*/rbac.yaml "$FLUX_MANIFESTS"/*/deployment.yaml; do
     kubectl apply -f "$f" >/dev/null
   done
+  resources=$(kubectl api-resources)
   for kind in gitrepositories.*source.toolkit.fluxcd.io kustomizations.*kustomize.toolkit.fluxcd.io helmreleases.*helm.toolkit.fluxcd.io; do
-    kubectl api-resources | grep -Eq "^${kind%%.*} .*${kind#*\*}" || fail "api-resources lacks $kind"
+    grep -Eq "^${kind%%.*} .*${kind#*\*}" <<<"$resources" || fail "api-resources lacks $kind"
   done
   kubectl get kustomizations -A >/dev/null
 fi
