@@ -673,3 +673,14 @@ fn regex_perl_classes_are_ascii_like_go_re2() {
         "true 3"
     );
 }
+
+#[test]
+fn int_parameters_refuse_float64_values_like_go() {
+    // .port is a float64, as every number in Helm values is.
+    assert_eq!(
+        err(r#"{{ until .port }}"#),
+        r#"template: t:1:3: executing "t" at <until .port>: wrong type for value; expected int; got float64"#
+    );
+    assert!(err(r#"{{ trunc .port "abc" }}"#).contains("expected int; got float64"));
+    assert_eq!(t(r#"{{ until (int .port) | len }}"#), "8080");
+}

@@ -110,7 +110,7 @@ pub(crate) fn register(m: &mut FuncMap) {
         arity_at_least(a, 2)?;
         let round_on = a.get(2).map_or(0.5, to_f64);
         let val = to_f64(&a[0]);
-        let pow = 10f64.powf(to_f64(&a[1]));
+        let pow = 10f64.powi(i32::try_from(int(a, 1)?).unwrap_or(0));
         let digit = pow * val;
         let frac = digit.fract();
         let r = if frac >= round_on {

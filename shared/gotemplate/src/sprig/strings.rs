@@ -2,9 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::args::{
-    MAX_OUTPUT, alias, arity, arity_at_least, int, list_arg, reg, string, strval, to_i64,
-};
+use super::args::{MAX_OUTPUT, alias, arity, int, reg, string, strval};
 use crate::func::{FuncError, FuncMap};
 use crate::gofmt;
 use crate::value::Value;
@@ -282,7 +280,7 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(Value::Int(i64::from_str_radix(&v, 8).unwrap_or(0)))
     });
     reg(m, "seq", |a| {
-        let p: Vec<i64> = a.iter().map(to_i64).collect();
+        let p: Vec<i64> = (0..a.len()).map(|i| int(a, i)).collect::<Result<_, _>>()?;
         let (start, step, end) = match p.as_slice() {
             [] => return s(""),
             [e] => (1, if *e < 1 { -1 } else { 1 }, *e),
@@ -300,7 +298,7 @@ pub(crate) fn register(m: &mut FuncMap) {
     });
     reg(m, "until", |a| {
         arity(a, 1)?;
-        let n = to_i64(&a[0]);
+        let n = int(a, 0)?;
         let step = if n < 0 { -1 } else { 1 };
         Ok(Value::list(
             until_step(0, n, step)?
@@ -311,7 +309,7 @@ pub(crate) fn register(m: &mut FuncMap) {
     });
     reg(m, "untilStep", |a| {
         arity(a, 3)?;
-        let (st, stop, step) = (to_i64(&a[0]), to_i64(&a[1]), to_i64(&a[2]));
+        let (st, stop, step) = (int(a, 0)?, int(a, 1)?, int(a, 2)?);
         Ok(Value::list(
             until_step(st, stop, step)?
                 .into_iter()
@@ -348,8 +346,6 @@ pub(crate) fn register(m: &mut FuncMap) {
         Ok(Value::Bool(string(a, 0)?.starts_with('/')))
     });
     alias(m, "osIsAbs", "isAbs");
-    let _ = arity_at_least;
-    let _ = list_arg;
 }
 
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
