@@ -112,7 +112,7 @@ async fn controller_reconciles_status_and_settles() -> Res {
     }
     assert!(ok, "spec change was not reconciled");
     // Status writes must not retrigger endless reconciles (generation stays, no-op applies are free).
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let settled = ctx.runs.load(Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(

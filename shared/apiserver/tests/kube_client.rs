@@ -721,7 +721,6 @@ async fn foreground_deletion_waits_for_dependents_and_orphan_keeps_them() -> Res
     child.metadata.finalizers = Some(vec!["example.com/hold".into()]);
     api.create(&PostParams::default(), &child).await?;
     api.delete("fg", &DeleteParams::foreground()).await?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let owner = api.get("fg").await?;
     assert!(
         owner
@@ -730,12 +729,27 @@ async fn foreground_deletion_waits_for_dependents_and_orphan_keeps_them() -> Res
             .unwrap_or_default()
             .contains(&"foregroundDeletion".to_string())
     );
-    assert!(
-        api.get("fg-child")
+    let mut child_deleting = false;
+    for _ in 0..50 {
+        if api
+            .get("fg-child")
             .await?
             .metadata
             .deletion_timestamp
             .is_some()
+        {
+            child_deleting = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        child_deleting,
+        "foreground deletion did not delete the dependent"
+    );
+    assert!(
+        api.get_opt("fg").await?.is_some(),
+        "owner went before its blocking dependent"
     );
     api.patch(
         "fg-child",

@@ -82,9 +82,9 @@ expect "1 2" kubectl get configmap cfg -n team-a -o jsonpath='{.data.a} {.data.b
 # get -w sees an update made while it watches
 kubectl get configmap cfg -n team-a -w --output-watch-events >"$work/watch" 2>&1 &
 watcher=$!
-sleep 1
+for _ in $(seq 100); do grep -q cfg "$work/watch" && break; sleep 0.1; done
 kubectl label configmap cfg -n team-a seen=yes
-sleep 1
+for _ in $(seq 100); do grep -q MODIFIED "$work/watch" && break; sleep 0.1; done
 kill "$watcher" 2>/dev/null || true
 grep -q 'MODIFIED' "$work/watch" || fail "get -w missed the update: $(cat "$work/watch")"
 
