@@ -504,9 +504,11 @@ impl Printer<'_> {
 /// Decimal digits and decimal-point position of `f` (> 0, finite): shortest round-trip digits
 /// when `sig` is None, else rounded to `sig` significant digits (trailing zeros removed).
 fn decimal_digits(f: f64, sig: Option<usize>) -> (String, i32) {
+    // Every f64 is exact within 1100 significant digits; the rest are zeros, which the layout
+    // functions pad (Rust's formatter refuses precisions above 65535).
     let s = match sig {
         None => format!("{f:e}"),
-        Some(n) => format!("{:.*e}", n.saturating_sub(1), f),
+        Some(n) => format!("{:.*e}", n.saturating_sub(1).min(EXACT_DIGITS), f),
     };
     let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
@@ -636,12 +638,16 @@ pub(crate) fn format_e(f: f64, prec: usize, upper: bool) -> String {
     layout_e(neg, &digits, dp, prec, upper)
 }
 
+/// Decimal places beyond which an f64 has only zeros.
+const EXACT_DIGITS: usize = 1100;
+
 /// Go's `%.Nf`.
 pub(crate) fn format_f(f: f64, prec: usize) -> String {
     if let Some(s) = special(f) {
         return s;
     }
-    let s = format!("{:.*}", prec, f);
+    let mut s = format!("{:.*}", prec.min(EXACT_DIGITS), f);
+    s.extend(std::iter::repeat_n('0', prec.saturating_sub(EXACT_DIGITS)));
     if f == 0.0 && f.is_sign_negative() && !s.starts_with('-') {
         return format!("-{s}");
     }

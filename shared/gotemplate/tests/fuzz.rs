@@ -183,3 +183,29 @@ fn cyclic_maps_made_with_set_print_and_compare_without_overflow() {
     let out = t.execute("c", &Value::Nil).unwrap();
     assert!(out.starts_with("1true"), "{out}");
 }
+
+#[test]
+fn extreme_numeric_arguments_fail_or_succeed_without_panicking() {
+    let funcs = sprig::funcs();
+    let data = data();
+    for src in [
+        "{{ seq 9223372036854775807 }}",
+        "{{ seq -9223372036854775808 0 }}",
+        "{{ until 9223372036854775807 }}",
+        "{{ untilStep 0 9223372036854775807 1 }}",
+        "{{ add 9223372036854775807 1 }}{{ mul 9223372036854775807 2 }}{{ div -9223372036854775808 -1 }}{{ mod -9223372036854775808 -1 }}",
+        "{{ trunc -9223372036854775808 \"abc\" }}{{ substr -5 9223372036854775807 \"abc\" }}",
+        "{{ abbrevboth 9223372036854775807 9223372036854775807 \"abcdefgh\" }}{{ abbrev 9223372036854775807 \"abc\" }}",
+        "{{ wrap 9223372036854775807 \"a b c\" }}{{ indent 9223372036854775807 \"x\" }}",
+        "{{ repeat 9223372036854775807 \"ab\" }}",
+        "{{ printf \"%*d\" 9223372036854775807 1 }}{{ printf \"%.*f\" 9999999 1.5 | len }}",
+        "{{ round 1e308 300 }}{{ int 1e300 }}{{ floor -1e308 }}",
+        "{{ toDate \"2006-01-02\" \"9999-12-31\" | dateModify \"2562047h\" }}",
+        "{{ dateModify \"-2562047h\" now }}{{ duration \"9223372036854775807\" }}",
+        "{{ genCA \"x\" 9223372036854775807 | len }}",
+        "{{ randAlphaNum 9223372036854775807 }}",
+        "{{ chunk 9223372036854775807 (list 1 2) }}{{ slice (list 1 2) 1 9223372036854775807 }}",
+    ] {
+        try_template(src, &data, &funcs);
+    }
+}

@@ -181,3 +181,16 @@ fn sprint_spaces_only_between_non_strings() {
     assert_eq!(sprint(&[i(1), i(2), s("a"), s("b"), i(3)]), "1 2ab3");
     assert_eq!(sprint(&[fl(3.0), Value::Bool(false)]), "3 false");
 }
+
+#[test]
+fn very_large_precisions_pad_with_zeros() {
+    let s = f("%.70000f", &[fl(0.5)]);
+    assert_eq!(s.len(), 70002);
+    assert!(s.starts_with("0.5000") && s.ends_with("000"));
+    let e = f("%.2000e", &[fl(1.0)]);
+    assert!(
+        e.starts_with("1.000") && e.ends_with("e+00"),
+        "{}",
+        &e[e.len() - 8..]
+    );
+}

@@ -127,7 +127,10 @@ pub(crate) fn register(m: &mut FuncMap) {
             arity(a, 2)?;
             let t = as_time(&a[1]);
             match parse_duration(string(a, 0)?) {
-                Some(ns) => Ok(time_value(t + chrono::Duration::nanoseconds(ns))),
+                Some(ns) => t
+                    .checked_add_signed(chrono::Duration::nanoseconds(ns))
+                    .map(time_value)
+                    .ok_or_else(|| FuncError::failed("time out of range")),
                 None if must => Err(FuncError::failed(format!(
                     "time: invalid duration {}",
                     crate::gofmt::quote(string(a, 0)?)

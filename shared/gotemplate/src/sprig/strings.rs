@@ -288,7 +288,11 @@ pub(crate) fn register(m: &mut FuncMap) {
             [st, sp, e] => (*st, *sp, *e),
             _ => return Err(FuncError::failed("seq: too many arguments")),
         };
-        let stop = if step > 0 { end + 1 } else { end - 1 };
+        let stop = if step > 0 {
+            end.saturating_add(1)
+        } else {
+            end.saturating_sub(1)
+        };
         let items = until_step(start, stop, step)?;
         s(items
             .iter()
