@@ -684,3 +684,15 @@ fn int_parameters_refuse_float64_values_like_go() {
     assert!(err(r#"{{ trunc .port "abc" }}"#).contains("expected int; got float64"));
     assert_eq!(t(r#"{{ until (int .port) | len }}"#), "8080");
 }
+
+#[test]
+fn sprig_slice_replaces_the_builtin_and_only_takes_lists() {
+    assert_eq!(
+        t(r#"{{ slice (list 1 2 3) 1 }} {{ slice (list) 0 }}"#),
+        "[2 3] <no value>"
+    );
+    assert!(
+        err(r#"{{ slice "hello" 1 3 }}"#)
+            .contains("list should be type of slice or array but string")
+    );
+}

@@ -115,13 +115,24 @@ pub(crate) fn register(m: &mut FuncMap) {
     });
     reg2(m, "slice", |a| {
         arity_at_least(a, 1)?;
-        let l = list_arg(&a[0], "slice")?;
+        let l = match &a[0] {
+            Value::List(l) => l.clone(),
+            other => {
+                return Err(FuncError::failed(format!(
+                    "list should be type of slice or array but {}",
+                    other.kind_name()
+                )));
+            }
+        };
         let n = l.len() as i64;
+        if n == 0 {
+            return Ok(Value::Nil);
+        }
         let start = a.get(1).map_or(0, to_i64);
         let end = a.get(2).map_or(n, to_i64);
         if start < 0 || end > n || start > end {
             return Err(FuncError::failed(format!(
-                "slice bounds out of range [{start}:{end}] with capacity {n}"
+                "reflect: slice index out of range [{start}:{end}] with capacity {n}"
             )));
         }
         Ok(Value::list(l[start as usize..end as usize].to_vec()))
