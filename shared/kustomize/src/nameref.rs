@@ -102,20 +102,19 @@ pub fn fix(resources: &mut [Resource], extra: &[(String, FieldSpec)]) {
     struct Target {
         name: String,
         ns: String,
-        orig_ns: String,
+        /// Every (name, namespace) the target had, the current one included.
+        ids: Vec<(String, String)>,
     }
     let mut index: HashMap<(String, String), Vec<usize>> = HashMap::new();
     let mut targets: Vec<Target> = Vec::new();
     for r in resources.iter().filter(|r| !r.history.is_empty()) {
         let t = targets.len();
+        let mut ids = r.history.clone();
+        ids.push((r.name().to_string(), r.namespace().to_string()));
         targets.push(Target {
             name: r.name().to_string(),
             ns: r.namespace().to_string(),
-            orig_ns: r
-                .history
-                .first()
-                .map(|(_, ns)| ns.clone())
-                .unwrap_or_default(),
+            ids,
         });
         let mut names: Vec<&str> = r.history.iter().map(|(n, _)| n.as_str()).collect();
         names.push(r.name());
@@ -165,12 +164,28 @@ pub fn fix(resources: &mut [Resource], extra: &[(String, FieldSpec)]) {
                 cands
                     .iter()
                     .map(|&i| &targets[i])
-                    .find(|t| match ref_ns {
-                        Some(want) => {
-                            let want = default_ns(want);
-                            default_ns(&t.ns) == want || default_ns(&t.orig_ns) == want
+                    .find(|t| {
+                        // A namespaced referrer only sees targets in its own namespace; a subject
+                        // that names a namespace must name one the target had with that name.
+                        let same_ns = cluster_referrer
+                            || is_cluster_scoped(target_kind)
+                            || default_ns(&t.ns) == default_ns(&ns);
+                        match ref_ns {
+                            // `default` only names a target that started there.
+                            Some("default") => {
+                                same_ns
+                                    && t.ids
+                                        .first()
+                                        .is_some_and(|(_, s)| default_ns(s) == "default")
+                            }
+                            Some(want) if !want.is_empty() => {
+                                same_ns
+                                    && t.ids
+                                        .iter()
+                                        .any(|(n, s)| n == old && default_ns(s) == default_ns(want))
+                            }
+                            _ => same_ns,
                         }
-                        None => cluster_referrer || is_cluster_scoped(target_kind) || t.ns == ns,
                     })
                     .map(|t| (t.name.clone(), t.ns.clone()))
             };
