@@ -108,3 +108,48 @@ impl Node {
         child.as_map_mut()
     }
 }
+
+/// Serializes like the JSON kustomize hands to Kubernetes (map keys in document order).
+impl serde::Serialize for Node {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Node::Null => s.serialize_unit(),
+            Node::Bool(b) => s.serialize_bool(*b),
+            Node::Int(i) => s.serialize_i64(*i),
+            Node::Uint(u) => s.serialize_u64(*u),
+            Node::Float(f) => s.serialize_f64(*f),
+            Node::Str(v) => s.serialize_str(v),
+            Node::Seq(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for i in items {
+                    seq.serialize_element(i)?;
+                }
+                seq.end()
+            }
+            Node::Map(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, v) in m {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::yaml::parse_documents;
+
+    #[test]
+    fn nodes_serialize_to_json_with_their_types() {
+        let n = parse_documents("a: 1\nb: [true, null, \"x\", 1.5]\n")
+            .unwrap()
+            .remove(0);
+        assert_eq!(
+            serde_json::to_string(&n).unwrap(),
+            r#"{"a":1,"b":[true,null,"x",1.5]}"#
+        );
+    }
+}
