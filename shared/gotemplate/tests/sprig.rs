@@ -696,3 +696,16 @@ fn sprig_slice_replaces_the_builtin_and_only_takes_lists() {
             .contains("list should be type of slice or array but string")
     );
 }
+
+#[test]
+fn date_in_zone_uses_the_system_time_zone_database() {
+    // 2023-11-14T22:13:20Z; New York is on EST (UTC-5) then.
+    assert_eq!(
+        t(r#"{{ dateInZone "2006-01-02 15:04 MST -0700" 1700000000 "America/New_York" }}"#),
+        "2023-11-14 17:13 EST -0500"
+    );
+    assert_eq!(
+        t(r#"{{ dateInZone "15:04 MST" 1700000000 "No/Such_Zone" }}"#),
+        "22:13 UTC"
+    );
+}

@@ -75,10 +75,33 @@ fn as_time(v: &Value) -> DateTime<FixedOffset> {
 }
 
 fn in_zone(t: DateTime<FixedOffset>, zone: &str) -> DateTime<FixedOffset> {
+    zoned(t, zone).0
+}
+
+/// The time in a named zone with the zone's abbreviation ("EST"), as Go's LoadLocation finds
+/// it in the system tzdata; unknown zones fall back to UTC like Sprig does.
+fn zoned(t: DateTime<FixedOffset>, zone: &str) -> (DateTime<FixedOffset>, Option<String>) {
     match zone {
-        "Local" => t.with_timezone(&Local).fixed_offset(),
-        _ => t.with_timezone(&Utc).fixed_offset(),
+        "Local" => (t.with_timezone(&Local).fixed_offset(), None),
+        "" | "UTC" => (t.with_timezone(&Utc).fixed_offset(), None),
+        name => {
+            let found = jiff::tz::TimeZone::get(name).ok().and_then(|tz| {
+                let ts = jiff::Timestamp::from_second(t.timestamp()).ok()?;
+                let info = tz.to_offset_info(ts);
+                let off = FixedOffset::east_opt(info.offset().seconds())?;
+                Some((t.with_timezone(&off), info.abbreviation().to_string()))
+            });
+            match found {
+                Some((t, abbrev)) => (t, Some(abbrev)),
+                None => (t.with_timezone(&Utc).fixed_offset(), None),
+            }
+        }
     }
+}
+
+fn format_in_zone(t: DateTime<FixedOffset>, zone: &str, layout: &str) -> String {
+    let (t, abbrev) = zoned(t, zone);
+    format_go_abbrev(&t, layout, abbrev.as_deref())
 }
 
 pub(crate) fn register(m: &mut FuncMap) {
@@ -93,13 +116,19 @@ pub(crate) fn register(m: &mut FuncMap) {
     });
     reg(m, "dateInZone", |a| {
         arity(a, 3)?;
-        let t = in_zone(as_time(&a[1]), string(a, 2)?);
-        Ok(Value::String(format_go(&t, string(a, 0)?)))
+        Ok(Value::String(format_in_zone(
+            as_time(&a[1]),
+            string(a, 2)?,
+            string(a, 0)?,
+        )))
     });
     reg(m, "date_in_zone", |a| {
         arity(a, 3)?;
-        let t = in_zone(as_time(&a[1]), string(a, 2)?);
-        Ok(Value::String(format_go(&t, string(a, 0)?)))
+        Ok(Value::String(format_in_zone(
+            as_time(&a[1]),
+            string(a, 2)?,
+            string(a, 0)?,
+        )))
     });
     reg(m, "htmlDate", |a| {
         arity(a, 1)?;
@@ -110,8 +139,11 @@ pub(crate) fn register(m: &mut FuncMap) {
     });
     reg(m, "htmlDateInZone", |a| {
         arity(a, 2)?;
-        let t = in_zone(as_time(&a[0]), string(a, 1)?);
-        Ok(Value::String(format_go(&t, "2006-01-02")))
+        Ok(Value::String(format_in_zone(
+            as_time(&a[0]),
+            string(a, 1)?,
+            "2006-01-02",
+        )))
     });
     reg(m, "unixEpoch", |a| {
         arity(a, 1)?;
@@ -252,6 +284,11 @@ const TOKENS: &[(&str, &str)] = &[
 
 /// Formats with a Go layout.
 pub fn format_go(t: &DateTime<FixedOffset>, layout: &str) -> String {
+    format_go_abbrev(t, layout, None)
+}
+
+/// Formats with a Go layout; `MST` prints `abbrev` when the zone's abbreviation is known.
+fn format_go_abbrev(t: &DateTime<FixedOffset>, layout: &str, abbrev: Option<&str>) -> String {
     let mut out = String::new();
     let mut rest = layout;
     'outer: while !rest.is_empty() {
@@ -301,7 +338,9 @@ pub fn format_go(t: &DateTime<FixedOffset>, layout: &str) -> String {
                         }
                     }
                     "%Z" => {
-                        if t.offset().local_minus_utc() == 0 {
+                        if let Some(a) = abbrev {
+                            out.push_str(a);
+                        } else if t.offset().local_minus_utc() == 0 {
                             out.push_str("UTC");
                         } else {
                             out.push_str(&t.format("%:::z").to_string());
