@@ -31,6 +31,7 @@ mod subresources;
 mod table;
 mod typed;
 mod watch;
+mod workloads;
 
 pub use error::Error;
 pub use server::{RunningServer, ServerOptions, serve_foreground, serve_foreground_with, start};

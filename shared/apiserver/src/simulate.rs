@@ -44,6 +44,7 @@ pub async fn run(st: Arc<ServerState>) {
 
 /// Bring every simulated workload's status to what its controller would report.
 fn pass(st: &ServerState) {
+    crate::workloads::reconcile(st);
     for (g, r) in KINDS {
         let gr = GroupResource::new(g, r);
         let (items, _) = st.store.list(&gr, None);
@@ -100,6 +101,12 @@ fn keep_time(old: Option<&Value>, mut new: Value) -> Value {
         }
     }
     new
+}
+
+fn owned_by_job(o: &Value) -> bool {
+    o.pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .is_some_and(|refs| refs.iter().any(|r| r.get("kind") == Some(&json!("Job"))))
 }
 
 /// The status a healthy (or, when annotated, failing) controller would report.
@@ -202,6 +209,11 @@ pub fn desired_status(resource: &str, o: &Value) -> Option<Value> {
                 json!({"succeeded": 1, "startTime": start, "completionTime": old.and_then(|s| s.get("completionTime")).cloned().unwrap_or(json!(now)),
                        "conditions": [cond("Complete", "True", "", "", &now)]})
             }
+        }
+        "pods" if owned_by_job(o) => {
+            let phase = if fail { "Failed" } else { "Succeeded" };
+            json!({"phase": phase, "conditions": [cond("Ready", "False", "PodCompleted", "", &now)],
+                   "podIP": "10.244.0.10", "hostIP": "10.0.0.1"})
         }
         "pods" => {
             let containers: Vec<Value> = o.pointer("/spec/containers").and_then(Value::as_array).map(|cs| {

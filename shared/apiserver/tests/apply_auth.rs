@@ -297,6 +297,7 @@ async fn simulator_makes_deployments_available_unless_annotated_to_fail() -> Res
                 Some(1)
             );
             assert_eq!(cond(&bad, "Available").as_deref(), Some("False"));
+            children_follow_the_deployment(&s).await?;
             s.shutdown().await?;
             return Ok(());
         }
@@ -383,4 +384,50 @@ async fn unknown_token_is_401_and_unprivileged_impersonation_is_403() -> Res {
     );
     s.shutdown().await?;
     Ok(())
+}
+
+async fn children_follow_the_deployment(s: &flux_apiserver::RunningServer) -> Res {
+    use k8s_openapi::api::apps::v1::ReplicaSet;
+    use k8s_openapi::api::core::v1::Pod;
+    let c = s.client().await?;
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "default");
+    let sets: Api<ReplicaSet> = Api::namespaced(c.clone(), "default");
+    let running = |list: &[Pod]| {
+        list.iter()
+            .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+            .count()
+    };
+    let mut seen = 0;
+    for _ in 0..50 {
+        let list = pods
+            .list(&ListParams::default().labels("app=good"))
+            .await?
+            .items;
+        seen = running(&list);
+        if seen == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, 2, "two running pods for a two-replica deployment");
+    let rs = sets
+        .list(&ListParams::default().labels("app=good"))
+        .await?
+        .items;
+    assert_eq!(rs.len(), 1);
+    Api::<Deployment>::namespaced(c, "default")
+        .delete("good", &DeleteParams::default())
+        .await?;
+    for _ in 0..50 {
+        if pods
+            .list(&ListParams::default().labels("app=good"))
+            .await?
+            .items
+            .is_empty()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("pods outlived their deployment".into())
 }

@@ -131,6 +131,8 @@ if kubectl apply -f "$work/typo.yaml" 2>"$work/err"; then fail "typo in a Deploy
 grep -q 'unknown field "spec.replica"' "$work/err" || fail "strict error for built-in: $(cat "$work/err")"
 if [[ "${SIMULATE:-0}" == 1 ]]; then
   kubectl wait --for=condition=Available deploy/app -n team-a --timeout=10s
+  kubectl wait --for=condition=Ready pod -l app=app -n team-a --timeout=10s
+  [[ $(kubectl get pods -n team-a -l app=app -o name | wc -l) == 2 ]] || fail "want 2 pods"
 fi
 
 # authorization
