@@ -226,6 +226,35 @@ impl Value {
     pub fn is_nil(&self) -> bool {
         matches!(self, Value::Nil)
     }
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+    /// The number as an integer: ints as is, floats only when whole.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Some(*f as i64),
+            _ => None,
+        }
+    }
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+    /// Looks up a dotted path of map keys (`"image.tag"`); `None` if any step is missing.
+    pub fn get_path(&self, path: &str) -> Option<Value> {
+        let mut cur = self.clone();
+        for key in path.split('.').filter(|k| !k.is_empty()) {
+            cur = cur.as_map()?.get(key)?;
+        }
+        Some(cur)
+    }
 
     /// Go's type name for the value as `printf "%T"` and `typeOf` show it.
     pub fn type_name(&self) -> String {

@@ -753,3 +753,25 @@ fn templates_and_values_can_be_shared_across_threads() {
         assert_eq!(h.join().unwrap(), "web");
     }
 }
+
+#[test]
+fn value_accessors_and_json_round_trip() {
+    let v = Value::from_json_floats(
+        serde_json::json!({"image": {"tag": "1.0", "port": 80}, "on": true}),
+    );
+    assert_eq!(
+        v.get_path("image.tag")
+            .and_then(|t| t.as_str().map(String::from)),
+        Some("1.0".to_string())
+    );
+    assert_eq!(v.get_path("image.port").and_then(|p| p.as_i64()), Some(80));
+    assert_eq!(v.get_path("on").and_then(|b| b.as_bool()), Some(true));
+    assert!(v.get_path("image.missing").is_none());
+    // Whole float64s go back to JSON as integers, like Go's encoder writes them.
+    assert_eq!(
+        v.to_json(),
+        serde_json::json!({"image": {"tag": "1.0", "port": 80}, "on": true})
+    );
+    assert_eq!(Value::from(serde_json::json!(3)), Value::Int(3));
+    assert_eq!(Value::from(serde_json::json!(3.5)), Value::Float(3.5));
+}
