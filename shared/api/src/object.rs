@@ -243,6 +243,11 @@ impl FluxObject {
             FluxObject::KustomizationV1(ks) => warnings.extend(ks.spec.deprecation_warnings()),
             FluxObject::BucketV1(b) => warnings.extend(b.spec.compatibility_warnings()),
             FluxObject::BucketV1beta2(b) => warnings.extend(b.spec.base.compatibility_warnings()),
+            FluxObject::HelmReleaseV2(hr) => warnings.extend(hr.spec.deprecation_warnings()),
+            FluxObject::HelmChartV1(c) => warnings.extend(c.spec.deprecation_warnings()),
+            FluxObject::HelmChartV1beta2(c) => warnings.extend(c.spec.base.deprecation_warnings()),
+            FluxObject::ProviderV1beta3(p) => warnings.extend(p.spec.deprecation_warnings()),
+            FluxObject::ProviderV1beta2(p) => warnings.extend(p.spec.base.deprecation_warnings()),
             _ => {}
         }
         warnings

@@ -87,3 +87,35 @@ fn every_full_object_satisfies_fluxs_cross_field_rules() {
         assert_eq!(obj.validate(), Ok(()), "{}", what(&doc));
     }
 }
+
+#[test]
+fn deprecated_fields_in_use_are_reported() {
+    let warnings = |name: &str, kind: &str| {
+        let doc = docs()
+            .into_iter()
+            .find(|d| d["metadata"]["name"] == name && d["kind"] == kind)
+            .unwrap();
+        FluxObject::from_json(doc).unwrap().deprecation_warnings()
+    };
+    assert_eq!(
+        warnings("full", "HelmRelease"),
+        [
+            "spec.install.skipCRDs is deprecated, use spec.install.crds: Skip",
+            "spec.chart.spec.valuesFile is deprecated, use spec.chart.spec.valuesFiles",
+            "spec.postRenderers[0].kustomize.patchesStrategicMerge is deprecated, use patches",
+            "spec.postRenderers[0].kustomize.patchesJson6902 is deprecated, use patches",
+        ]
+    );
+    assert_eq!(
+        warnings("full", "HelmChart"),
+        ["spec.valuesFile is deprecated, use spec.valuesFiles"]
+    );
+    assert_eq!(warnings("full", "Provider").len(), 2);
+    assert!(warnings("full", "GitRepository").is_empty());
+    assert_eq!(
+        warnings("full-beta", "GitRepository"),
+        [
+            "source.toolkit.fluxcd.io/v1beta2 GitRepository is deprecated, upgrade to source.toolkit.fluxcd.io/v1"
+        ]
+    );
+}

@@ -166,6 +166,38 @@ pub enum ServerSideApplyMode {
 }
 
 impl HelmReleaseSpec {
+    /// Warnings for deprecated fields present in the spec.
+    pub fn deprecation_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.install.as_ref().is_some_and(|i| i.skip_crds) {
+            warnings.push(
+                "spec.install.skipCRDs is deprecated, use spec.install.crds: Skip".to_string(),
+            );
+        }
+        if self
+            .chart
+            .as_ref()
+            .is_some_and(|c| c.spec.values_file.is_some())
+        {
+            warnings.push(
+                "spec.chart.spec.valuesFile is deprecated, use spec.chart.spec.valuesFiles"
+                    .to_string(),
+            );
+        }
+        for (i, pr) in self.post_renderers.iter().enumerate() {
+            let Some(k) = &pr.kustomize else { continue };
+            if !k.patches_strategic_merge.is_empty() {
+                warnings.push(format!("spec.postRenderers[{i}].kustomize.patchesStrategicMerge is deprecated, use patches"));
+            }
+            if !k.patches_json6902.is_empty() {
+                warnings.push(format!(
+                    "spec.postRenderers[{i}].kustomize.patchesJson6902 is deprecated, use patches"
+                ));
+            }
+        }
+        warnings
+    }
+
     /// The effective timeout (5m when unset).
     pub fn timeout(&self) -> std::time::Duration {
         self.timeout

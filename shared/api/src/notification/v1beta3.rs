@@ -155,6 +155,18 @@ pub struct ProviderSpec {
 }
 
 impl ProviderSpec {
+    /// Warnings for deprecated fields present in the spec.
+    pub fn deprecation_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.interval.is_some() {
+            warnings.push("spec.interval is deprecated and not used by notification.toolkit.fluxcd.io/v1beta3 Providers".to_string());
+        }
+        if self.proxy.is_some() {
+            warnings.push("spec.proxy is deprecated, use spec.proxySecretRef".to_string());
+        }
+        warnings
+    }
+
     /// The effective timeout (15s when unset).
     pub fn timeout(&self) -> std::time::Duration {
         self.timeout

@@ -499,6 +499,14 @@ pub struct HelmChartSpec {
 }
 
 impl HelmChartSpec {
+    /// Warnings for deprecated fields present in the spec.
+    pub fn deprecation_warnings(&self) -> Vec<String> {
+        self.values_file
+            .iter()
+            .map(|_| "spec.valuesFile is deprecated, use spec.valuesFiles".to_string())
+            .collect()
+    }
+
     /// The values files in merge order: the deprecated `valuesFile` first.
     pub fn values_files(&self) -> Vec<String> {
         self.values_file
