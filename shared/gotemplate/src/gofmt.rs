@@ -56,6 +56,22 @@ pub fn quote(s: &str) -> String {
     out
 }
 
+/// Go's `strconv.QuoteToASCII` (`%+q`).
+fn quote_ascii(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        if c.is_ascii() {
+            quote_char_into(c, '"', &mut out);
+        } else if (c as u32) < 0x10000 {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            let _ = write!(out, "\\U{:08x}", c as u32);
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn quote_char_into(c: char, q: char, out: &mut String) {
     match c {
         '\x07' => out.push_str("\\a"),
@@ -273,9 +289,58 @@ impl Printer<'_> {
         }
     }
 
+    /// `%#v`: Go syntax (`[]interface {}{1, "a"}`, `map[string]interface {}{"k":1}`).
+    fn go_syntax(&mut self, v: &Value, depth: usize) {
+        if depth > MAX_VALUE_DEPTH {
+            self.out.push_str("...");
+            return;
+        }
+        match v {
+            Value::Nil if depth == 0 => self.out.push_str("<nil>"),
+            Value::Nil => self.out.push_str("interface {}(nil)"),
+            Value::String(s) => self.out.push_str(&quote(s)),
+            Value::List(l) => {
+                self.out.push_str("[]interface {}{");
+                for (i, e) in l.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push_str(", ");
+                    }
+                    self.go_syntax(e, depth + 1);
+                }
+                self.out.push('}');
+            }
+            Value::Map(m) => {
+                self.out.push_str("map[string]interface {}{");
+                for (i, (k, e)) in m.read().iter().enumerate() {
+                    if i > 0 {
+                        self.out.push_str(", ");
+                    }
+                    self.out.push_str(&quote(k));
+                    self.out.push(':');
+                    self.go_syntax(e, depth + 1);
+                }
+                self.out.push('}');
+            }
+            Value::Object(o) => self.go_syntax(&o.data(), depth + 1),
+            other => self.print_value(other, 'v', &Spec::default(), depth),
+        }
+    }
+
     fn print_value(&mut self, v: &Value, verb: char, spec: &Spec, depth: usize) {
         if depth > MAX_VALUE_DEPTH {
             self.out.push_str("...");
+            return;
+        }
+        if verb == 'v' && spec.sharp {
+            let mut buf = String::new();
+            Printer { out: &mut buf }.go_syntax(v, depth);
+            self.pad_str(
+                &buf,
+                &Spec {
+                    sharp: false,
+                    ..spec.clone()
+                },
+            );
             return;
         }
         match v {
@@ -475,6 +540,8 @@ impl Printer<'_> {
                 if spec.sharp && !s.contains('`') && !s.chars().any(|c| c.is_control() && c != '\t')
                 {
                     self.pad_str(&format!("`{s}`"), spec);
+                } else if spec.plus {
+                    self.pad_str(&quote_ascii(s), spec);
                 } else {
                     self.pad_str(&quote(s), spec);
                 }

@@ -194,3 +194,17 @@ fn very_large_precisions_pad_with_zeros() {
         &e[e.len() - 8..]
     );
 }
+
+#[test]
+fn go_syntax_and_ascii_quoting() {
+    let l = Value::list(vec![i(1), s("a"), Value::Nil, fl(1.5)]);
+    let m = Value::map_from([("k", Value::list(vec![]))]);
+    assert_eq!(
+        f("%#v|%#v|%#v|%#v", &[l, m, s("x"), Value::Nil]),
+        r#"[]interface {}{1, "a", interface {}(nil), 1.5}|map[string]interface {}{"k":[]interface {}{}}|"x"|<nil>"#
+    );
+    assert_eq!(
+        f("%+q|%q", &[s("héllo☺"), s("héllo")]),
+        r#""h\u00e9llo\u263a"|"héllo""#
+    );
+}
