@@ -330,8 +330,11 @@ impl Parser<'_> {
         let t = self.next_non_space();
         match t.tok {
             Tok::Keyword(Keyword::Block) => return self.block_control().map(Item::Node),
-            Tok::Keyword(Keyword::Break) => return self.loop_control(t.pos, true).map(Item::Node),
-            Tok::Keyword(Keyword::Continue) => {
+            // A function named break/continue takes precedence over the keyword, as in Go.
+            Tok::Keyword(Keyword::Break) if !(self.has_func)("break") => {
+                return self.loop_control(t.pos, true).map(Item::Node);
+            }
+            Tok::Keyword(Keyword::Continue) if !(self.has_func)("continue") => {
                 return self.loop_control(t.pos, false).map(Item::Node);
             }
             Tok::Keyword(Keyword::Else) => {
@@ -584,6 +587,13 @@ impl Parser<'_> {
                     let cmd = self.command()?;
                     pipe.cmds.push(cmd);
                 }
+                Tok::Keyword(k @ (Keyword::Break | Keyword::Continue))
+                    if (self.has_func)(keyword_name(k)) =>
+                {
+                    self.backup();
+                    let cmd = self.command()?;
+                    pipe.cmds.push(cmd);
+                }
                 _ => return self.unexpected(&t, context),
             }
         }
@@ -656,6 +666,14 @@ impl Parser<'_> {
                     return self.err(format!("function {name:?} not defined"));
                 }
                 Arg::Ident { pos, name }
+            }
+            Tok::Keyword(k @ (Keyword::Break | Keyword::Continue))
+                if (self.has_func)(keyword_name(k)) =>
+            {
+                Arg::Ident {
+                    pos,
+                    name: keyword_name(k).to_string(),
+                }
             }
             Tok::Dot => Arg::Dot(pos),
             Tok::Nil => Arg::Nil(pos),

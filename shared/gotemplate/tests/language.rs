@@ -775,3 +775,19 @@ fn value_accessors_and_json_round_trip() {
     assert_eq!(Value::from(serde_json::json!(3)), Value::Int(3));
     assert_eq!(Value::from(serde_json::json!(3.5)), Value::Float(3.5));
 }
+
+#[test]
+fn a_function_named_break_takes_precedence_over_the_keyword() {
+    let mut t = Template::new("t");
+    t.func(
+        "break",
+        flux_gotemplate::func(|a| Ok(a.first().cloned().unwrap_or_default())),
+    );
+    t.parse("t", "{{range .tags}}{{break 20}}{{end}}").unwrap();
+    assert_eq!(t.execute("t", &data()).unwrap(), "2020");
+    assert!(
+        Template::new("u")
+            .parse("u", "{{range .tags}}{{break 20}}{{end}}")
+            .is_err()
+    );
+}
