@@ -133,6 +133,68 @@ pub fn validate_name(def: &ResourceDef, name: &str) -> Result<(), ApiError> {
     ))
 }
 
+/// Largest total size of an object's annotations (keys and values), as in Kubernetes.
+const ANNOTATIONS_MAX: usize = 256 * 1024;
+
+/// Validate labels, annotations and finalizers as ObjectMeta validation does.
+pub fn validate_metadata(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
+    let mut causes = Vec::new();
+    let invalid_value = |field: &str, value: &str, errs: Vec<String>| Cause {
+        reason: "FieldValueInvalid".into(),
+        message: format!("Invalid value: \"{value}\": {}", errs.join(", ")),
+        field: field.into(),
+    };
+    let map = |key: &str| {
+        obj.pointer(&format!("/metadata/{key}"))
+            .and_then(Value::as_object)
+    };
+    for (k, v) in map("labels").into_iter().flatten() {
+        let errs = names::validate_qualified_name(k);
+        if !errs.is_empty() {
+            causes.push(invalid_value("metadata.labels", k, errs));
+        }
+        match v.as_str() {
+            Some(val) => {
+                let errs = names::validate_label_value(val);
+                if !errs.is_empty() {
+                    causes.push(invalid_value("metadata.labels", val, errs));
+                }
+            }
+            None => causes.push(invalid_value(
+                "metadata.labels",
+                &v.to_string(),
+                vec!["must be a string".into()],
+            )),
+        }
+    }
+    let mut size = 0;
+    for (k, v) in map("annotations").into_iter().flatten() {
+        let errs = names::validate_qualified_name(&k.to_ascii_lowercase());
+        if !errs.is_empty() {
+            causes.push(invalid_value("metadata.annotations", k, errs));
+        }
+        size += k.len() + v.as_str().map_or(0, str::len);
+    }
+    if size > ANNOTATIONS_MAX {
+        causes.push(Cause {
+            reason: "FieldValueTooLong".into(),
+            message: format!("Too long: must have at most {ANNOTATIONS_MAX} bytes"),
+            field: "metadata.annotations".into(),
+        });
+    }
+    for (i, f) in finalizers(obj).iter().enumerate() {
+        let errs = names::validate_qualified_name(f);
+        if !errs.is_empty() {
+            causes.push(invalid_value(&format!("metadata.finalizers[{i}]"), f, errs));
+        }
+    }
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(def, meta_str(obj, "name"), causes))
+    }
+}
+
 /// Defaults, pruning and validation of a custom resource against its CRD schema.
 pub fn apply_schema(def: &ResourceDef, obj: &mut Value, strict: bool) -> Result<(), ApiError> {
     let Some(s) = def.structural.as_deref() else {
@@ -407,6 +469,7 @@ pub fn prepare_create(
     }
     kind_defaults(def, &mut obj, true)?;
     let mut obj = crate::typed::normalize(def, obj, strict)?;
+    validate_metadata(def, &obj)?;
     apply_schema(def, &mut obj, strict)?;
     if def.group == "apiextensions.k8s.io" {
         crate::crd::prepare(&mut obj)?;
@@ -503,6 +566,7 @@ pub fn prepare_update(
     }
     kind_defaults(def, &mut new, false)?;
     let mut new = crate::typed::normalize(def, new, strict)?;
+    validate_metadata(def, &new)?;
     apply_schema(def, &mut new, strict)?;
     if def.group == "apiextensions.k8s.io" {
         crate::crd::prepare(&mut new)?;
@@ -612,6 +676,23 @@ mod tests {
         let mut o = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}});
         let e = check_type(&d, &mut o).err().map(|e| e.code);
         assert_eq!(e, Some(400));
+    }
+
+    #[test]
+    fn invalid_label_key_and_value_are_field_errors() {
+        let d = def("", "v1", "configmaps");
+        let o = json!({"metadata": {"name": "x", "labels": {"Bad Key": "ok", "ok": "bad value!"},
+                                    "finalizers": ["example.com/ok"]}});
+        let e = validate_metadata(&d, &o).err();
+        assert_eq!(e.as_ref().map(|e| e.code), Some(422));
+        let causes = e
+            .and_then(|e| e.details)
+            .map(|d| d["causes"].clone())
+            .unwrap_or_default();
+        assert_eq!(causes.as_array().map(Vec::len), Some(2));
+        assert_eq!(causes[0]["field"], "metadata.labels");
+        let ok = json!({"metadata": {"name": "x", "labels": {"app.kubernetes.io/name": "web"}}});
+        assert!(validate_metadata(&d, &ok).is_ok());
     }
 
     #[test]
