@@ -140,7 +140,7 @@ impl Builder {
                 detail: dir.display().to_string(),
             });
         }
-        for key in ["generators", "transformers", "validators"] {
+        for key in ["generators", "validators"] {
             if k.get(key).is_some() {
                 return Err(Error::Unsupported {
                     feature: "plugins (generators/transformers/validators)",
@@ -406,6 +406,134 @@ impl Builder {
         transform::images(res, &rules);
         if !k.items("replacements")?.is_empty() {
             crate::replacements::apply(res, &k.items("replacements")?, &self.loader, dir)?;
+        }
+        for entry in k.strings("transformers")? {
+            let text = if entry.contains('\n') {
+                entry.clone()
+            } else {
+                self.loader.read_string(dir, &entry)?
+            };
+            let docs = parse_documents(&text).map_err(|source| Error::Yaml {
+                file: entry.clone(),
+                source,
+            })?;
+            for doc in docs {
+                self.run_builtin_transformer(dir, res, &doc)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A `transformers:` entry configuring one of kustomize's builtin transformers.
+    fn run_builtin_transformer(
+        &mut self,
+        dir: &Path,
+        res: &mut Vec<Resource>,
+        t: &Node,
+    ) -> Result<(), Error> {
+        let kind = t.get_str("kind").unwrap_or("");
+        if t.get_str("apiVersion") != Some("builtin") {
+            return Err(Error::Unsupported {
+                feature: "transformer plugins",
+                detail: format!("{kind} ({})", dir.display()),
+            });
+        }
+        let specs = |default: Vec<FieldSpec>| -> Vec<FieldSpec> {
+            match t.get("fieldSpecs").and_then(Node::as_seq) {
+                Some(fs) => fs.iter().map(FieldSpec::from_node).collect(),
+                None => default,
+            }
+        };
+        match kind {
+            "NamespaceTransformer" => {
+                if let Some(ns) = t
+                    .get_path(&["metadata", "namespace"])
+                    .and_then(Node::as_str)
+                {
+                    transform::namespace(res, ns);
+                }
+            }
+            "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
+                transform::prefix_suffix(
+                    res,
+                    t.get_str("prefix").unwrap_or(""),
+                    t.get_str("suffix").unwrap_or(""),
+                );
+            }
+            "LabelTransformer" => {
+                let pairs = crate::kustfile::string_map(t.get("labels"), "labels")?;
+                transform::add_pairs(res, &pairs, &specs(transform::common_label_specs()));
+            }
+            "AnnotationsTransformer" => {
+                let pairs = crate::kustfile::string_map(t.get("annotations"), "annotations")?;
+                transform::add_pairs(res, &pairs, &specs(transform::annotation_specs()));
+            }
+            "ImageTagTransformer" => {
+                let i = t.get("imageTag").unwrap_or(&Node::Null);
+                let rule = ImageRule {
+                    name: i.get_str("name").unwrap_or("").to_string(),
+                    new_name: i.get_str("newName").map(str::to_string),
+                    new_tag: i.get_str("newTag").map(str::to_string),
+                    digest: i.get_str("digest").map(str::to_string),
+                };
+                transform::images(res, &[rule]);
+            }
+            "ReplicaCountTransformer" => {
+                let r = t.get("replica").unwrap_or(&Node::Null);
+                let count = match r.get("count") {
+                    Some(Node::Int(i)) => *i,
+                    _ => 0,
+                };
+                transform::replicas(res, r.get_str("name").unwrap_or(""), count)
+                    .map_err(Error::Transform)?;
+            }
+            "PatchTransformer" => self.apply_patch_entry(dir, res, t, false)?,
+            "PatchJson6902Transformer" => {
+                let mut entry = t.clone();
+                if let (Some(op), Some(m)) = (t.get("jsonOp").cloned(), entry.as_map_mut()) {
+                    m.insert("patch".into(), op);
+                }
+                self.apply_patch_entry(dir, res, &entry, true)?;
+            }
+            "PatchStrategicMergeTransformer" => {
+                let mut texts = Vec::new();
+                for p in t
+                    .get("paths")
+                    .and_then(Node::as_seq)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+                {
+                    texts.push(self.loader.read_string(dir, p.as_str().unwrap_or(""))?);
+                }
+                if let Some(inline) = t.get_str("patches") {
+                    texts.push(inline.to_string());
+                }
+                for text in texts {
+                    let docs = crate::yaml::parse_documents_plain(&text).map_err(|source| {
+                        Error::Yaml {
+                            file: "patch".into(),
+                            source,
+                        }
+                    })?;
+                    for doc in docs {
+                        apply_smp(res, &doc, None, false)?;
+                    }
+                }
+            }
+            "ReplacementTransformer" => {
+                let items: Vec<&Node> = t
+                    .get("replacements")
+                    .and_then(Node::as_seq)
+                    .map(|v| v.iter().collect())
+                    .unwrap_or_default();
+                crate::replacements::apply(res, &items, &self.loader, dir)?;
+            }
+            other => {
+                return Err(Error::Unsupported {
+                    feature: "transformer plugins",
+                    detail: other.to_string(),
+                });
+            }
         }
         Ok(())
     }
