@@ -140,7 +140,7 @@ impl Builder {
                 detail: dir.display().to_string(),
             });
         }
-        for key in ["generators", "validators"] {
+        for key in ["validators"] {
             if k.get(key).is_some() {
                 return Err(Error::Unsupported {
                     feature: "plugins (generators/transformers/validators)",
@@ -298,6 +298,43 @@ impl Builder {
         for (key, secret) in [("configMapGenerator", false), ("secretGenerator", true)] {
             for entry in k.items(key)? {
                 let g = generators::generate(entry, secret, &opts, &self.loader, dir, None)?;
+                merge_generated(res, g)?;
+            }
+        }
+        // `generators:` entries configuring kustomize's builtin generators.
+        for entry in k.strings("generators")? {
+            let text = if entry.contains('\n') {
+                entry.clone()
+            } else {
+                self.loader.read_string(dir, &entry)?
+            };
+            let docs = parse_documents(&text).map_err(|source| Error::Yaml {
+                file: entry.clone(),
+                source,
+            })?;
+            for doc in docs {
+                let kind = doc.get_str("kind").unwrap_or("");
+                let secret = match (doc.get_str("apiVersion"), kind) {
+                    (Some("builtin"), "ConfigMapGenerator") => false,
+                    (Some("builtin"), "SecretGenerator") => true,
+                    _ => {
+                        return Err(Error::Unsupported {
+                            feature: "generator plugins",
+                            detail: format!(
+                                "external plugins disabled; unable to load external plugin '{kind}'"
+                            ),
+                        });
+                    }
+                };
+                let mut cfg = doc.clone();
+                if let Some(m) = cfg.as_map_mut() {
+                    for f in ["name", "namespace"] {
+                        if let Some(v) = doc.get_path(&["metadata", f]).cloned() {
+                            m.insert(f.to_string(), v);
+                        }
+                    }
+                }
+                let g = generators::generate(&cfg, secret, &opts, &self.loader, dir, None)?;
                 merge_generated(res, g)?;
             }
         }
