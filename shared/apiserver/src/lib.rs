@@ -18,6 +18,7 @@ mod discovery;
 mod error;
 mod gc;
 mod http_util;
+mod immutable;
 mod objects;
 mod patch;
 mod persist;

@@ -564,8 +564,10 @@ pub fn prepare_update(
             };
         }
     }
+    crate::immutable::keep_allocated(def, old, &mut new);
     kind_defaults(def, &mut new, false)?;
     let mut new = crate::typed::normalize(def, new, strict)?;
+    crate::immutable::check(def, old, &new)?;
     validate_metadata(def, &new)?;
     apply_schema(def, &mut new, strict)?;
     if def.group == "apiextensions.k8s.io" {

@@ -431,3 +431,26 @@ async fn children_follow_the_deployment(s: &flux_apiserver::RunningServer) -> Re
     }
     Err("pods outlived their deployment".into())
 }
+
+#[tokio::test]
+async fn changing_a_deployment_selector_is_rejected_as_immutable() -> Res {
+    let s = start(ServerOptions::default()).await?;
+    let api: Api<Deployment> = Api::namespaced(s.client().await?, "default");
+    api.create(&PostParams::default(), &deployment("web", json!({}))?)
+        .await?;
+    let patch = json!({"spec": {"selector": {"matchLabels": {"app": "other"}},
+                                "template": {"metadata": {"labels": {"app": "other"}}}}});
+    let err = api
+        .patch("web", &PatchParams::default(), &Patch::Merge(patch))
+        .await
+        .err()
+        .ok_or("selector change accepted")?;
+    assert_eq!(code(&err), Some(422));
+    assert!(
+        message(&err).contains("field is immutable"),
+        "{}",
+        message(&err)
+    );
+    s.shutdown().await?;
+    Ok(())
+}
