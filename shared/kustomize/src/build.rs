@@ -18,6 +18,8 @@ pub struct Builder {
     stack: Vec<PathBuf>,
     /// A kustomization used for one directory instead of its (missing) file.
     root_override: Option<(PathBuf, String)>,
+    /// The canonical build root, for origin paths.
+    root: PathBuf,
     /// `vars` declared anywhere in the tree, resolved once at the end.
     vars: Vec<Node>,
     /// Field specs added by `configurations` files.
@@ -38,6 +40,7 @@ impl Builder {
             loader: Loader,
             stack: Vec::new(),
             root_override: None,
+            root: PathBuf::new(),
             vars: Vec::new(),
             config: Config::default(),
         }
@@ -63,6 +66,10 @@ impl Builder {
 
     /// Builds the kustomization at `dir` into the final, sorted resource list.
     pub fn build_root(&mut self, dir: &Path) -> Result<Vec<Resource>, Error> {
+        self.root = dir.canonicalize().map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let k = self.load_kust(dir)?;
         if k.is_component() {
             return Err(Error::InvalidKustomization(format!(
@@ -79,6 +86,25 @@ impl Builder {
             }
         }
         nameref::fix(&mut res, &self.config.name_refs);
+        let build_meta = k.strings("buildMetadata")?;
+        for r in res.iter_mut() {
+            if build_meta.iter().any(|m| m == "originAnnotations")
+                && let Some(origin) = r.origin.clone()
+                && let Some(meta) = r.node.get_mut("metadata")
+                && let Some(ann) = meta.ensure_map("annotations")
+            {
+                ann.insert("config.kubernetes.io/origin".into(), Node::Str(origin));
+            }
+            if build_meta.iter().any(|m| m == "managedByLabel")
+                && let Some(meta) = r.node.get_mut("metadata")
+                && let Some(labels) = meta.ensure_map("labels")
+            {
+                labels.insert(
+                    "app.kubernetes.io/managed-by".into(),
+                    Node::Str("kustomize-(devel)".into()),
+                );
+            }
+        }
         crate::vars::apply(&mut res, &self.vars)?;
         let sort_opts = k.get("sortOptions");
         match sort_opts.and_then(|s| s.get_str("order")) {
@@ -285,7 +311,20 @@ impl Builder {
             });
         }
         let text = self.loader.read_string(dir, entry)?;
-        load_resources(&text, entry)
+        let mut loaded = load_resources(&text, entry)?;
+        let origin = format!("path: {}\n", relative(&self.root, &path));
+        for r in loaded.iter_mut() {
+            r.origin = Some(origin.clone());
+        }
+        Ok(loaded)
+    }
+
+    fn generator_origin(&self, dir: &Path, kind: &str) -> String {
+        let kfile = find_file(dir).unwrap_or_else(|| dir.join("kustomization.yaml"));
+        format!(
+            "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n",
+            relative(&self.root, &kfile)
+        )
     }
 
     fn generate(
@@ -297,7 +336,15 @@ impl Builder {
         let opts = Options::from_node(k.get("generatorOptions"))?;
         for (key, secret) in [("configMapGenerator", false), ("secretGenerator", true)] {
             for entry in k.items(key)? {
-                let g = generators::generate(entry, secret, &opts, &self.loader, dir, None)?;
+                let mut g = generators::generate(entry, secret, &opts, &self.loader, dir, None)?;
+                g.origin = Some(self.generator_origin(
+                    dir,
+                    if secret {
+                        "SecretGenerator"
+                    } else {
+                        "ConfigMapGenerator"
+                    },
+                ));
                 merge_generated(res, g)?;
             }
         }
@@ -334,7 +381,8 @@ impl Builder {
                         }
                     }
                 }
-                let g = generators::generate(&cfg, secret, &opts, &self.loader, dir, None)?;
+                let mut g = generators::generate(&cfg, secret, &opts, &self.loader, dir, None)?;
+                g.origin = Some(self.generator_origin(dir, kind));
                 merge_generated(res, g)?;
             }
         }
@@ -892,4 +940,19 @@ fn crd_refs(
             );
         }
     }
+}
+
+/// `path` relative to `root` (with `..` where it lies outside), `/`-separated.
+fn relative(root: &Path, path: &Path) -> String {
+    let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let rc: Vec<_> = root.components().collect();
+    let pc: Vec<_> = path.components().collect();
+    let common = rc.iter().zip(&pc).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); rc.len() - common];
+    parts.extend(
+        pc[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().to_string()),
+    );
+    parts.join("/")
 }
