@@ -72,11 +72,20 @@ impl Watch {
         {
             return None;
         }
-        let now = self.filter.matches(&e.object);
+        // Field selectors name the served version's fields (events.k8s.io `regarding.name`).
+        let renamed = crate::convert::needed(&self.def) && !self.def.custom;
+        let matches = |o: &Value| {
+            if renamed {
+                self.filter.matches(&present(&self.def, o))
+            } else {
+                self.filter.matches(o)
+            }
+        };
+        let now = matches(&e.object);
         // An object moving into or out of the selector is ADDED or DELETED for this watcher.
         let kind = match e.kind {
             EventType::Modified => {
-                let before = e.old.as_deref().is_some_and(|o| self.filter.matches(o));
+                let before = e.old.as_deref().is_some_and(matches);
                 match (before, now) {
                     (true, true) => "MODIFIED",
                     (false, true) => "ADDED",
@@ -158,25 +167,19 @@ pub fn serve(req: &Req) -> Result<Response, ApiError> {
     let store = &req.st.store;
     let rx = if send_initial || rv.is_empty() || rv == "0" {
         let (items, cur, rx) = store.snapshot_and_watch(&w.gr, w.ns.as_deref());
+        let renamed = crate::convert::needed(&w.def) && !w.def.custom;
         for o in items {
-            let e = Event {
-                old: None,
-                line: std::sync::OnceLock::new(),
-                rv: 0,
-                kind: EventType::Added,
-                gr: w.gr.clone(),
-                namespace: w.ns.clone().unwrap_or_default(),
-                object: o,
+            let selected = if renamed {
+                w.filter.matches(&present(&w.def, &o))
+            } else {
+                w.filter.matches(&o)
             };
-            let ns_ok =
-                w.ns.is_none() || crate::store::meta_str(&e.object, "namespace") == e.namespace;
-            if ns_ok
-                && w.name
-                    .as_deref()
-                    .is_none_or(|n| n == crate::store::meta_str(&e.object, "name"))
-                && w.filter.matches(&e.object)
-            {
-                let line = w.line("ADDED", &e.object);
+            let named = w
+                .name
+                .as_deref()
+                .is_none_or(|n| n == crate::store::meta_str(&o, "name"));
+            if selected && named {
+                let line = w.line("ADDED", &o);
                 queue.push_back(line);
             }
         }
