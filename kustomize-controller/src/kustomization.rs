@@ -1,0 +1,940 @@
+//! Kustomization reconciler: dependencies, source artifact, build, server-side apply, prune and
+//! health checks, with Flux's conditions, status fields and events.
+//!
+//! One reconcile ends with one status patch. Kubernetes reads about the Kustomization itself,
+//! its source, its variables and its keys use the controller's identity; everything done to the
+//! applied objects (apply, prune, health) uses the tenant's ServiceAccount when one is set.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use flux_api::kustomize::v1::{
+    DecryptionProvider, DeletionPolicy, Kustomization, KustomizationStatus, SourceKind,
+};
+use flux_api::meta::{
+    ACCESS_DENIED_REASON, ARTIFACT_FAILED_REASON, Artifact, BUILD_FAILED_REASON,
+    DEPENDENCY_NOT_READY_REASON, HEALTH_CHECK_FAILED_REASON, HEALTHY, READY,
+    RECONCILIATION_FAILED_REASON, RECONCILIATION_SUCCEEDED_REASON, SUCCEEDED_REASON, ValuesKind,
+};
+use flux_runtime::conditions::{self, Status};
+use flux_runtime::events::{Recorder, Severity};
+use flux_runtime::reconcile::{Backoff, FINALIZER, jitter, patch_status, requested_at};
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, DynamicObject};
+use kube::discovery::ApiResource;
+use kube::runtime::controller::{Action as ControllerAction, Controller};
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use kube::{Resource, ResourceExt};
+use serde_json::Value;
+
+use crate::apply::{self, Action, Change, NAME_LABEL, NAMESPACE_LABEL, Resolver};
+use crate::build::{BuildError, BuildInputs, build_objects};
+use crate::inventory::{ObjMeta, inventory_of, stale};
+
+/// Flux's reason for a failed prune.
+pub const PRUNE_FAILED_REASON: &str = "PruneFailed";
+/// Event reason of the change set.
+pub const PROGRESSING_EVENT_REASON: &str = "Progressing";
+
+/// Behaviour switches, from the controller's flags.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `--no-cross-namespace-refs`: refuse sources in another namespace.
+    pub no_cross_namespace_refs: bool,
+    /// `--default-service-account`: impersonated when `spec.serviceAccountName` is empty.
+    pub default_service_account: Option<String>,
+    /// `--requeue-dependency`: wait between dependency (and missing artifact) checks.
+    pub requeue_dependency: Duration,
+    /// `StrictPostBuildSubstitutions` feature gate.
+    pub strict_substitutions: bool,
+    /// `--interval-jitter-percentage`.
+    pub jitter_percent: u32,
+    /// How often health checks poll the objects.
+    pub health_poll_interval: Duration,
+    /// Largest artifact downloaded and unpacked.
+    pub max_artifact_size: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            no_cross_namespace_refs: false,
+            default_service_account: None,
+            requeue_dependency: Duration::from_secs(30),
+            strict_substitutions: false,
+            jitter_percent: 5,
+            health_poll_interval: Duration::from_secs(2),
+            max_artifact_size: flux_artifact::DEFAULT_MAX_DOWNLOAD_SIZE,
+        }
+    }
+}
+
+/// Everything the reconciler needs besides the object.
+pub struct Context {
+    /// The controller's own client.
+    pub client: kube::Client,
+    /// The configuration `client` was made from; cloned with impersonation for tenants.
+    pub kube_config: kube::Config,
+    pub recorder: Recorder,
+    /// HTTP client for artifact downloads.
+    pub http: reqwest::Client,
+    pub options: Options,
+    pub backoff: Backoff,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("finalizer: {0}")]
+    Finalizer(String),
+    /// Already reported in the status; the error only drives the retry backoff.
+    #[error("{reason}: {message}")]
+    Reconcile { reason: String, message: String },
+}
+
+/// Runs the Kustomization controller until `shutdown` resolves. Changes of a source's artifact
+/// trigger the Kustomizations that use it.
+pub async fn run(
+    ctx: Arc<Context>,
+    namespace: Option<&str>,
+    label_selector: Option<&str>,
+    concurrency: u16,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let (api, git, oci, bucket) = match namespace {
+        Some(ns) => (
+            Api::<Kustomization>::namespaced(ctx.client.clone(), ns),
+            Api::namespaced(ctx.client.clone(), ns),
+            Api::namespaced(ctx.client.clone(), ns),
+            Api::namespaced(ctx.client.clone(), ns),
+        ),
+        None => (
+            Api::all(ctx.client.clone()),
+            Api::all(ctx.client.clone()),
+            Api::all(ctx.client.clone()),
+            Api::all(ctx.client.clone()),
+        ),
+    };
+    let mut config = watcher::Config::default();
+    if let Some(selector) = label_selector.filter(|s| !s.is_empty()) {
+        config = config.labels(selector);
+    }
+    let controller = Controller::new(api, config);
+    let store = controller.store();
+    let mapper = move |kind: SourceKind| {
+        let store = store.clone();
+        move |src_ns: Option<String>, src_name: String| {
+            store
+                .state()
+                .into_iter()
+                .filter(|k| {
+                    let ks_ns = k.namespace().unwrap_or_default();
+                    let r = &k.spec.source_ref;
+                    r.kind == kind
+                        && r.name == src_name
+                        && r.namespace.clone().unwrap_or_else(|| ks_ns.clone())
+                            == src_ns.clone().unwrap_or_default()
+                })
+                .map(|k| ObjectRef::from_obj(k.as_ref()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let git_map = mapper(SourceKind::GitRepository);
+    let oci_map = mapper(SourceKind::OCIRepository);
+    let bucket_map = mapper(SourceKind::Bucket);
+    controller
+        .watches(
+            git,
+            watcher::Config::default(),
+            move |s: flux_api::source::v1::GitRepository| git_map(s.namespace(), s.name_any()),
+        )
+        .watches(
+            oci,
+            watcher::Config::default(),
+            move |s: flux_api::source::v1::OCIRepository| oci_map(s.namespace(), s.name_any()),
+        )
+        .watches(
+            bucket,
+            watcher::Config::default(),
+            move |s: flux_api::source::v1::Bucket| bucket_map(s.namespace(), s.name_any()),
+        )
+        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(err) = result {
+                tracing::debug!(error = %err, "Kustomization reconcile ended with an error");
+            }
+        })
+        .await;
+}
+
+fn key(obj: &Kustomization) -> String {
+    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+}
+
+fn error_policy(obj: Arc<Kustomization>, _err: &Error, ctx: Arc<Context>) -> ControllerAction {
+    // Flux retries a failed Kustomization after its retryInterval; the backoff only spaces out
+    // failures that happen faster than that.
+    let backoff = ctx.backoff.failed(&key(&obj));
+    ControllerAction::requeue(
+        obj.spec
+            .retry_interval()
+            .min(backoff.max(Duration::from_secs(1))),
+    )
+}
+
+/// Reconciles one Kustomization (finalizer added on first sight, cleanup on deletion).
+pub async fn reconcile(
+    obj: Arc<Kustomization>,
+    ctx: Arc<Context>,
+) -> Result<ControllerAction, Error> {
+    let namespace = obj.namespace().unwrap_or_default();
+    let api: Api<Kustomization> = Api::namespaced(ctx.client.clone(), &namespace);
+    finalizer(&api, FINALIZER, obj, |event| async {
+        match event {
+            FinalizerEvent::Apply(obj) => apply_kustomization(&obj, &ctx, &api).await,
+            FinalizerEvent::Cleanup(obj) => cleanup(&obj, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|e| match e {
+        kube::runtime::finalizer::Error::ApplyFailed(err)
+        | kube::runtime::finalizer::Error::CleanupFailed(err) => err,
+        other => Error::Finalizer(other.to_string()),
+    })
+}
+
+/// The ServiceAccount whose identity applies the objects, if any.
+fn service_account(obj: &Kustomization, ctx: &Context) -> Option<String> {
+    obj.spec
+        .service_account_name
+        .clone()
+        .filter(|s| !s.is_empty())
+        .or_else(|| ctx.options.default_service_account.clone())
+        .filter(|s| !s.is_empty())
+}
+
+/// A client acting as the tenant's ServiceAccount, or the controller's own.
+fn apply_client(obj: &Kustomization, ctx: &Context) -> Result<kube::Client, StepFailure> {
+    let Some(sa) = service_account(obj, ctx) else {
+        return Ok(ctx.client.clone());
+    };
+    let ns = obj.namespace().unwrap_or_default();
+    let mut config = ctx.kube_config.clone();
+    config.auth_info.impersonate = Some(format!("system:serviceaccount:{ns}:{sa}"));
+    kube::Client::try_from(config).map_err(|e| StepFailure {
+        reason: RECONCILIATION_FAILED_REASON,
+        message: format!("failed to build the client impersonating '{ns}/{sa}': {e}"),
+        stalled: false,
+    })
+}
+
+fn owner_labels(obj: &Kustomization) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (NAME_LABEL.to_string(), obj.name_any()),
+        (
+            NAMESPACE_LABEL.to_string(),
+            obj.namespace().unwrap_or_default(),
+        ),
+    ])
+}
+
+async fn cleanup(obj: &Kustomization, ctx: &Context) -> Result<ControllerAction, Error> {
+    let delete = match obj.spec.deletion_policy() {
+        DeletionPolicy::MirrorPrune => obj.spec.prune,
+        DeletionPolicy::Delete | DeletionPolicy::WaitForTermination => true,
+        DeletionPolicy::Orphan => false,
+    };
+    let inventory = obj.status.as_ref().and_then(|s| s.inventory.as_ref());
+    if !delete || obj.spec.suspend || inventory.is_none() {
+        return Ok(ControllerAction::await_change());
+    }
+    let empty = flux_api::kustomize::v1::ResourceInventory {
+        entries: Vec::new(),
+    };
+    let objects = stale(inventory, &empty);
+    let client = apply_client(obj, ctx).map_err(|f| Error::Reconcile {
+        reason: f.reason.into(),
+        message: f.message.clone(),
+    })?;
+    let mut resolver = Resolver::new(ctx.client.clone());
+    match apply::prune(&client, &mut resolver, &objects, &owner_labels(obj)).await {
+        Ok(changes) => {
+            if !changes.is_empty() {
+                let text = change_text(&changes);
+                ctx.recorder
+                    .record(
+                        &obj.object_ref(&()),
+                        Severity::Info,
+                        PROGRESSING_EVENT_REASON,
+                        &text,
+                        BTreeMap::new(),
+                    )
+                    .await;
+            }
+            Ok(ControllerAction::await_change())
+        }
+        Err(e) => {
+            ctx.recorder
+                .record(
+                    &obj.object_ref(&()),
+                    Severity::Error,
+                    PRUNE_FAILED_REASON,
+                    &e.to_string(),
+                    BTreeMap::new(),
+                )
+                .await;
+            Err(Error::Reconcile {
+                reason: PRUNE_FAILED_REASON.into(),
+                message: e.to_string(),
+            })
+        }
+    }
+}
+
+/// A failure of one step: what goes into the conditions and the event.
+struct StepFailure {
+    reason: &'static str,
+    message: String,
+    /// Retrying cannot help until the spec changes.
+    stalled: bool,
+}
+
+/// Why the reconcile paused without failing (dependencies, source not ready).
+enum Wait {
+    Failure(StepFailure),
+    /// Not an error: Ready=False with this reason and message, then requeue after the delay.
+    Requeue {
+        reason: &'static str,
+        message: String,
+        after: Duration,
+    },
+}
+
+impl From<StepFailure> for Wait {
+    fn from(f: StepFailure) -> Self {
+        Wait::Failure(f)
+    }
+}
+
+struct Applied {
+    revision: String,
+    changes: Vec<Change>,
+    health: Option<Result<Duration, String>>,
+}
+
+async fn apply_kustomization(
+    obj: &Kustomization,
+    ctx: &Context,
+    api: &Api<Kustomization>,
+) -> Result<ControllerAction, Error> {
+    let name = obj.name_any();
+    if obj.spec.suspend {
+        tracing::info!(name, "reconciliation is suspended for this object");
+        return Ok(ControllerAction::await_change());
+    }
+    let generation = obj.meta().generation;
+    let mut status: KustomizationStatus = obj.status.clone().unwrap_or_default();
+    if let Some(at) = requested_at(obj.meta()) {
+        status.reconcile_request.last_handled_reconcile_at = Some(at.to_string());
+    }
+    let object_ref = obj.object_ref(&());
+    let was_ready = conditions::is_true(&status.conditions, READY);
+    let started = Instant::now();
+
+    let outcome = reconcile_steps(obj, ctx, &mut status).await;
+    let now = Timestamp::now();
+    match outcome {
+        Ok(applied) => {
+            let health_failed = match &applied.health {
+                Some(Err(message)) => Some(message.clone()),
+                _ => None,
+            };
+            if let Some(message) = health_failed {
+                conditions::set(
+                    &mut status.conditions,
+                    HEALTHY,
+                    Status::False,
+                    HEALTH_CHECK_FAILED_REASON,
+                    &message,
+                    generation,
+                    now,
+                );
+                conditions::mark_failed(
+                    &mut status.conditions,
+                    generation,
+                    HEALTH_CHECK_FAILED_REASON,
+                    &message,
+                    false,
+                    now,
+                );
+                patch_status(api, &name, &status).await?;
+                record_changes(ctx, &object_ref, &applied).await;
+                ctx.recorder
+                    .record(
+                        &object_ref,
+                        Severity::Error,
+                        HEALTH_CHECK_FAILED_REASON,
+                        &message,
+                        revision_meta(&applied.revision),
+                    )
+                    .await;
+                return Err(Error::Reconcile {
+                    reason: HEALTH_CHECK_FAILED_REASON.into(),
+                    message,
+                });
+            }
+            if let Some(Ok(took)) = applied.health {
+                conditions::set(
+                    &mut status.conditions,
+                    HEALTHY,
+                    Status::True,
+                    SUCCEEDED_REASON,
+                    &format!("Health check passed in {took:.3?}"),
+                    generation,
+                    now,
+                );
+            } else {
+                conditions::remove(&mut status.conditions, HEALTHY);
+            }
+            let message = format!("Applied revision: {}", applied.revision);
+            conditions::mark_ready(
+                &mut status.conditions,
+                generation,
+                RECONCILIATION_SUCCEEDED_REASON,
+                &message,
+                now,
+            );
+            let new_revision =
+                status.last_applied_revision.as_deref() != Some(applied.revision.as_str());
+            status.last_applied_revision = Some(applied.revision.clone());
+            status.observed_generation = generation;
+            patch_status(api, &name, &status).await?;
+            ctx.backoff.succeeded(&key(obj));
+            record_changes(ctx, &object_ref, &applied).await;
+            if new_revision || !was_ready {
+                let interval = obj.spec.interval.to_std();
+                let text = format!(
+                    "Reconciliation finished in {:.3?}, next run in {interval:?}",
+                    started.elapsed()
+                );
+                ctx.recorder
+                    .record(
+                        &object_ref,
+                        Severity::Info,
+                        RECONCILIATION_SUCCEEDED_REASON,
+                        &text,
+                        revision_meta(&applied.revision),
+                    )
+                    .await;
+            }
+            Ok(ControllerAction::requeue(jitter(
+                obj.spec.interval.to_std(),
+                ctx.options.jitter_percent,
+            )))
+        }
+        Err(Wait::Requeue {
+            reason,
+            message,
+            after,
+        }) => {
+            conditions::mark_failed(
+                &mut status.conditions,
+                generation,
+                reason,
+                &message,
+                false,
+                now,
+            );
+            patch_status(api, &name, &status).await?;
+            tracing::info!(name, "{message}");
+            Ok(ControllerAction::requeue(after))
+        }
+        Err(Wait::Failure(failure)) => {
+            conditions::mark_failed(
+                &mut status.conditions,
+                generation,
+                failure.reason,
+                &failure.message,
+                failure.stalled,
+                now,
+            );
+            if failure.stalled {
+                status.observed_generation = generation;
+            }
+            patch_status(api, &name, &status).await?;
+            let meta = status
+                .last_attempted_revision
+                .as_deref()
+                .map(revision_meta)
+                .unwrap_or_default();
+            ctx.recorder
+                .record(
+                    &object_ref,
+                    Severity::Error,
+                    failure.reason,
+                    &failure.message,
+                    meta,
+                )
+                .await;
+            if failure.stalled {
+                return Ok(ControllerAction::await_change());
+            }
+            Err(Error::Reconcile {
+                reason: failure.reason.to_string(),
+                message: failure.message,
+            })
+        }
+    }
+}
+
+fn revision_meta(revision: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([("revision".to_string(), revision.to_string())])
+}
+
+fn change_text(changes: &[Change]) -> String {
+    changes
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.action,
+                Action::Created | Action::Configured | Action::Deleted
+            )
+        })
+        .map(Change::line)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn record_changes(
+    ctx: &Context,
+    object_ref: &k8s_openapi::api::core::v1::ObjectReference,
+    applied: &Applied,
+) {
+    let text = change_text(&applied.changes);
+    if text.is_empty() {
+        return;
+    }
+    ctx.recorder
+        .record(
+            object_ref,
+            Severity::Info,
+            PROGRESSING_EVENT_REASON,
+            &text,
+            revision_meta(&applied.revision),
+        )
+        .await;
+}
+
+async fn reconcile_steps(
+    obj: &Kustomization,
+    ctx: &Context,
+    status: &mut KustomizationStatus,
+) -> Result<Applied, Wait> {
+    check_dependencies(obj, ctx).await?;
+    let artifact = source_artifact(obj, ctx).await?;
+    let revision = artifact.revision.clone();
+    status.last_attempted_revision = Some(revision.clone());
+
+    let digest = artifact.digest.clone().ok_or_else(|| StepFailure {
+        reason: ARTIFACT_FAILED_REASON,
+        message: format!("artifact of revision '{revision}' has no digest"),
+        stalled: false,
+    })?;
+    let bytes = flux_artifact::fetch_verified(
+        &ctx.http,
+        &artifact.url,
+        &digest,
+        ctx.options.max_artifact_size,
+    )
+    .await
+    .map_err(|e| StepFailure {
+        reason: ARTIFACT_FAILED_REASON,
+        message: format!("failed to download artifact: {e}"),
+        stalled: false,
+    })?;
+
+    let inputs = BuildInputs {
+        variables: variables(obj, ctx).await?,
+        strict_substitution: ctx.options.strict_substitutions,
+        keys: decryption_keys(obj, ctx).await?,
+    };
+    let spec = obj.spec.clone();
+    let limits = flux_artifact::UnpackLimits {
+        max_size: ctx.options.max_artifact_size,
+        ..Default::default()
+    };
+    let built = tokio::task::spawn_blocking(move || -> Result<Vec<Value>, StepFailure> {
+        let dir = tempfile::tempdir().map_err(|e| StepFailure {
+            reason: ARTIFACT_FAILED_REASON,
+            message: format!("failed to create a build directory: {e}"),
+            stalled: false,
+        })?;
+        flux_artifact::unpack(&bytes, dir.path(), limits).map_err(|e| StepFailure {
+            reason: ARTIFACT_FAILED_REASON,
+            message: format!("failed to extract artifact: {e}"),
+            stalled: false,
+        })?;
+        build_in(dir.path(), &spec, &inputs)
+    })
+    .await
+    .map_err(|e| StepFailure {
+        reason: BUILD_FAILED_REASON,
+        message: format!("build task failed: {e}"),
+        stalled: false,
+    })??;
+
+    let labels = owner_labels(obj);
+    let mut objects = built;
+    for o in &mut objects {
+        crate::build::set_common_metadata(o, &labels, &BTreeMap::new());
+    }
+    let client = apply_client(obj, ctx)?;
+    let mut resolver = Resolver::new(ctx.client.clone());
+    let changes = apply::apply_all(
+        &client,
+        &mut resolver,
+        &objects,
+        obj.spec.force,
+        obj.spec.timeout(),
+    )
+    .await
+    .map_err(|e| StepFailure {
+        reason: RECONCILIATION_FAILED_REASON,
+        message: e.to_string(),
+        stalled: false,
+    })?;
+
+    let metas: Vec<ObjMeta> = changes.iter().map(|c| c.object.clone()).collect();
+    let inventory = inventory_of(&metas);
+    let old = status.inventory.replace(inventory.clone());
+    let mut changes = changes;
+    if obj.spec.prune {
+        let gone = stale(old.as_ref(), &inventory);
+        let pruned = apply::prune(&client, &mut resolver, &gone, &labels)
+            .await
+            .map_err(|e| StepFailure {
+                reason: PRUNE_FAILED_REASON,
+                message: e.to_string(),
+                stalled: false,
+            })?;
+        changes.extend(pruned);
+    }
+
+    let ns = obj.namespace().unwrap_or_default();
+    let to_check: Vec<ObjMeta> = if obj.spec.wait {
+        metas
+            .into_iter()
+            .filter(|m| {
+                changes
+                    .iter()
+                    .any(|c| &c.object == m && c.action != Action::Skipped)
+            })
+            .collect()
+    } else {
+        obj.spec
+            .health_checks
+            .iter()
+            .map(|h| {
+                let (group, version) =
+                    match h.api_version.as_deref().unwrap_or("v1").rsplit_once('/') {
+                        Some((g, v)) => (g.to_string(), v.to_string()),
+                        None => (
+                            String::new(),
+                            h.api_version.clone().unwrap_or_else(|| "v1".into()),
+                        ),
+                    };
+                ObjMeta {
+                    namespace: h.namespace.clone().unwrap_or_else(|| ns.clone()),
+                    name: h.name.clone(),
+                    group,
+                    kind: h.kind.clone(),
+                    version,
+                }
+            })
+            .collect()
+    };
+    let health = if to_check.is_empty() {
+        None
+    } else {
+        let started = Instant::now();
+        let timeout = obj.spec.timeout();
+        Some(
+            match apply::wait_healthy(
+                &client,
+                &mut resolver,
+                &to_check,
+                timeout,
+                ctx.options.health_poll_interval,
+            )
+            .await
+            {
+                Ok(()) => Ok(started.elapsed()),
+                Err(pending) => {
+                    let failed = pending
+                        .iter()
+                        .any(|(_, s)| *s == flux_kstatus::Status::Failed);
+                    let list = pending
+                        .iter()
+                        .map(|(m, s)| format!("{} status: '{s}'", m.display()))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let what = if failed {
+                        "failed early due to stalled resources"
+                    } else {
+                        "timeout waiting for"
+                    };
+                    Err(format!(
+                        "health check failed after {:.3?}: {what}: [{list}]",
+                        started.elapsed()
+                    ))
+                }
+            },
+        )
+    };
+    Ok(Applied {
+        revision,
+        changes,
+        health,
+    })
+}
+
+fn build_in(
+    root: &Path,
+    spec: &flux_api::kustomize::v1::KustomizationSpec,
+    inputs: &BuildInputs,
+) -> Result<Vec<Value>, StepFailure> {
+    build_objects(root, spec, inputs).map_err(|e| StepFailure {
+        reason: match e {
+            BuildError::PathNotFound(_) => ARTIFACT_FAILED_REASON,
+            _ => BUILD_FAILED_REASON,
+        },
+        message: e.to_string(),
+        stalled: false,
+    })
+}
+
+async fn check_dependencies(obj: &Kustomization, ctx: &Context) -> Result<(), Wait> {
+    let ns = obj.namespace().unwrap_or_default();
+    for dep in &obj.spec.depends_on {
+        let dep_ns = dep.namespace.clone().unwrap_or_else(|| ns.clone());
+        let api: Api<Kustomization> = Api::namespaced(ctx.client.clone(), &dep_ns);
+        let problem = match api.get_opt(&dep.name).await {
+            Err(e) => Some(format!(
+                "unable to get '{dep_ns}/{}' dependency: {e}",
+                dep.name
+            )),
+            Ok(None) => Some(format!(
+                "unable to get '{dep_ns}/{}' dependency: kustomizations.kustomize.toolkit.fluxcd.io \"{}\" not found",
+                dep.name, dep.name
+            )),
+            Ok(Some(d)) => {
+                let st = d.status.clone().unwrap_or_default();
+                let ready = d.meta().generation == st.observed_generation
+                    && conditions::is_true(&st.conditions, READY);
+                if !ready {
+                    Some(format!("dependency '{dep_ns}/{}' is not ready", dep.name))
+                } else {
+                    None
+                }
+            }
+        };
+        if let Some(problem) = problem {
+            let after = ctx.options.requeue_dependency;
+            return Err(Wait::Requeue {
+                reason: DEPENDENCY_NOT_READY_REASON,
+                message: format!(
+                    "Dependencies do not meet ready condition ({problem}), retrying in {after:?}"
+                ),
+                after,
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn source_artifact(obj: &Kustomization, ctx: &Context) -> Result<Artifact, Wait> {
+    let ns = obj.namespace().unwrap_or_default();
+    let r = &obj.spec.source_ref;
+    let src_ns = r
+        .namespace
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| ns.clone());
+    let display = format!("{}/{}/{}", r.kind.as_str(), src_ns, r.name);
+    if ctx.options.no_cross_namespace_refs && src_ns != ns {
+        return Err(StepFailure {
+            reason: ACCESS_DENIED_REASON,
+            message: format!(
+                "can't access '{display}', cross-namespace references have been blocked"
+            ),
+            stalled: true,
+        }
+        .into());
+    }
+    let plural = match r.kind {
+        SourceKind::GitRepository => "gitrepositories",
+        SourceKind::OCIRepository => "ocirepositories",
+        SourceKind::Bucket => "buckets",
+        SourceKind::ExternalArtifact => "externalartifacts",
+    };
+    let gvk = kube::core::GroupVersionKind::gvk("source.toolkit.fluxcd.io", "v1", r.kind.as_str());
+    let ar = ApiResource::from_gvk_with_plural(&gvk, plural);
+    let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &src_ns, &ar);
+    let retry = obj.spec.retry_interval();
+    let source = match api.get_opt(&r.name).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return Err(Wait::Requeue {
+                reason: ARTIFACT_FAILED_REASON,
+                message: format!("Source '{display}' not found"),
+                after: retry,
+            });
+        }
+        Err(e) => {
+            return Err(StepFailure {
+                reason: ARTIFACT_FAILED_REASON,
+                message: format!("unable to get source '{display}': {e}"),
+                stalled: false,
+            }
+            .into());
+        }
+    };
+    let artifact = source
+        .data
+        .pointer("/status/artifact")
+        .cloned()
+        .and_then(|a| serde_json::from_value::<Artifact>(a).ok());
+    match artifact {
+        Some(a) => Ok(a),
+        None => {
+            let after = ctx.options.requeue_dependency;
+            Err(Wait::Requeue {
+                reason: ARTIFACT_FAILED_REASON,
+                message: format!("Source artifact not found, retrying in {after:?}"),
+                after,
+            })
+        }
+    }
+}
+
+fn secret_bytes(secret: Secret) -> BTreeMap<String, Vec<u8>> {
+    secret
+        .data
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.0))
+        .chain(
+            secret
+                .string_data
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.into_bytes())),
+        )
+        .collect()
+}
+
+/// Post-build variables: `substituteFrom` in order, then `substitute` on top, as Flux does.
+async fn variables(
+    obj: &Kustomization,
+    ctx: &Context,
+) -> Result<Option<HashMap<String, String>>, StepFailure> {
+    let Some(post) = &obj.spec.post_build else {
+        return Ok(None);
+    };
+    let ns = obj.namespace().unwrap_or_default();
+    let mut vars = HashMap::new();
+    for from in &post.substitute_from {
+        let fail = |detail: String| StepFailure {
+            reason: BUILD_FAILED_REASON,
+            message: format!(
+                "substitute from '{}/{}' failed: {detail}",
+                match from.kind {
+                    ValuesKind::ConfigMap => "ConfigMap",
+                    ValuesKind::Secret => "Secret",
+                },
+                from.name
+            ),
+            stalled: false,
+        };
+        match from.kind {
+            ValuesKind::ConfigMap => {
+                let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &ns);
+                match api
+                    .get_opt(&from.name)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?
+                {
+                    Some(cm) => vars.extend(cm.data.unwrap_or_default()),
+                    None if from.optional => {}
+                    None => {
+                        return Err(fail(format!("configmaps \"{}\" not found", from.name)));
+                    }
+                }
+            }
+            ValuesKind::Secret => {
+                let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &ns);
+                match api
+                    .get_opt(&from.name)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?
+                {
+                    Some(secret) => {
+                        for (k, v) in secret_bytes(secret) {
+                            vars.insert(k, String::from_utf8_lossy(&v).into_owned());
+                        }
+                    }
+                    None if from.optional => {}
+                    None => return Err(fail(format!("secrets \"{}\" not found", from.name))),
+                }
+            }
+        }
+    }
+    vars.extend(post.substitute.clone());
+    Ok(Some(vars))
+}
+
+async fn decryption_keys(
+    obj: &Kustomization,
+    ctx: &Context,
+) -> Result<Option<flux_sops::Keyring>, StepFailure> {
+    let Some(dec) = &obj.spec.decryption else {
+        return Ok(None);
+    };
+    if dec.provider != DecryptionProvider::Sops {
+        return Ok(None);
+    }
+    let Some(secret_ref) = &dec.secret_ref else {
+        return Ok(Some(flux_sops::Keyring::new()));
+    };
+    let ns = obj.namespace().unwrap_or_default();
+    let fail = |detail: String| StepFailure {
+        reason: BUILD_FAILED_REASON,
+        message: format!(
+            "cannot get sops decryption Secret '{ns}/{}': {detail}",
+            secret_ref.name
+        ),
+        stalled: false,
+    };
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &ns);
+    let secret = api
+        .get_opt(&secret_ref.name)
+        .await
+        .map_err(|e| fail(e.to_string()))?
+        .ok_or_else(|| fail(format!("secrets \"{}\" not found", secret_ref.name)))?;
+    flux_sops::Keyring::from_secret_data(&secret_bytes(secret))
+        .map(Some)
+        .map_err(|e| StepFailure {
+            reason: BUILD_FAILED_REASON,
+            message: format!("failed to import keys from '{ns}/{}': {e}", secret_ref.name),
+            stalled: false,
+        })
+}
