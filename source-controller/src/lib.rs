@@ -4,4 +4,10 @@ pub mod flags;
 
 /// The binary name, also the controller name in events, leases and field managers.
 pub const CONTROLLER_NAME: &str = "source-controller";
+pub mod chart_build;
 pub mod gitrepository;
+pub mod helm_http;
+pub mod helm_index;
+pub mod helmchart;
+pub mod helmrepository;
+pub mod source_status;

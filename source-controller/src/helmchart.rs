@@ -1,0 +1,751 @@
+//! HelmChart reconciler: resolve a chart in a HelmRepository index and pull it, or package it
+//! from a GitRepository or Bucket artifact, then store `<name>-<version>.tgz` with revision =
+//! chart version and report Flux's conditions and events.
+//!
+//! Steps as Flux's: get the source, check it has an artifact, build (pull or package, with
+//! `valuesFiles` merged and version metadata for `reconcileStrategy: Revision`), store, then
+//! summarise the conditions and patch the status once.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use flux_api::meta::{Artifact, FETCH_FAILED, STORAGE_OPERATION_FAILED};
+use flux_api::source::v1::{
+    Bucket, GitRepository, HelmChart, HelmChartSourceKind, HelmChartStatus, HelmRepository,
+    ReconcileStrategy,
+};
+use flux_artifact::{Owner, Storage, UnpackLimits};
+use flux_runtime::events::{Recorder, Severity};
+use flux_runtime::reconcile::{Backoff, FINALIZER, jitter, patch_status, requested_at};
+use futures::StreamExt;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::Api;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::watcher;
+use kube::{Resource, ResourceExt};
+
+use crate::chart_build::{
+    BuildError, BuildReason, ChartFiles, merge_maps, parse_values, secure_join, short_revision,
+    with_build_metadata,
+};
+use crate::helm_http::{MAX_DOWNLOAD, RepoClient};
+use crate::helm_index::{Index, chart_url};
+use crate::source_status::{BUILD_FAILED, StepFailure, failed_before, mark_failed, mark_stored};
+
+pub const CHART_PULL_SUCCEEDED_REASON: &str = "ChartPullSucceeded";
+pub const CHART_PACKAGE_SUCCEEDED_REASON: &str = "ChartPackageSucceeded";
+pub const SOURCE_UNAVAILABLE_REASON: &str = "SourceUnavailable";
+pub const NO_SOURCE_ARTIFACT_REASON: &str = "NoSourceArtifact";
+
+/// Storage kind segment of HelmChart artifacts.
+pub const KIND: &str = "helmchart";
+
+/// Everything the reconciler needs besides the object.
+pub struct Context {
+    pub client: kube::Client,
+    /// The same storage the source reconcilers write to: source artifacts are read from it.
+    pub storage: Storage,
+    pub recorder: Recorder,
+    /// Scratch space for unpacked sources.
+    pub work_dir: std::path::PathBuf,
+    pub jitter_percent: u32,
+    pub backoff: Backoff,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("finalizer: {0}")]
+    Finalizer(String),
+    /// Already reported in the status; the error only drives the retry backoff.
+    #[error("{reason}: {message}")]
+    Reconcile { reason: String, message: String },
+}
+
+/// Runs the HelmChart controller until `shutdown` resolves. Charts are also reconciled when
+/// the HelmRepository, GitRepository or Bucket they read from gets a new artifact.
+pub async fn run(
+    ctx: Arc<Context>,
+    namespace: Option<&str>,
+    label_selector: Option<&str>,
+    concurrency: u16,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    fn api<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
+    where
+        K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+        K::DynamicType: Default,
+    {
+        match namespace {
+            Some(ns) => Api::namespaced(client.clone(), ns),
+            None => Api::all(client.clone()),
+        }
+    }
+    let mut config = watcher::Config::default();
+    if let Some(selector) = label_selector.filter(|s| !s.is_empty()) {
+        config = config.labels(selector);
+    }
+    let client = ctx.client.clone();
+    let controller = Controller::new(api::<HelmChart>(&client, namespace), config);
+    let store = controller.store();
+    let (s1, s2, s3) = (store.clone(), store.clone(), store);
+    controller
+        .watches(
+            api::<HelmRepository>(&client, namespace),
+            watcher::Config::default(),
+            move |repo| charts_of(&s1, HelmChartSourceKind::HelmRepository, &repo),
+        )
+        .watches(
+            api::<GitRepository>(&client, namespace),
+            watcher::Config::default(),
+            move |repo| charts_of(&s2, HelmChartSourceKind::GitRepository, &repo),
+        )
+        .watches(
+            api::<Bucket>(&client, namespace),
+            watcher::Config::default(),
+            move |bucket| charts_of(&s3, HelmChartSourceKind::Bucket, &bucket),
+        )
+        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(err) = result {
+                tracing::debug!(error = %err, "HelmChart reconcile ended with an error");
+            }
+        })
+        .await;
+}
+
+/// The charts reading from `source`.
+fn charts_of<S: ResourceExt>(
+    store: &Store<HelmChart>,
+    kind: HelmChartSourceKind,
+    source: &S,
+) -> Vec<ObjectRef<HelmChart>> {
+    let namespace = source.namespace();
+    let name = source.name_any();
+    store
+        .state()
+        .iter()
+        .filter(|c| {
+            c.spec.source_ref.kind == kind
+                && c.spec.source_ref.name == name
+                && c.namespace() == namespace
+        })
+        .map(|c| ObjectRef::from_obj(c.as_ref()))
+        .collect()
+}
+
+fn key(obj: &HelmChart) -> String {
+    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+}
+
+fn error_policy(obj: Arc<HelmChart>, _err: &Error, ctx: Arc<Context>) -> Action {
+    Action::requeue(ctx.backoff.failed(&key(&obj)))
+}
+
+pub async fn reconcile(obj: Arc<HelmChart>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let namespace = obj.namespace().unwrap_or_default();
+    let api: Api<HelmChart> = Api::namespaced(ctx.client.clone(), &namespace);
+    finalizer(&api, FINALIZER, obj, |event| async {
+        match event {
+            FinalizerEvent::Apply(obj) => apply(&obj, &ctx, &api).await,
+            FinalizerEvent::Cleanup(obj) => cleanup(&obj, &ctx),
+        }
+    })
+    .await
+    .map_err(|e| match e {
+        kube::runtime::finalizer::Error::ApplyFailed(err)
+        | kube::runtime::finalizer::Error::CleanupFailed(err) => err,
+        other => Error::Finalizer(other.to_string()),
+    })
+}
+
+fn cleanup(obj: &HelmChart, ctx: &Context) -> Result<Action, Error> {
+    let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
+    ctx.storage
+        .remove_all(&Owner {
+            kind: KIND,
+            namespace: &namespace,
+            name: &name,
+        })
+        .map_err(|e| Error::Reconcile {
+            reason: STORAGE_OPERATION_FAILED.into(),
+            message: e.to_string(),
+        })?;
+    Ok(Action::await_change())
+}
+
+/// A finished build (Flux's `chart.Build`).
+#[derive(Debug, Clone)]
+struct Build {
+    name: String,
+    version: String,
+    values_files: Vec<String>,
+    packaged: bool,
+    artifact: Artifact,
+}
+
+impl Build {
+    /// Flux's `Build.Summary()`.
+    fn summary(&self) -> String {
+        let action = if self.packaged { "packaged" } else { "pulled" };
+        let mut text = format!(
+            "{action} '{}' chart with version '{}'",
+            self.name, self.version
+        );
+        if !self.values_files.is_empty() {
+            text.push_str(&format!(
+                " and merged values files [{}]",
+                self.values_files.join(" ")
+            ));
+        }
+        text
+    }
+
+    fn reason(&self) -> &'static str {
+        if self.packaged {
+            CHART_PACKAGE_SUCCEEDED_REASON
+        } else {
+            CHART_PULL_SUCCEEDED_REASON
+        }
+    }
+}
+
+/// What a failed reconcile reports, and whether it only waits for the source.
+struct Failure {
+    step: StepFailure,
+    waiting_for_source: bool,
+}
+
+impl From<StepFailure> for Failure {
+    fn from(step: StepFailure) -> Self {
+        Failure {
+            step,
+            waiting_for_source: false,
+        }
+    }
+}
+
+impl From<BuildError> for Failure {
+    fn from(e: BuildError) -> Self {
+        let condition = match e.reason {
+            BuildReason::ChartReference | BuildReason::ChartPull => FETCH_FAILED,
+            _ => BUILD_FAILED,
+        };
+        let mut step = StepFailure::new(condition, e.reason.reason(), e.to_string());
+        step.stalled = e.reason.persistent();
+        step.into()
+    }
+}
+
+async fn apply(obj: &HelmChart, ctx: &Context, api: &Api<HelmChart>) -> Result<Action, Error> {
+    let name = obj.name_any();
+    if obj.spec.suspend {
+        tracing::info!(name, "reconciliation is suspended for this object");
+        return Ok(Action::await_change());
+    }
+    let generation = obj.meta().generation;
+    let mut status: HelmChartStatus = obj.status.clone().unwrap_or_default();
+    if let Some(at) = requested_at(obj.meta()) {
+        status.reconcile_request.last_handled_reconcile_at = Some(at.to_string());
+    }
+    let object_ref = obj.object_ref(&());
+    let was_failing = failed_before(&status.conditions);
+    let previous = status.artifact.clone().filter(|a| {
+        a.digest
+            .as_deref()
+            .is_some_and(|d| ctx.storage.verify(&a.path, d))
+    });
+    if previous.is_none() {
+        status.artifact = None;
+    }
+
+    let outcome = build(obj, ctx, &mut status, previous.as_ref()).await;
+    let now = Timestamp::now();
+    match outcome {
+        Ok(build) => {
+            let summary = build.summary();
+            let changed =
+                previous.as_ref().and_then(|a| a.digest.as_ref()) != build.artifact.digest.as_ref();
+            status.url = Some(build.artifact.url.clone());
+            status.artifact = Some(build.artifact.clone());
+            status.observed_chart_name = Some(build.name.clone());
+            status.observed_values_files = build.values_files.clone();
+            mark_stored(
+                &mut status.conditions,
+                generation,
+                build.reason(),
+                &summary,
+                now,
+            );
+            status.observed_generation = generation;
+            patch_status(api, &name, &status).await?;
+            ctx.backoff.succeeded(&key(obj));
+            if changed || was_failing {
+                let meta = BTreeMap::from([
+                    ("revision".to_string(), build.artifact.revision.clone()),
+                    (
+                        "digest".to_string(),
+                        build.artifact.digest.clone().unwrap_or_default(),
+                    ),
+                ]);
+                ctx.recorder
+                    .record(&object_ref, Severity::Info, build.reason(), &summary, meta)
+                    .await;
+            }
+            Ok(Action::requeue(jitter(
+                obj.spec.interval.to_std(),
+                ctx.jitter_percent,
+            )))
+        }
+        Err(Failure {
+            step,
+            waiting_for_source,
+        }) => {
+            mark_failed(&mut status.conditions, generation, &step, now);
+            if step.stalled {
+                status.observed_generation = generation;
+            }
+            patch_status(api, &name, &status).await?;
+            if waiting_for_source {
+                // Flux only logs this; the source's next artifact triggers a reconcile.
+                tracing::info!(name, "{}", step.message);
+                return Ok(Action::requeue(Duration::from_secs(5)));
+            }
+            ctx.recorder
+                .record(
+                    &object_ref,
+                    Severity::Error,
+                    &step.reason,
+                    &step.message,
+                    BTreeMap::new(),
+                )
+                .await;
+            if step.stalled {
+                return Ok(Action::await_change());
+            }
+            Err(Error::Reconcile {
+                reason: step.reason,
+                message: step.message,
+            })
+        }
+    }
+}
+
+/// The source's artifact, or why there is none.
+async fn build(
+    obj: &HelmChart,
+    ctx: &Context,
+    status: &mut HelmChartStatus,
+    previous: Option<&Artifact>,
+) -> Result<Build, Failure> {
+    let namespace = obj.namespace().unwrap_or_default();
+    let source = &obj.spec.source_ref;
+    let kind = format!("{:?}", source.kind);
+    let not_found = |e: kube::Error| -> Failure {
+        StepFailure::new(
+            FETCH_FAILED,
+            SOURCE_UNAVAILABLE_REASON,
+            format!("failed to get source: {e}"),
+        )
+        .into()
+    };
+    let missing = |plural: &str| -> Failure {
+        StepFailure::new(
+            FETCH_FAILED,
+            SOURCE_UNAVAILABLE_REASON,
+            format!(
+                "failed to get source: {plural}.source.toolkit.fluxcd.io \"{}\" not found",
+                source.name
+            ),
+        )
+        .into()
+    };
+    let (artifact, repo) = match source.kind {
+        HelmChartSourceKind::HelmRepository => {
+            let api: Api<HelmRepository> = Api::namespaced(ctx.client.clone(), &namespace);
+            let repo = api
+                .get_opt(&source.name)
+                .await
+                .map_err(not_found)?
+                .ok_or_else(|| missing("helmrepositories"))?;
+            if repo.spec.is_oci() {
+                return Err(StepFailure::new(
+                    FETCH_FAILED,
+                    BuildReason::ChartPull.reason(),
+                    "chart pull error: charts from OCI HelmRepositories are not supported yet",
+                )
+                .into());
+            }
+            (repo.status.clone().and_then(|s| s.artifact), Some(repo))
+        }
+        HelmChartSourceKind::GitRepository => {
+            let api: Api<GitRepository> = Api::namespaced(ctx.client.clone(), &namespace);
+            let repo = api
+                .get_opt(&source.name)
+                .await
+                .map_err(not_found)?
+                .ok_or_else(|| missing("gitrepositories"))?;
+            (repo.status.and_then(|s| s.artifact), None)
+        }
+        HelmChartSourceKind::Bucket => {
+            let api: Api<Bucket> = Api::namespaced(ctx.client.clone(), &namespace);
+            let bucket = api
+                .get_opt(&source.name)
+                .await
+                .map_err(not_found)?
+                .ok_or_else(|| missing("buckets"))?;
+            (bucket.status.and_then(|s| s.artifact), None)
+        }
+    };
+    let Some(artifact) = artifact.filter(|a| ctx.storage.resolve(&a.path).is_some()) else {
+        return Err(Failure {
+            step: StepFailure::new(
+                FETCH_FAILED,
+                NO_SOURCE_ARTIFACT_REASON,
+                format!("no artifact available for {kind} source '{}'", source.name),
+            ),
+            waiting_for_source: true,
+        });
+    };
+    status.observed_source_artifact_revision = Some(artifact.revision.clone());
+    // A cached chart is reused only when nothing in the spec changed since it was built.
+    let reusable = previous.filter(|_| status.observed_generation == obj.meta().generation);
+    match repo {
+        Some(repo) => build_from_repository(obj, ctx, &repo, &artifact, reusable).await,
+        None => build_from_tarball(obj, ctx, &artifact, reusable).await,
+    }
+}
+
+/// The values files the build merges; a lone `values.yaml` means the chart's own.
+fn values_files(obj: &HelmChart) -> Vec<String> {
+    let files = obj.spec.values_files();
+    if files.len() == 1 && files[0].trim_start_matches("./") == "values.yaml" {
+        return Vec::new();
+    }
+    files
+}
+
+async fn build_from_repository(
+    obj: &HelmChart,
+    ctx: &Context,
+    repo: &HelmRepository,
+    index_artifact: &Artifact,
+    cached: Option<&Artifact>,
+) -> Result<Build, Failure> {
+    let chart_name = obj.spec.chart.clone();
+    let range = obj.spec.version.clone().unwrap_or_else(|| "*".into());
+    let index_path = ctx.storage.resolve(&index_artifact.path);
+    let version_metadata = (!values_files(obj).is_empty())
+        .then(|| obj.meta().generation.unwrap_or_default().to_string());
+    let resolved = tokio::task::spawn_blocking(move || -> Result<_, BuildError> {
+        let pull = |m: String| BuildError::new(BuildReason::ChartPull, m);
+        let path =
+            index_path.ok_or_else(|| pull("repository index is missing from storage".into()))?;
+        let bytes = std::fs::read(&path).map_err(|e| {
+            pull(format!(
+                "could not load repository index for remote chart reference: {e}"
+            ))
+        })?;
+        let index = Index::parse(&bytes).map_err(|e| {
+            pull(format!(
+                "could not load repository index for remote chart reference: {e}"
+            ))
+        })?;
+        let cv = index.get(&chart_name, &range).map_err(|e| {
+            BuildError::new(
+                BuildReason::ChartReference,
+                format!("failed to get chart version for remote reference: {e}"),
+            )
+        })?;
+        Ok(cv.clone())
+    })
+    .await
+    .map_err(|e| StepFailure::new(FETCH_FAILED, "Failed", e.to_string()))??;
+
+    let mut version = resolved.version.clone();
+    if let Some(meta) = &version_metadata {
+        version = with_build_metadata(&version, meta)?;
+    }
+    let files = values_files(obj);
+    if let Some(cached) = cached.filter(|a| a.revision == version)
+        && obj
+            .status
+            .as_ref()
+            .and_then(|s| s.observed_chart_name.as_deref())
+            == Some(resolved.name.as_str())
+    {
+        return Ok(Build {
+            name: resolved.name.clone(),
+            version,
+            packaged: !files.is_empty(),
+            values_files: files,
+            artifact: cached.clone(),
+        });
+    }
+
+    let url = chart_url(&repo.spec.url, &resolved).map_err(|e| {
+        BuildError::new(
+            BuildReason::ChartPull,
+            format!("failed to download chart for remote reference: {e}"),
+        )
+    })?;
+    let client = RepoClient::for_repository(&ctx.client, repo)
+        .await
+        .map_err(|e| StepFailure::new(FETCH_FAILED, "AuthenticationFailed", e.0))?;
+    let bytes = client.get(&url, MAX_DOWNLOAD).await.map_err(|e| {
+        BuildError::new(
+            BuildReason::ChartPull,
+            format!("failed to download chart for remote reference: {e}"),
+        )
+    })?;
+
+    let expected = resolved.name.clone();
+    let owner = owner_of(obj);
+    let storage = ctx.storage.clone();
+    tokio::task::spawn_blocking(move || -> Result<Build, Failure> {
+        let mut chart = ChartFiles::from_archive(&bytes).map_err(|e| {
+            BuildError::new(
+                BuildReason::ChartPull,
+                format!("failed to load chart metadata from written chart: {e}"),
+            )
+        })?;
+        if chart.metadata.name != expected {
+            return Err(BuildError::new(
+                BuildReason::ChartPull,
+                format!(
+                    "chart name mismatch: the index lists '{expected}' but the archive holds '{}'",
+                    chart.metadata.name
+                ),
+            )
+            .into());
+        }
+        let packaged = !files.is_empty() || version_metadata.is_some();
+        let payload = if packaged {
+            let mut values = serde_yaml::Mapping::new();
+            for file in &files {
+                let clean = file.trim_start_matches("./");
+                let data = chart.file(clean).ok_or_else(|| {
+                    BuildError::new(
+                        BuildReason::ValuesFiles,
+                        format!(
+                            "failed to merge chart values: no values file found at path '{file}'"
+                        ),
+                    )
+                })?;
+                let parsed = parse_values(file, data)
+                    .map_err(|e| BuildError::new(BuildReason::ValuesFiles, e))?;
+                merge_maps(&mut values, parsed);
+            }
+            chart
+                .set_version(&version)
+                .map_err(|e| BuildError::new(BuildReason::ChartPackage, e))?;
+            if !files.is_empty() {
+                chart
+                    .set_values(&values)
+                    .map_err(|e| BuildError::new(BuildReason::ValuesFiles, e))?;
+            }
+            chart
+                .package()
+                .map_err(|e| BuildError::new(BuildReason::ChartPackage, e))?
+        } else {
+            bytes
+        };
+        let artifact = store(&storage, &owner, &chart.metadata.name, &version, &payload)?;
+        Ok(Build {
+            name: chart.metadata.name,
+            version,
+            values_files: files,
+            packaged,
+            artifact,
+        })
+    })
+    .await
+    .map_err(|e| StepFailure::new(STORAGE_OPERATION_FAILED, "Failed", e.to_string()))?
+}
+
+async fn build_from_tarball(
+    obj: &HelmChart,
+    ctx: &Context,
+    source: &Artifact,
+    cached: Option<&Artifact>,
+) -> Result<Build, Failure> {
+    let mut metadata = String::new();
+    if obj.spec.reconcile_strategy == Some(ReconcileStrategy::Revision) {
+        metadata = short_revision(&source.revision);
+    }
+    let files = values_files(obj);
+    if !files.is_empty() {
+        if !metadata.is_empty() {
+            metadata.push('.');
+        }
+        metadata.push_str(&obj.meta().generation.unwrap_or_default().to_string());
+    }
+    let source_path = ctx.storage.resolve(&source.path);
+    let digest = source.digest.clone();
+    let chart_path = obj.spec.chart.clone();
+    let ignore_missing = obj.spec.ignore_missing_values_files;
+    let work_dir = ctx.work_dir.clone();
+    let storage = ctx.storage.clone();
+    let owner = owner_of(obj);
+    let cached = cached.cloned();
+    let observed_name = obj
+        .status
+        .as_ref()
+        .and_then(|s| s.observed_chart_name.clone());
+    tokio::task::spawn_blocking(move || -> Result<Build, Failure> {
+        let fail = |m: String| -> Failure { StepFailure::new(FETCH_FAILED, "Failed", m).into() };
+        let path =
+            source_path.ok_or_else(|| fail("source artifact is missing from storage".into()))?;
+        let bytes = std::fs::read(&path)
+            .map_err(|e| fail(format!("failed to open source artifact: {e}")))?;
+        if let Some(d) = digest.as_deref() {
+            flux_artifact::verify_digest(&bytes, d)
+                .map_err(|e| fail(format!("failed to verify source artifact: {e}")))?;
+        }
+        std::fs::create_dir_all(&work_dir)
+            .map_err(|e| fail(format!("failed to create temporary working directory: {e}")))?;
+        let tmp = tempfile::tempdir_in(&work_dir)
+            .map_err(|e| fail(format!("failed to create temporary working directory: {e}")))?;
+        flux_artifact::unpack(&bytes, tmp.path(), UnpackLimits::default())
+            .map_err(|e| fail(format!("artifact untar error: {e}")))?;
+        build_local(
+            tmp.path(),
+            &chart_path,
+            &metadata,
+            &files,
+            ignore_missing,
+            cached.as_ref().zip(observed_name.as_deref()),
+            &storage,
+            &owner,
+        )
+    })
+    .await
+    .map_err(|e| StepFailure::new(STORAGE_OPERATION_FAILED, "Failed", e.to_string()))?
+}
+
+/// Flux's local builder over an unpacked source at `root`.
+#[allow(clippy::too_many_arguments)]
+fn build_local(
+    root: &Path,
+    chart_path: &str,
+    metadata: &str,
+    files: &[String],
+    ignore_missing: bool,
+    cached: Option<(&Artifact, &str)>,
+    storage: &Storage,
+    owner: &(String, String),
+) -> Result<Build, Failure> {
+    let reference = |m: String| BuildError::new(BuildReason::ChartReference, m);
+    let path = secure_join(root, chart_path).map_err(reference)?;
+    let mut chart = if path.is_dir() {
+        ChartFiles::from_dir(&path)
+    } else if path.is_file() {
+        std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| ChartFiles::from_archive(&b))
+    } else {
+        Err(format!("no chart found at path '{chart_path}'"))
+    }
+    .map_err(reference)?;
+    let mut version = chart.metadata.version.clone();
+    if !metadata.is_empty() {
+        version = with_build_metadata(&version, metadata)?;
+    }
+    if let Some((artifact, name)) = cached
+        && artifact.revision == version
+        && name == chart.metadata.name
+    {
+        return Ok(Build {
+            name: chart.metadata.name.clone(),
+            version,
+            values_files: files.to_vec(),
+            packaged: true,
+            artifact: artifact.clone(),
+        });
+    }
+    let mut merged = serde_yaml::Mapping::new();
+    let mut used = Vec::new();
+    for file in files {
+        let merge = |m: String| BuildError::new(BuildReason::ValuesFiles, m);
+        let p = secure_join(root, file).map_err(merge)?;
+        if !p.is_file() {
+            if ignore_missing && !p.exists() {
+                continue;
+            }
+            return Err(merge(format!(
+                "no values file found at path '{}' (reference '{file}')",
+                p.strip_prefix(root).unwrap_or(&p).display()
+            ))
+            .into());
+        }
+        let data = std::fs::read(&p)
+            .map_err(|e| merge(format!("could not read values from file '{file}': {e}")))?;
+        merge_maps(&mut merged, parse_values(file, &data).map_err(merge)?);
+        used.push(file.clone());
+    }
+    chart
+        .set_version(&version)
+        .map_err(|e| BuildError::new(BuildReason::ChartPackage, e))?;
+    if !files.is_empty() {
+        chart
+            .set_values(&merged)
+            .map_err(|e| BuildError::new(BuildReason::ValuesFiles, e))?;
+    }
+    let payload = chart
+        .package()
+        .map_err(|e| BuildError::new(BuildReason::ChartPackage, e))?;
+    let artifact = store(storage, owner, &chart.metadata.name, &version, &payload)?;
+    Ok(Build {
+        name: chart.metadata.name,
+        version,
+        values_files: used,
+        packaged: true,
+        artifact,
+    })
+}
+
+fn owner_of(obj: &HelmChart) -> (String, String) {
+    (obj.namespace().unwrap_or_default(), obj.name_any())
+}
+
+fn store(
+    storage: &Storage,
+    (namespace, name): &(String, String),
+    chart: &str,
+    version: &str,
+    bytes: &[u8],
+) -> Result<Artifact, Failure> {
+    let owner = Owner {
+        kind: KIND,
+        namespace,
+        name,
+    };
+    let stored = storage
+        .store(&owner, &format!("{chart}-{version}.tgz"), bytes)
+        .map_err(|e| {
+            StepFailure::new(
+                STORAGE_OPERATION_FAILED,
+                "ArchiveOperationFailed",
+                format!("unable to copy Helm chart to storage: {e}"),
+            )
+        })?;
+    if let Err(e) = storage.garbage_collect(&owner, &stored.path) {
+        tracing::warn!(error = %e, "artifact garbage collection failed");
+    }
+    Ok(Artifact {
+        path: stored.path,
+        url: stored.url,
+        revision: version.to_string(),
+        digest: Some(stored.digest),
+        last_update_time: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(Timestamp::now()),
+        size: i64::try_from(stored.size).ok(),
+        metadata: BTreeMap::new(),
+    })
+}
