@@ -40,7 +40,7 @@ pub fn delete_object(
     }
     let orphan = policy == "Orphan" || opts.get("orphanDependents") == Some(&json!(true));
     let mut pending = false;
-    let (old, new) = st.store.transact(&def.gr(), ns, name, dry_run, |old| {
+    let (_, new) = st.store.transact(&def.gr(), ns, name, dry_run, |old| {
         let Some(old) = old else {
             return Err(ApiError::not_found(&def.group, &def.plural, name));
         };
@@ -79,7 +79,6 @@ pub fn delete_object(
         objects::bump_generation(def, old, &mut new);
         Ok(Change::Put(new))
     })?;
-    let _ = old;
     Ok((
         if pending {
             StatusCode::ACCEPTED

@@ -68,7 +68,6 @@ impl Req {
             return Err(ApiError::path_not_found());
         };
         let d = self.def();
-        let mut result = None;
         let (_, new) =
             self.st
                 .store
@@ -101,13 +100,11 @@ impl Req {
                     let mut new = old.as_ref().clone();
                     set_path(&mut new, &paths.spec_replicas, json!(replicas))?;
                     objects::bump_generation(d, old, &mut new);
-                    result = Some(());
                     Ok(Change::Put(new))
                 })?;
         if !self.dry_run() {
             self.after_write(new.as_ref());
         }
-        let _ = result;
         match new {
             Some(o) => Ok(ok(&self.scale_of(&o))),
             None => Err(self.not_found()),
