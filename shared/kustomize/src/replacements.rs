@@ -33,8 +33,11 @@ fn source_value(res: &[Resource], src: &Node) -> Result<Node, Error> {
             let part = usize::try_from(idx)
                 .ok()
                 .and_then(|i| parts.get(i))
-                .copied()
-                .unwrap_or("");
+                .ok_or_else(|| {
+                    Error::Transform(format!(
+                        "options.index {idx} is out of bounds for value {s}"
+                    ))
+                })?;
             return Ok(Node::Str(part.to_string()));
         }
     }
@@ -100,46 +103,91 @@ fn step<'a>(cur: &'a Node, seg: &str) -> Option<&'a Node> {
     cur.get(seg)
 }
 
+/// The new value of a target field, as kustomize's setTargetValue computes it: the delimiter
+/// option edits one part of the old text; a scalar target keeps its type (a string stays a
+/// string, a number must stay a number), a created field is typed from the text.
+fn leaf_value(
+    n: &Node,
+    value: &Node,
+    opts: Option<&Node>,
+    string_map: bool,
+) -> Result<Node, String> {
+    let Some(mut text) = value.scalar_text() else {
+        return Ok(value.clone());
+    };
+    if let Some(o) = opts
+        && let Some(delim) = o.get_str("delimiter").filter(|d| !d.is_empty())
+    {
+        let idx = match o.get("index") {
+            Some(Node::Int(i)) => *i,
+            _ => 0,
+        };
+        let old = n.scalar_text().unwrap_or_default();
+        let mut parts: Vec<String> = old.split(delim).map(str::to_string).collect();
+        match usize::try_from(idx) {
+            Ok(i) if i < parts.len() => parts[i] = text,
+            Ok(_) => parts.push(text),
+            Err(_) => parts.insert(0, text),
+        }
+        text = parts.join(delim);
+    }
+    let tag = |n: &Node| match n {
+        Node::Int(_) | Node::Uint(_) => "!!int",
+        Node::Float(_) => "!!float",
+        Node::Bool(_) => "!!bool",
+        Node::Null => "!!null",
+        _ => "!!str",
+    };
+    Ok(match n {
+        // Label and annotation values are strings to kustomize whatever was written before.
+        _ if string_map => Node::Str(text),
+        Node::Str(_) => Node::Str(text),
+        Node::Null | Node::Map(_) | Node::Seq(_) => {
+            if text.is_empty() {
+                Node::Str(text)
+            } else {
+                resolve_plain(&text)
+            }
+        }
+        typed => {
+            let v = resolve_plain(&text);
+            let same = matches!(
+                (typed, &v),
+                (Node::Int(_) | Node::Uint(_), Node::Int(_) | Node::Uint(_))
+            ) || matches!((typed, &v), (Node::Float(_), Node::Float(_) | Node::Int(_)))
+                || matches!((typed, &v), (Node::Bool(_), Node::Bool(_)));
+            if !same {
+                return Err(format!(
+                    "map[string]interface {{}}(nil): yaml: cannot decode {} `{text}` as a {}",
+                    tag(&v),
+                    tag(typed)
+                ));
+            }
+            v
+        }
+    })
+}
+
 fn set_field(
     n: &mut Node,
     segs: &[String],
     value: &Node,
     create: bool,
     opts: Option<&Node>,
+    err: &mut (Option<String>, bool),
 ) -> bool {
     let Some((first, rest)) = segs.split_first() else {
-        let new = match (opts, n.scalar_text()) {
-            (Some(o), Some(old)) if o.get_str("delimiter").is_some() => {
-                let delim = o.get_str("delimiter").unwrap_or("");
-                let idx = match o.get("index") {
-                    Some(Node::Int(i)) => *i,
-                    _ => 0,
-                };
-                let mut parts: Vec<String> = old.split(delim).map(str::to_string).collect();
-                let v = value.scalar_text().unwrap_or_default();
-                match usize::try_from(idx) {
-                    Ok(i) if i < parts.len() => parts[i] = v,
-                    Ok(_) => parts.push(v),
-                    Err(_) => parts.insert(0, v),
-                }
-                Node::Str(parts.join(delim))
-            }
-            // kustomize copies the scalar text and keeps the target's tag: a string stays a
-            // string, anything else (or a created field) is read again from the text.
-            _ => match (value.scalar_text(), &*n) {
-                (Some(text), Node::Str(_)) => Node::Str(text),
-                (Some(text), _) if !text.is_empty() => resolve_plain(&text),
-                _ => value.clone(),
-            },
-        };
-        *n = new;
+        match leaf_value(n, value, opts, err.1) {
+            Ok(new) => *n = new,
+            Err(e) => err.0 = Some(e),
+        }
         return true;
     };
     if first == "*" {
         let mut any = false;
         if let Node::Seq(items) = n {
             for it in items {
-                any |= set_field(it, rest, value, create, opts);
+                any |= set_field(it, rest, value, create, opts, err);
             }
         }
         return any;
@@ -152,7 +200,7 @@ fn set_field(
                 .iter_mut()
                 .filter(|i| i.get(k).and_then(Node::scalar_text).as_deref() == Some(v))
             {
-                any |= set_field(it, rest, value, create, opts);
+                any |= set_field(it, rest, value, create, opts, err);
             }
             return any;
         }
@@ -160,14 +208,14 @@ fn set_field(
             .parse::<usize>()
             .ok()
             .and_then(|i| items.get_mut(i))
-            .is_some_and(|it| set_field(it, rest, value, create, opts));
+            .is_some_and(|it| set_field(it, rest, value, create, opts, err));
     }
     if let Ok(i) = first.parse::<usize>()
         && let Node::Seq(items) = n
     {
         return items
             .get_mut(i)
-            .is_some_and(|it| set_field(it, rest, value, create, opts));
+            .is_some_and(|it| set_field(it, rest, value, create, opts, err));
     }
     if n.is_null() && create {
         *n = Node::new_map();
@@ -189,7 +237,7 @@ fn set_field(
         );
     }
     m.get_mut(first.as_str())
-        .is_some_and(|c| set_field(c, rest, value, create, opts))
+        .is_some_and(|c| set_field(c, rest, value, create, opts, err))
 }
 
 pub fn apply(
@@ -243,7 +291,14 @@ pub fn apply(
                 {
                     let Some(fp) = fp.as_str() else { continue };
                     let segs = segments(fp);
-                    if !set_field(&mut r.node, &segs, &value, create, opts) {
+                    let string_map = fp.starts_with("metadata.annotations.")
+                        || fp.starts_with("metadata.labels.");
+                    let mut err = (None, string_map);
+                    let found = set_field(&mut r.node, &segs, &value, create, opts, &mut err);
+                    if let Some(e) = err.0 {
+                        return Err(Error::Transform(e));
+                    }
+                    if !found {
                         return Err(Error::Transform(format!(
                             "unable to find field \"{fp}\" in replacement target"
                         )));
