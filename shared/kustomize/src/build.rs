@@ -24,6 +24,8 @@ pub struct Builder {
     vars: Vec<Node>,
     /// Field specs added by `configurations` files.
     config: Config,
+    /// List merge keys per kind from `openapi` schemas.
+    openapi: std::collections::HashMap<String, smp::Keys>,
 }
 
 /// Transformer configuration added by `configurations` files.
@@ -43,6 +45,7 @@ impl Builder {
             root: PathBuf::new(),
             vars: Vec::new(),
             config: Config::default(),
+            openapi: std::collections::HashMap::new(),
         }
     }
 
@@ -177,6 +180,9 @@ impl Builder {
         for c in k.strings("configurations")? {
             self.load_configuration(dir, &c)?;
         }
+        if let Some(path) = k.get("openapi").and_then(|o| o.get_str("path")) {
+            self.load_openapi(dir, path)?;
+        }
         for c in k.strings("crds")? {
             self.load_crd_refs(dir, &c)?;
         }
@@ -275,6 +281,43 @@ impl Builder {
                         ));
                     }
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// `openapi: {path: ...}`: list merge keys (`x-kubernetes-patch-merge-key` with the merge
+    /// strategy) of the kinds the schema describes.
+    fn load_openapi(&mut self, dir: &Path, file: &str) -> Result<(), Error> {
+        let text = self.loader.read_string(dir, file)?;
+        let docs = parse_documents(&text).map_err(|source| Error::Yaml {
+            file: file.to_string(),
+            source,
+        })?;
+        let Some(defs) = docs
+            .first()
+            .and_then(|d| d.get("definitions"))
+            .and_then(Node::as_map)
+        else {
+            return Ok(());
+        };
+        for def in defs.values() {
+            let kinds: Vec<String> = def
+                .get("x-kubernetes-group-version-kind")
+                .and_then(Node::as_seq)
+                .map(|v| {
+                    v.iter()
+                        .filter_map(|g| g.get_str("kind").map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if kinds.is_empty() {
+                continue;
+            }
+            let mut keys = smp::Keys::new();
+            schema_keys(defs, def, &mut keys, 0);
+            for kind in kinds {
+                self.openapi.entry(kind).or_default().extend(keys.clone());
             }
         }
         Ok(())
@@ -411,7 +454,7 @@ impl Builder {
                 file: "patch".into(),
                 source,
             })? {
-                apply_smp(res, &doc, None, false)?;
+                apply_smp(res, &doc, None, false, &self.openapi)?;
             }
         }
         for p in k.items("patches")? {
@@ -601,7 +644,7 @@ impl Builder {
                         }
                     })?;
                     for doc in docs {
-                        apply_smp(res, &doc, None, false)?;
+                        apply_smp(res, &doc, None, false, &self.openapi)?;
                     }
                 }
             }
@@ -688,7 +731,13 @@ impl Builder {
             return Ok(());
         }
         for doc in docs {
-            apply_smp(res, &doc, selector.as_ref(), allow_name_change)?;
+            apply_smp(
+                res,
+                &doc,
+                selector.as_ref(),
+                allow_name_change,
+                &self.openapi,
+            )?;
         }
         Ok(())
     }
@@ -705,7 +754,9 @@ fn apply_smp(
     patch: &Node,
     selector: Option<&Selector>,
     allow_name_change: bool,
+    openapi: &std::collections::HashMap<String, smp::Keys>,
 ) -> Result<(), Error> {
+    let no_keys = smp::Keys::new();
     let name = patch
         .get_path(&["metadata", "name"])
         .and_then(Node::as_str)
@@ -747,7 +798,8 @@ fn apply_smp(
                 m.shift_remove("apiVersion");
             }
         }
-        match smp::apply(&r.node, &p) {
+        let keys = openapi.get(r.kind()).unwrap_or(&no_keys);
+        match smp::apply_with_keys(&r.node, &p, keys) {
             smp::Outcome::Keep(mut n) => {
                 let old = (r.name().to_string(), r.namespace().to_string());
                 if selector.is_none() {
@@ -955,4 +1007,36 @@ fn relative(root: &Path, path: &Path) -> String {
             .map(|c| c.as_os_str().to_string_lossy().to_string()),
     );
     parts.join("/")
+}
+
+/// Collects list merge keys from a schema node, following local `$ref`s.
+fn schema_keys(defs: &crate::yaml::Map, node: &Node, keys: &mut smp::Keys, depth: usize) {
+    if depth > 30 {
+        return;
+    }
+    let node = match node
+        .get_str("$ref")
+        .and_then(|r| r.strip_prefix("#/definitions/"))
+    {
+        Some(name) => match defs.get(name) {
+            Some(d) => d,
+            None => return,
+        },
+        None => node,
+    };
+    let Some(props) = node.get("properties").and_then(Node::as_map) else {
+        return;
+    };
+    for (field, p) in props {
+        let strategy = p.get_str("x-kubernetes-patch-strategy").unwrap_or("");
+        if let Some(key) = p.get_str("x-kubernetes-patch-merge-key")
+            && strategy.split(',').any(|s| s == "merge")
+        {
+            keys.insert(field.clone(), key.to_string());
+        }
+        schema_keys(defs, p, keys, depth + 1);
+        if let Some(items) = p.get("items") {
+            schema_keys(defs, items, keys, depth + 1);
+        }
+    }
 }

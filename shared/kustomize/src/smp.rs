@@ -32,7 +32,16 @@ pub enum Outcome {
 
 /// Applies a strategic merge patch to a whole resource.
 pub fn apply(target: &Node, patch: &Node) -> Outcome {
-    merge_value(target, patch, "", "")
+    apply_with_keys(target, patch, &Keys::new())
+}
+
+/// Extra list merge keys by field name (from an `openapi` schema), checked before the
+/// built-in Kubernetes ones.
+pub type Keys = std::collections::HashMap<String, String>;
+
+/// Applies a strategic merge patch with extra merge keys.
+pub fn apply_with_keys(target: &Node, patch: &Node, keys: &Keys) -> Outcome {
+    merge_value(target, patch, "", "", keys)
 }
 
 /// kustomize's merge (kyaml) acts on `$patch` only; `$retainKeys` and `$setElementOrder/...`
@@ -64,19 +73,21 @@ fn clean(patch: &Node) -> Option<Node> {
     }
 }
 
-fn merge_value(target: &Node, patch: &Node, field: &str, parent: &str) -> Outcome {
+fn merge_value(target: &Node, patch: &Node, field: &str, parent: &str, keys: &Keys) -> Outcome {
     match (target, patch) {
         (Node::Map(t), Node::Map(p)) => match p.get("$patch").and_then(Node::as_str) {
             Some("delete") => Outcome::Delete,
             Some("replace") => clean(patch).map(Outcome::Keep).unwrap_or(Outcome::Delete),
-            _ => Outcome::Keep(Node::Map(merge_map(t, p, field))),
+            _ => Outcome::Keep(Node::Map(merge_map(t, p, field, keys))),
         },
-        (Node::Seq(t), Node::Seq(p)) => Outcome::Keep(Node::Seq(merge_list(t, p, field, parent))),
+        (Node::Seq(t), Node::Seq(p)) => {
+            Outcome::Keep(Node::Seq(merge_list(t, p, field, parent, keys)))
+        }
         (_, p) => clean(p).map(Outcome::Keep).unwrap_or(Outcome::Delete),
     }
 }
 
-fn merge_map(t: &Map, p: &Map, this_field: &str) -> Map {
+fn merge_map(t: &Map, p: &Map, this_field: &str, keys: &Keys) -> Map {
     let mut out = t.clone();
     for (k, pv) in p {
         if is_directive_key(k) {
@@ -87,7 +98,7 @@ fn merge_map(t: &Map, p: &Map, this_field: &str) -> Map {
             continue;
         }
         match out.get(k) {
-            Some(tv) => match merge_value(tv, pv, k, this_field) {
+            Some(tv) => match merge_value(tv, pv, k, this_field, keys) {
                 Outcome::Keep(v) => {
                     out.insert(k.clone(), v);
                 }
@@ -105,8 +116,11 @@ fn merge_map(t: &Map, p: &Map, this_field: &str) -> Map {
     out
 }
 
-fn merge_list(t: &[Node], p: &[Node], field: &str, parent: &str) -> Vec<Node> {
-    let key = merge_key(field, parent);
+fn merge_list(t: &[Node], p: &[Node], field: &str, parent: &str, keys: &Keys) -> Vec<Node> {
+    let key = keys
+        .get(field)
+        .map(String::as_str)
+        .or_else(|| merge_key(field, parent));
     let all_maps = p.iter().all(|n| matches!(n, Node::Map(_)));
     // A `$patch: replace` element replaces the whole list with the other elements.
     if p.iter().any(|n| n.get_str("$patch") == Some("replace")) {
@@ -143,7 +157,7 @@ fn merge_list(t: &[Node], p: &[Node], field: &str, parent: &str) -> Vec<Node> {
         match pos {
             Some(i) => {
                 used[i] = true;
-                if let Outcome::Keep(v) = merge_value(&t[i], pi, "", field) {
+                if let Outcome::Keep(v) = merge_value(&t[i], pi, "", field, keys) {
                     if service_ports {
                         merged_in_place[i] = Some(v);
                     } else {
