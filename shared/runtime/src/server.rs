@@ -259,6 +259,61 @@ impl ControllerServer {
     }
 }
 
+/// What a controller's work (reconcilers, extra loops) receives from [`run_with`].
+#[derive(Clone)]
+pub struct RunContext {
+    pub metrics: ReconcileMetrics,
+    pub readiness: Readiness,
+    /// Turns `true` when the process is asked to stop; work should then wind down.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// How the process came to stop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stopped {
+    /// A signal arrived; `work_finished` tells whether the work wound down within the grace period.
+    Signal {
+        name: &'static str,
+        work_finished: bool,
+    },
+    /// The work ended on its own without error.
+    WorkDone,
+    /// The work failed.
+    WorkFailed(String),
+}
+
+/// Waits for the first of `signal` and `work`. On a signal, sets `stop` and gives `work`
+/// up to `grace` to finish (controller-runtime's graceful shutdown, 30 s by default).
+pub async fn supervise<S, W, E>(
+    signal: S,
+    work: W,
+    stop: &watch::Sender<bool>,
+    grace: Duration,
+) -> Stopped
+where
+    S: Future<Output = &'static str>,
+    W: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    tokio::pin!(work);
+    let outcome = |r: Result<(), E>| match r {
+        Ok(()) => Stopped::WorkDone,
+        Err(e) => Stopped::WorkFailed(e.to_string()),
+    };
+    tokio::select! {
+        name = signal => {
+            let _ = stop.send(true);
+            let finished = tokio::time::timeout(grace, &mut work).await;
+            match finished {
+                Ok(Err(e)) => Stopped::WorkFailed(e.to_string()),
+                Ok(Ok(())) => Stopped::Signal { name, work_finished: true },
+                Err(_) => Stopped::Signal { name, work_finished: false },
+            }
+        }
+        result = &mut work => outcome(result),
+    }
+}
+
 /// A controller's whole `main` until reconcilers exist: logging, feature-gate check, the
 /// endpoints, and a clean stop on SIGTERM/SIGINT. Exit code 0 after a signal, 1 on any
 /// start-up failure (as Flux's `setupLog.Error(...); os.Exit(1)`).
@@ -268,6 +323,32 @@ pub fn run(
     feature_gates: &[(&str, bool)],
     on_bound: impl FnOnce(&BoundAddrs),
 ) -> std::process::ExitCode {
+    run_with(
+        server,
+        flags,
+        feature_gates,
+        on_bound,
+        |mut ctx| async move {
+            let _ = ctx.shutdown.wait_for(|stop| *stop).await;
+            Ok::<(), std::convert::Infallible>(())
+        },
+    )
+}
+
+/// Like [`run`], with `work` (the reconcilers) running beside the endpoints. The process
+/// exits 0 after a signal or when `work` returns `Ok`, and 1 when `work` fails.
+pub fn run_with<W, Fut, E>(
+    server: ControllerServer,
+    flags: &ControllerFlags,
+    feature_gates: &[(&str, bool)],
+    on_bound: impl FnOnce(&BoundAddrs),
+    work: W,
+) -> std::process::ExitCode
+where
+    W: FnOnce(RunContext) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
     use std::process::ExitCode;
     if let Err(err) = crate::telemetry::init(&flags.log) {
         eprintln!("{}: {err}", server.name);
@@ -300,14 +381,29 @@ pub fn run(
     };
     let result = runtime.block_on(async {
         let signal = ShutdownSignal::install()?;
-        let shutdown = async {
-            let name = signal.wait().await;
-            tracing::info!(target: "setup", signal = name, "shutdown signal received");
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let ctx = RunContext {
+            metrics: server.metrics(),
+            readiness: server.readiness(),
+            shutdown: stop_rx,
         };
-        server.serve_until(flags, shutdown, on_bound).await
+        let mut stopped = None;
+        let shutdown = async {
+            let outcome = supervise(signal.wait(), work(ctx), &stop_tx, Duration::from_secs(30)).await;
+            if let Stopped::Signal { name, work_finished } = &outcome {
+                tracing::info!(target: "setup", signal = *name, work_finished = *work_finished, "shutdown signal received");
+            }
+            stopped = Some(outcome);
+        };
+        server.serve_until(flags, shutdown, on_bound).await?;
+        Ok::<_, ServerError>(stopped)
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Some(Stopped::WorkFailed(err))) => {
+            tracing::error!(target: "setup", error = %err, "problem running manager");
+            ExitCode::from(1)
+        }
+        Ok(_) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!(target: "setup", error = %err, "problem running manager");
             ExitCode::from(1)
@@ -364,6 +460,60 @@ mod tests {
             ),
             "{body}"
         );
+    }
+
+    #[tokio::test]
+    async fn signal_stops_work_that_honours_the_shutdown_flag() {
+        let (tx, mut rx) = watch::channel(false);
+        let work = async move {
+            let _ = rx.wait_for(|s| *s).await;
+            Ok::<(), String>(())
+        };
+        let out = supervise(async { "SIGTERM" }, work, &tx, Duration::from_secs(5)).await;
+        assert_eq!(
+            out,
+            Stopped::Signal {
+                name: "SIGTERM",
+                work_finished: true
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn work_ignoring_shutdown_is_abandoned_after_the_grace_period() {
+        let (tx, _rx) = watch::channel(false);
+        let work = std::future::pending::<Result<(), String>>();
+        let out = supervise(async { "SIGINT" }, work, &tx, Duration::from_millis(20)).await;
+        assert_eq!(
+            out,
+            Stopped::Signal {
+                name: "SIGINT",
+                work_finished: false
+            }
+        );
+        assert!(*tx.borrow(), "stop flag set");
+    }
+
+    #[tokio::test]
+    async fn failing_work_ends_the_run_with_its_error() {
+        let (tx, _rx) = watch::channel(false);
+        let signal = std::future::pending::<&'static str>();
+        let out = supervise(
+            signal,
+            async { Err::<(), _>("watch failed") },
+            &tx,
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(out, Stopped::WorkFailed("watch failed".to_string()));
+        let out = supervise(
+            std::future::pending(),
+            async { Ok::<(), String>(()) },
+            &tx,
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(out, Stopped::WorkDone);
     }
 
     #[tokio::test]
