@@ -58,6 +58,10 @@ where
     };
     match dispatch(&cli, out) {
         Ok(()) => ExitCode::SUCCESS,
+        // `flux install --export | head`: the reader left; that is not an error to report.
+        Err(CommandError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             let _ = writeln!(err, "✗ {e}");
             ExitCode::from(1)
@@ -116,6 +120,25 @@ mod tests {
             panic!("expected install");
         };
         assert_eq!(args.log_level, "error");
+    }
+
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn closed_stdout_ends_quietly() {
+        let mut err = Vec::new();
+        let code = run(["flux", "install", "--export"], &mut ClosedPipe, &mut err);
+        assert_eq!(code, ExitCode::SUCCESS);
+        assert!(err.is_empty(), "{}", String::from_utf8_lossy(&err));
     }
 
     #[test]
