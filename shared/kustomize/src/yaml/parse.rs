@@ -52,6 +52,8 @@ fn parse_with(
     } else {
         Ctx::Other
     };
+    // A byte order mark is not content.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut b = Builder {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
