@@ -406,6 +406,14 @@ impl Req {
         Ok(())
     }
 
+    /// What controllers do when an object appears: a new Namespace gets its `default`
+    /// ServiceAccount.
+    fn created(&self, obj: &Value) {
+        if self.def().group.is_empty() && self.def().plural == "namespaces" {
+            crate::server::default_service_account(&self.st, meta_str(obj, "name"));
+        }
+    }
+
     pub(crate) fn after_write(&self, obj: Option<&Arc<Value>>) {
         let d = self.def();
         if d.group == crate::crd::GROUP && d.plural == "customresourcedefinitions" {
@@ -455,6 +463,7 @@ impl Req {
         let new = new.ok_or_else(|| ApiError::internal("create stored nothing"))?;
         if !self.dry_run() {
             self.after_write(Some(&new));
+            self.created(&new);
         }
         self.respond(StatusCode::CREATED, &new)
     }
@@ -624,6 +633,11 @@ impl Req {
         )?;
         if !self.dry_run() {
             self.after_write(new.as_ref());
+            if old.is_none()
+                && let Some(n) = &new
+            {
+                self.created(n);
+            }
         }
         match new {
             Some(o) => self.respond(

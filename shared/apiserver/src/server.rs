@@ -132,8 +132,31 @@ fn seed(state: &ServerState) {
                 .store
                 .transact(&gr, "", ns, false, |_| Ok(Change::Put(obj)));
         }
+        default_service_account(state, ns);
     }
     crate::crd::sync_registry(&state.store, &state.registry);
+}
+
+/// The `default` ServiceAccount the ServiceAccount controller creates in every namespace.
+pub(crate) fn default_service_account(state: &ServerState, ns: &str) {
+    let gr = GroupResource::new("", "serviceaccounts");
+    let Some(def) = state.registry.lookup("", "v1", "serviceaccounts") else {
+        return;
+    };
+    let body =
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}});
+    if let Ok(obj) = crate::objects::prepare_create(&def, ns, body, false, false) {
+        let _ = state
+            .store
+            .transact(&gr, ns, "default", false, |old| match old {
+                Some(_) => Err(crate::error::ApiError::already_exists(
+                    "",
+                    "serviceaccounts",
+                    "default",
+                )),
+                None => Ok(Change::Put(obj)),
+            });
+    }
 }
 
 impl RunningServer {

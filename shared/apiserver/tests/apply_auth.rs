@@ -454,3 +454,27 @@ async fn changing_a_deployment_selector_is_rejected_as_immutable() -> Res {
     s.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn new_namespace_gets_a_default_service_account_with_tokens() -> Res {
+    let s = start(ServerOptions::default()).await?;
+    let c = s.client().await?;
+    let nss: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(c.clone());
+    nss.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "tenant"}}))?,
+    )
+    .await?;
+    let sas: Api<ServiceAccount> = Api::namespaced(c, "tenant");
+    assert!(sas.get_opt("default").await?.is_some());
+    let tr = sas
+        .create_token_request(
+            "default",
+            &PostParams::default(),
+            &serde_json::from_value(json!({"spec": {"audiences": []}}))?,
+        )
+        .await?;
+    assert!(tr.status.is_some_and(|s| !s.token.is_empty()));
+    s.shutdown().await?;
+    Ok(())
+}
