@@ -10,4 +10,6 @@ pub mod helm_http;
 pub mod helm_index;
 pub mod helmchart;
 pub mod helmrepository;
+pub mod oci_registry;
+pub mod ocirepository;
 pub mod source_status;

@@ -1,0 +1,441 @@
+//! OCIRepository reconciler: resolve `spec.ref` (digest, semver over tags, tag, default
+//! `latest`), pull the manifest and the selected layer, store it (extracted and repacked with
+//! the ignore rules, or copied) and report Flux's conditions and events.
+//!
+//! Revisions are written as Flux writes them: `<tag>@sha256:<manifest digest>`, or the bare
+//! digest when the reference is one.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use flux_api::meta::{Artifact, FETCH_FAILED, STORAGE_OPERATION_FAILED, SUCCEEDED_REASON};
+use flux_api::source::v1::{OCILayerOperation, OCIRepository, OCIRepositoryStatus};
+use flux_artifact::{IgnoreRules, Owner, Storage, UnpackLimits};
+use flux_git::{SemverRange, highest_matching};
+use flux_runtime::events::{Recorder, Severity};
+use flux_runtime::reconcile::{Backoff, FINALIZER, jitter, patch_status, requested_at};
+use futures::StreamExt;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::Api;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::runtime::watcher;
+use kube::{Resource, ResourceExt};
+
+use crate::helm_http::secret_data;
+use crate::oci_registry::{Client, OciError, Reference, docker_config_auth};
+use crate::source_status::{StepFailure, failed_before, mark_failed, mark_stored};
+
+pub const OCI_PULL_FAILED_REASON: &str = "OCIArtifactPullFailed";
+pub const OCI_LAYER_OPERATION_FAILED_REASON: &str = "OCIArtifactLayerOperationFailed";
+pub const AUTHENTICATION_FAILED_REASON: &str = "AuthenticationFailed";
+pub const URL_INVALID_REASON: &str = "URLInvalid";
+pub const NEW_ARTIFACT_REASON: &str = "NewArtifact";
+
+/// Storage kind segment of OCIRepository artifacts.
+pub const KIND: &str = "ocirepository";
+
+/// Everything the reconciler needs besides the object.
+pub struct Context {
+    pub client: kube::Client,
+    pub storage: Storage,
+    pub recorder: Recorder,
+    /// Scratch space for extracted layers.
+    pub work_dir: std::path::PathBuf,
+    /// Largest layer pulled (Flux's default is 100 MiB).
+    pub max_layer_size: u64,
+    pub jitter_percent: u32,
+    pub backoff: Backoff,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("finalizer: {0}")]
+    Finalizer(String),
+    /// Already reported in the status; the error only drives the retry backoff.
+    #[error("{reason}: {message}")]
+    Reconcile { reason: String, message: String },
+}
+
+/// Runs the OCIRepository controller until `shutdown` resolves.
+pub async fn run(
+    ctx: Arc<Context>,
+    namespace: Option<&str>,
+    label_selector: Option<&str>,
+    concurrency: u16,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let api: Api<OCIRepository> = match namespace {
+        Some(ns) => Api::namespaced(ctx.client.clone(), ns),
+        None => Api::all(ctx.client.clone()),
+    };
+    let mut config = watcher::Config::default();
+    if let Some(selector) = label_selector.filter(|s| !s.is_empty()) {
+        config = config.labels(selector);
+    }
+    Controller::new(api, config)
+        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(err) = result {
+                tracing::debug!(error = %err, "OCIRepository reconcile ended with an error");
+            }
+        })
+        .await;
+}
+
+fn key(obj: &OCIRepository) -> String {
+    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+}
+
+fn error_policy(obj: Arc<OCIRepository>, _err: &Error, ctx: Arc<Context>) -> Action {
+    Action::requeue(ctx.backoff.failed(&key(&obj)))
+}
+
+pub async fn reconcile(obj: Arc<OCIRepository>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let namespace = obj.namespace().unwrap_or_default();
+    let api: Api<OCIRepository> = Api::namespaced(ctx.client.clone(), &namespace);
+    finalizer(&api, FINALIZER, obj, |event| async {
+        match event {
+            FinalizerEvent::Apply(obj) => apply(&obj, &ctx, &api).await,
+            FinalizerEvent::Cleanup(obj) => cleanup(&obj, &ctx),
+        }
+    })
+    .await
+    .map_err(|e| match e {
+        kube::runtime::finalizer::Error::ApplyFailed(err)
+        | kube::runtime::finalizer::Error::CleanupFailed(err) => err,
+        other => Error::Finalizer(other.to_string()),
+    })
+}
+
+fn cleanup(obj: &OCIRepository, ctx: &Context) -> Result<Action, Error> {
+    let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
+    ctx.storage
+        .remove_all(&Owner {
+            kind: KIND,
+            namespace: &namespace,
+            name: &name,
+        })
+        .map_err(|e| Error::Reconcile {
+            reason: STORAGE_OPERATION_FAILED.into(),
+            message: e.to_string(),
+        })?;
+    Ok(Action::await_change())
+}
+
+async fn apply(
+    obj: &OCIRepository,
+    ctx: &Context,
+    api: &Api<OCIRepository>,
+) -> Result<Action, Error> {
+    let name = obj.name_any();
+    if obj.spec.suspend {
+        tracing::info!(name, "reconciliation is suspended for this object");
+        return Ok(Action::await_change());
+    }
+    let generation = obj.meta().generation;
+    let mut status: OCIRepositoryStatus = obj.status.clone().unwrap_or_default();
+    if let Some(at) = requested_at(obj.meta()) {
+        status.reconcile_request.last_handled_reconcile_at = Some(at.to_string());
+    }
+    let object_ref = obj.object_ref(&());
+    let was_failing = failed_before(&status.conditions);
+    let unchanged_spec = status.observed_ignore == obj.spec.ignore
+        && status.observed_layer_selector == obj.spec.layer_selector;
+    let previous = status.artifact.clone().filter(|a| {
+        unchanged_spec
+            && a.digest
+                .as_deref()
+                .is_some_and(|d| ctx.storage.verify(&a.path, d))
+    });
+
+    let outcome = pull_and_store(obj, ctx, previous.as_ref()).await;
+    let now = Timestamp::now();
+    match outcome {
+        Ok(artifact) => {
+            let message = format!("stored artifact for digest '{}'", artifact.revision);
+            let changed = previous.as_ref().map(|a| &a.revision) != Some(&artifact.revision);
+            status.url = Some(artifact.url.clone());
+            status.artifact = Some(artifact.clone());
+            status.observed_ignore = obj.spec.ignore.clone();
+            status.observed_layer_selector = obj.spec.layer_selector.clone();
+            mark_stored(
+                &mut status.conditions,
+                generation,
+                SUCCEEDED_REASON,
+                &message,
+                now,
+            );
+            status.observed_generation = generation;
+            patch_status(api, &name, &status).await?;
+            ctx.backoff.succeeded(&key(obj));
+            if changed || was_failing {
+                let text = format!(
+                    "stored artifact with revision '{}' from '{}'",
+                    artifact.revision, obj.spec.url
+                );
+                let meta = BTreeMap::from([
+                    ("revision".to_string(), artifact.revision.clone()),
+                    (
+                        "digest".to_string(),
+                        artifact.digest.clone().unwrap_or_default(),
+                    ),
+                ]);
+                let reason = if changed {
+                    NEW_ARTIFACT_REASON
+                } else {
+                    SUCCEEDED_REASON
+                };
+                ctx.recorder
+                    .record(&object_ref, Severity::Info, reason, &text, meta)
+                    .await;
+            }
+            Ok(Action::requeue(jitter(
+                obj.spec.interval.to_std(),
+                ctx.jitter_percent,
+            )))
+        }
+        Err(failure) => {
+            mark_failed(&mut status.conditions, generation, &failure, now);
+            if failure.stalled {
+                status.observed_generation = generation;
+            }
+            patch_status(api, &name, &status).await?;
+            ctx.recorder
+                .record(
+                    &object_ref,
+                    Severity::Error,
+                    &failure.reason,
+                    &failure.message,
+                    BTreeMap::new(),
+                )
+                .await;
+            if failure.stalled {
+                return Ok(Action::await_change());
+            }
+            Err(Error::Reconcile {
+                reason: failure.reason,
+                message: failure.message,
+            })
+        }
+    }
+}
+
+fn pull_failure(e: OciError) -> StepFailure {
+    match e {
+        OciError::Unauthorized(..) => {
+            StepFailure::new(FETCH_FAILED, AUTHENTICATION_FAILED_REASON, e.to_string())
+        }
+        other => StepFailure::new(FETCH_FAILED, OCI_PULL_FAILED_REASON, other.to_string()),
+    }
+}
+
+/// Which manifest to pull, and the revision prefix it gives.
+async fn resolve(
+    obj: &OCIRepository,
+    client: &Client,
+) -> Result<(String, Option<String>), StepFailure> {
+    let reference = obj.spec.reference.clone().unwrap_or_default();
+    if let Some(digest) = reference.digest.filter(|d| !d.is_empty()) {
+        return Ok((digest, None));
+    }
+    if let Some(range) = reference.semver.filter(|s| !s.is_empty()) {
+        let parsed = SemverRange::parse(&range).map_err(|e| {
+            StepFailure::new(FETCH_FAILED, OCI_PULL_FAILED_REASON, e.to_string()).stalled()
+        })?;
+        let filter = match reference.semver_filter.as_deref().filter(|f| !f.is_empty()) {
+            Some(f) => Some(regex::Regex::new(f).map_err(|e| {
+                StepFailure::new(
+                    FETCH_FAILED,
+                    OCI_PULL_FAILED_REASON,
+                    format!("failed to parse semver filter '{f}': {e}"),
+                )
+                .stalled()
+            })?),
+            None => None,
+        };
+        let tags = client.tags().await.map_err(|e| {
+            let mut f = pull_failure(e);
+            f.message = format!(
+                "failed to determine the artifact tag for '{}': {}",
+                obj.spec.url, f.message
+            );
+            f
+        })?;
+        let candidates = tags
+            .iter()
+            .filter(|t| filter.as_ref().is_none_or(|re| re.is_match(t)))
+            .map(String::as_str);
+        let (tag, _) = highest_matching(&parsed, candidates).ok_or_else(|| {
+            StepFailure::new(
+                FETCH_FAILED,
+                OCI_PULL_FAILED_REASON,
+                format!(
+                    "failed to determine the artifact tag for '{}': no match found for semver: {range}",
+                    obj.spec.url
+                ),
+            )
+        })?;
+        return Ok((tag.to_string(), Some(tag.to_string())));
+    }
+    let tag = reference
+        .tag
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "latest".into());
+    Ok((tag.clone(), Some(tag)))
+}
+
+async fn pull_and_store(
+    obj: &OCIRepository,
+    ctx: &Context,
+    previous: Option<&Artifact>,
+) -> Result<Artifact, StepFailure> {
+    let reference = Reference::parse(&obj.spec.url)
+        .map_err(|e| StepFailure::new(FETCH_FAILED, URL_INVALID_REASON, e.to_string()).stalled())?;
+    let namespace = obj.namespace().unwrap_or_default();
+    let mut basic = None;
+    if let Some(secret_ref) = &obj.spec.secret_ref {
+        let data = secret_data(&ctx.client, &namespace, &secret_ref.name)
+            .await
+            .map_err(|e| StepFailure::new(FETCH_FAILED, AUTHENTICATION_FAILED_REASON, e.0))?;
+        basic = data
+            .get(".dockerconfigjson")
+            .and_then(|c| docker_config_auth(c, &reference.registry))
+            .or_else(|| {
+                let u = data.get("username")?;
+                let p = data.get("password")?;
+                Some((
+                    String::from_utf8_lossy(u).into_owned(),
+                    String::from_utf8_lossy(p).into_owned(),
+                ))
+            });
+    }
+    let timeout = obj.spec.timeout().max(Duration::from_secs(1));
+    let http = reqwest::Client::builder()
+        .timeout(timeout)
+        .use_rustls_tls()
+        .build()
+        .map_err(|e| StepFailure::new(FETCH_FAILED, OCI_PULL_FAILED_REASON, e.to_string()))?;
+    let client = Client::new(http, reference, obj.spec.insecure, basic)
+        .map_err(|e| StepFailure::new(FETCH_FAILED, URL_INVALID_REASON, e.to_string()).stalled())?;
+
+    let (want, tag) = resolve(obj, &client).await?;
+    let (manifest, digest) = client.manifest(&want).await.map_err(|e| {
+        let mut f = pull_failure(e);
+        f.message = format!("failed to determine artifact digest: {}", f.message);
+        f
+    })?;
+    let revision = match &tag {
+        Some(tag) => format!("{tag}@{digest}"),
+        None => digest.clone(),
+    };
+    if let Some(prev) = previous.filter(|p| p.revision == revision) {
+        return Ok(prev.clone());
+    }
+
+    let selector = obj.spec.layer_selector.clone().unwrap_or_default();
+    let layer = match selector.media_type.as_deref().filter(|m| !m.is_empty()) {
+        Some(media) => manifest
+            .layers
+            .iter()
+            .find(|l| l.media_type == media)
+            .ok_or_else(|| {
+                StepFailure::new(
+                    FETCH_FAILED,
+                    OCI_LAYER_OPERATION_FAILED_REASON,
+                    format!("failed to find layer with media type '{media}' in OCI artifact"),
+                )
+            })?,
+        None => manifest.layers.first().ok_or_else(|| {
+            StepFailure::new(
+                FETCH_FAILED,
+                OCI_LAYER_OPERATION_FAILED_REASON,
+                "no layers found in artifact",
+            )
+        })?,
+    };
+    let bytes = client.blob(layer, ctx.max_layer_size).await.map_err(|e| {
+        let mut f = pull_failure(e);
+        f.message = format!(
+            "failed to pull artifact from '{}': {}",
+            obj.spec.url, f.message
+        );
+        f
+    })?;
+    let copy = selector.operation == Some(OCILayerOperation::Copy);
+    let metadata: BTreeMap<String, String> = manifest
+        .annotations
+        .iter()
+        .filter(|(k, _)| k.starts_with("org.opencontainers.image."))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let storage = ctx.storage.clone();
+    let work = ctx.work_dir.clone();
+    let ignore = obj.spec.ignore.clone();
+    let name = obj.name_any();
+    let hex = digest.trim_start_matches("sha256:").to_string();
+    let job = tokio::task::spawn_blocking(move || -> Result<Artifact, StepFailure> {
+        let layer_failure =
+            |m: String| StepFailure::new(FETCH_FAILED, OCI_LAYER_OPERATION_FAILED_REASON, m);
+        let payload = if copy {
+            bytes
+        } else {
+            std::fs::create_dir_all(&work).map_err(|e| layer_failure(e.to_string()))?;
+            let tmp = tempfile::tempdir_in(&work).map_err(|e| layer_failure(e.to_string()))?;
+            flux_artifact::unpack(&bytes, tmp.path(), UnpackLimits::default()).map_err(|e| {
+                layer_failure(format!(
+                    "failed to extract layer contents from artifact: {e}"
+                ))
+            })?;
+            let rules = IgnoreRules::load(tmp.path(), ignore.as_deref())
+                .map_err(|e| layer_failure(e.to_string()))?;
+            let mut out = Vec::new();
+            flux_artifact::pack_dir(tmp.path(), &rules, &mut out).map_err(|e| {
+                StepFailure::new(
+                    STORAGE_OPERATION_FAILED,
+                    "ArchiveOperationFailed",
+                    format!("unable to archive artifact to storage: {e}"),
+                )
+            })?;
+            out
+        };
+        let owner = Owner {
+            kind: KIND,
+            namespace: &namespace,
+            name: &name,
+        };
+        let stored = storage
+            .store(&owner, &format!("{hex}.tar.gz"), &payload)
+            .map_err(|e| {
+                StepFailure::new(
+                    STORAGE_OPERATION_FAILED,
+                    "ArchiveOperationFailed",
+                    format!("unable to save artifact to storage: {e}"),
+                )
+            })?;
+        if let Err(e) = storage.garbage_collect(&owner, &stored.path) {
+            tracing::warn!(error = %e, "artifact garbage collection failed");
+        }
+        Ok(Artifact {
+            path: stored.path,
+            url: stored.url,
+            revision,
+            digest: Some(stored.digest),
+            last_update_time: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(Timestamp::now()),
+            size: i64::try_from(stored.size).ok(),
+            metadata,
+        })
+    });
+    job.await.map_err(|e| {
+        StepFailure::new(
+            STORAGE_OPERATION_FAILED,
+            STORAGE_OPERATION_FAILED,
+            e.to_string(),
+        )
+    })?
+}

@@ -1,0 +1,404 @@
+//! OCIRepository end to end: Debian's `docker-registry` on loopback, artifacts pushed in Flux's
+//! media types over the registry API, the reconciler on the in-memory API server, and the
+//! stored artifact downloaded, verified and unpacked.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use flux_api::source::v1::OCIRepository;
+use flux_artifact::{Storage, UnpackLimits, fetch_verified, unpack};
+use k8s_openapi::api::core::v1::{Event, Namespace};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use sha2::{Digest, Sha256};
+use source_controller::ocirepository;
+
+const NS: &str = "flux-system";
+
+/// A `docker-registry` process on a free loopback port, killed on drop.
+struct Registry {
+    child: Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    fn start() -> Registry {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = flux_testservers::free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
+            dir.path().join("data").display()
+        );
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config).expect("config");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("docker-registry must be installed (apt-get install docker-registry)");
+        flux_testservers::wait_for_port(port);
+        Registry {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!(
+        "sha256:{}",
+        Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
+}
+
+/// Pushes a blob through the registry's upload API.
+async fn push_blob(http: &reqwest::Client, registry: &str, repo: &str, bytes: &[u8]) -> String {
+    let digest = sha256(bytes);
+    let resp = http
+        .post(format!("http://{registry}/v2/{repo}/blobs/uploads/"))
+        .send()
+        .await
+        .expect("start upload");
+    assert_eq!(resp.status(), 202, "start upload");
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("location")
+        .to_string();
+    let location = if location.starts_with("http") {
+        location
+    } else {
+        format!("http://{registry}{location}")
+    };
+    let sep = if location.contains('?') { '&' } else { '?' };
+    let resp = http
+        .put(format!("{location}{sep}digest={digest}"))
+        .header("content-type", "application/octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(resp.status(), 201, "finish upload");
+    digest
+}
+
+/// Pushes a Flux artifact (`flux push artifact` layout) of `files` as `repo:tag`; returns the
+/// manifest digest.
+async fn push_artifact(registry: &str, repo: &str, tag: &str, files: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rel, body) in files {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, body).expect("write");
+    }
+    let mut layer = Vec::new();
+    flux_artifact::pack_dir(
+        dir.path(),
+        &flux_artifact::IgnoreRules::load(dir.path(), None).expect("rules"),
+        &mut layer,
+    )
+    .expect("pack");
+    let http = reqwest::Client::new();
+    let config = b"{}".to_vec();
+    let config_digest = push_blob(&http, registry, repo, &config).await;
+    let layer_digest = push_blob(&http, registry, repo, &layer).await;
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.cncf.flux.config.v1+json",
+                   "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.cncf.flux.content.v1.tar+gzip",
+                    "digest": layer_digest, "size": layer.len()}],
+        "annotations": {"org.opencontainers.image.source": "https://github.com/example/fleet",
+                        "org.opencontainers.image.revision": format!("main@sha1:{}", "a".repeat(40))}
+    });
+    let body = serde_json::to_vec(&manifest).expect("json");
+    let resp = http
+        .put(format!("http://{registry}/v2/{repo}/manifests/{tag}"))
+        .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+        .body(body.clone())
+        .send()
+        .await
+        .expect("manifest");
+    assert_eq!(resp.status(), 201, "push manifest: {:?}", resp.text().await);
+    sha256(&body)
+}
+
+struct Harness {
+    _server: flux_apiserver::RunningServer,
+    client: kube::Client,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Harness {
+    async fn start() -> Harness {
+        let server = flux_apiserver::start(flux_apiserver::ServerOptions::default())
+            .await
+            .expect("apiserver");
+        let client = server.client().await.expect("client");
+        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+        for crd in flux_api::crds::for_component("source-controller").expect("component") {
+            crds.create(&PostParams::default(), &crd)
+                .await
+                .expect("install CRD");
+        }
+        let ns = serde_json::from_value(serde_json::json!({"metadata": {"name": NS}}))
+            .expect("namespace");
+        Api::<Namespace>::all(client.clone())
+            .create(&PostParams::default(), &ns)
+            .await
+            .expect("namespace");
+        let storage_dir = tempfile::tempdir().expect("tempdir");
+        let work_dir = tempfile::tempdir().expect("tempdir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let storage = Storage::new(storage_dir.path(), &addr.to_string(), 2).expect("storage");
+        let router = flux_artifact::router(storage.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        let ctx = Arc::new(ocirepository::Context {
+            client: client.clone(),
+            storage,
+            recorder: flux_runtime::events::Recorder::new(
+                client.clone(),
+                "source-controller",
+                None,
+            ),
+            work_dir: work_dir.path().to_path_buf(),
+            max_layer_size: 10 << 20,
+            jitter_percent: 0,
+            backoff: Default::default(),
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(ocirepository::run(ctx, None, None, 2, async move {
+            let _ = stopped.await;
+        }));
+        Harness {
+            _server: server,
+            client,
+            _dirs: (storage_dir, work_dir),
+            stop: Some(stop),
+        }
+    }
+
+    fn api(&self) -> Api<OCIRepository> {
+        Api::namespaced(self.client.clone(), NS)
+    }
+
+    async fn create(&self, name: &str, spec: serde_json::Value) {
+        let obj: OCIRepository = serde_json::from_value(serde_json::json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "OCIRepository",
+            "metadata": {"name": name, "namespace": NS},
+            "spec": spec,
+        }))
+        .expect("ocirepository");
+        self.api()
+            .create(&PostParams::default(), &obj)
+            .await
+            .expect("create");
+    }
+
+    async fn wait(&self, name: &str, done: impl Fn(&OCIRepository) -> bool) -> OCIRepository {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let obj = self.api().get(name).await.expect("get");
+            if done(&obj) {
+                return obj;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out; status: {:?}",
+                obj.status
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn has_event(&self, name: &str, type_: &str, reason: &str) -> bool {
+        Api::<Event>::namespaced(self.client.clone(), NS)
+            .list(&ListParams::default())
+            .await
+            .expect("events")
+            .items
+            .iter()
+            .any(|e| {
+                e.involved_object.name.as_deref() == Some(name)
+                    && e.type_.as_deref() == Some(type_)
+                    && e.reason.as_deref() == Some(reason)
+            })
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn cond<'a>(obj: &'a OCIRepository, type_: &str) -> Option<&'a Condition> {
+    obj.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+}
+
+fn ready(obj: &OCIRepository) -> bool {
+    cond(obj, "Ready").is_some_and(|c| c.status == "True")
+}
+
+fn failed(obj: &OCIRepository) -> bool {
+    cond(obj, "Ready").is_some_and(|c| c.status == "False")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ocirepository_pulls_tag_and_semver_with_flux_revisions_and_verified_artifact() {
+    let registry = Registry::start();
+    let h = Harness::start().await;
+    let latest = push_artifact(
+        &registry.addr,
+        "fleet/apps",
+        "latest",
+        &[("apps/app.yaml", "kind: ConfigMap\n")],
+    )
+    .await;
+    h.create(
+        "apps",
+        serde_json::json!({"interval": "1m", "url": format!("oci://{}/fleet/apps", registry.addr),
+            "insecure": true, "ref": {"tag": "latest"}}),
+    )
+    .await;
+    let obj = h.wait("apps", ready).await;
+    let artifact = obj
+        .status
+        .clone()
+        .and_then(|s| s.artifact)
+        .expect("artifact");
+    assert_eq!(artifact.revision, format!("latest@{latest}"));
+    let hex = latest.trim_start_matches("sha256:");
+    assert_eq!(
+        artifact.path,
+        format!("ocirepository/flux-system/apps/{hex}.tar.gz")
+    );
+    assert_eq!(
+        cond(&obj, "Ready").map(|c| c.message.clone()),
+        Some(format!("stored artifact for digest 'latest@{latest}'"))
+    );
+    assert_eq!(
+        artifact
+            .metadata
+            .get("org.opencontainers.image.source")
+            .map(String::as_str),
+        Some("https://github.com/example/fleet")
+    );
+    let bytes = fetch_verified(
+        &reqwest::Client::new(),
+        &artifact.url,
+        artifact.digest.as_deref().expect("digest"),
+        1 << 20,
+    )
+    .await
+    .expect("download");
+    let out = tempfile::tempdir().expect("tempdir");
+    unpack(&bytes, out.path(), UnpackLimits::default()).expect("unpack");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("apps/app.yaml")).expect("file"),
+        "kind: ConfigMap\n"
+    );
+    assert!(h.has_event("apps", "Normal", "NewArtifact").await);
+
+    // Semver picks the highest matching tag.
+    push_artifact(
+        &registry.addr,
+        "fleet/apps",
+        "1.0.0",
+        &[("a.yaml", "v: 1\n")],
+    )
+    .await;
+    let v11 = push_artifact(
+        &registry.addr,
+        "fleet/apps",
+        "1.1.0",
+        &[("a.yaml", "v: 11\n")],
+    )
+    .await;
+    push_artifact(
+        &registry.addr,
+        "fleet/apps",
+        "2.0.0",
+        &[("a.yaml", "v: 2\n")],
+    )
+    .await;
+    h.create(
+        "ranged",
+        serde_json::json!({"interval": "1m", "url": format!("oci://{}/fleet/apps", registry.addr),
+            "insecure": true, "ref": {"semver": ">=1.0.0 <2.0.0"}}),
+    )
+    .await;
+    let obj = h.wait("ranged", ready).await;
+    assert_eq!(
+        obj.status.and_then(|s| s.artifact).map(|a| a.revision),
+        Some(format!("1.1.0@{v11}"))
+    );
+
+    // A missing tag is a pull failure; the last artifact stays.
+    let patch = serde_json::json!({"spec": {"ref": {"tag": "nope"}}});
+    h.api()
+        .patch("apps", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("patch");
+    let obj = h.wait("apps", failed).await;
+    let fetch = cond(&obj, "FetchFailed").expect("FetchFailed");
+    assert_eq!(fetch.reason, "OCIArtifactPullFailed");
+    assert!(
+        fetch.message.contains("manifest 'nope' not found"),
+        "{}",
+        fetch.message
+    );
+    assert_eq!(
+        obj.status.and_then(|s| s.artifact).map(|a| a.revision),
+        Some(format!("latest@{latest}"))
+    );
+    assert!(
+        h.has_event("apps", "Warning", "OCIArtifactPullFailed")
+            .await
+    );
+
+    // A layer selector naming a media type the artifact lacks is a layer operation failure.
+    h.create(
+        "wrong-layer",
+        serde_json::json!({"interval": "1m", "url": format!("oci://{}/fleet/apps", registry.addr),
+            "insecure": true, "layerSelector": {"mediaType": "application/x-nothing"}}),
+    )
+    .await;
+    let obj = h.wait("wrong-layer", failed).await;
+    assert_eq!(
+        cond(&obj, "FetchFailed").map(|c| c.reason.clone()),
+        Some("OCIArtifactLayerOperationFailed".to_string())
+    );
+}
