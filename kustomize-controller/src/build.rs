@@ -2,9 +2,9 @@
 //! Kustomization's spec, its post-build variables and its decryption keys to the final list of
 //! objects to apply. `flux build kustomization` and `flux local` reuse it unchanged.
 //!
-//! The steps are Flux's: decrypt generator sources, write the spec's overrides into the
-//! kustomization file, `kustomize build`, then for each object decrypt it, substitute variables
-//! and set the common metadata.
+//! The steps are Flux's: write the spec's overrides into the kustomization file (generating it
+//! when missing), decrypt the generator sources it references, `kustomize build`, then for each
+//! object decrypt it, substitute variables and set the common metadata.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -68,6 +68,8 @@ pub fn build_objects(
     inputs: &BuildInputs,
 ) -> Result<Vec<Value>, BuildError> {
     let dir = resolve_path(root, spec.path.as_deref())?;
+    // Flux generates the kustomization file first, then decrypts the sources it references.
+    crate::overrides::write_kustomization(&dir, spec)?;
     if let Some(keys) = &inputs.keys {
         let rel = dir.strip_prefix(root).unwrap_or(Path::new("."));
         let rel = if rel.as_os_str().is_empty() {
@@ -83,7 +85,6 @@ pub fn build_objects(
         )
         .map_err(BuildError::Decrypt)?;
     }
-    crate::overrides::write_kustomization(&dir, spec)?;
     let built = flux_kustomize::build(&dir, &flux_kustomize::BuildOptions::default())
         .map_err(BuildError::Kustomize)?;
 
