@@ -167,6 +167,7 @@ output_has 'manager: bob' kubectl get widget w2 -n team-a -o yaml --show-managed
 # Flux's install manifests (CRDs, RBAC, Deployments) apply and their kinds are discoverable.
 if [[ -n "${FLUX_MANIFESTS:-}" ]]; then
   for f in "$FLUX_MANIFESTS"/namespace.yaml "$FLUX_MANIFESTS"/*/crds.yaml "$FLUX_MANIFESTS"/*/rbac.yaml "$FLUX_MANIFESTS"/*/deployment.yaml; do
+    [[ -f "$f" ]] || continue
     kubectl apply -f "$f" >/dev/null
   done
   resources=$(kubectl api-resources)
