@@ -17,6 +17,9 @@ use source_controller::ocirepository;
 
 const NS: &str = "flux-system";
 
+/// bcrypt of `s3cret` (cost 4), the only hash docker-registry's htpasswd accepts.
+const BCRYPT_S3CRET: &str = "$2b$04$.7ztzGVF.u4CNaaiEoIVTO9pO3RHswqZmWXyTSIEe8VUpiQ9htA2O";
+
 /// A `docker-registry` process on a free loopback port, killed on drop.
 struct Registry {
     child: Child,
@@ -25,14 +28,23 @@ struct Registry {
 }
 
 impl Registry {
-    fn start() -> Registry {
+    /// With `htpasswd`, the registry wants user `flux`, password `s3cret`.
+    fn start(htpasswd: bool) -> Registry {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = flux_testservers::free_port();
         let addr = format!("127.0.0.1:{port}");
-        let config = format!(
+        let mut config = format!(
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
             dir.path().join("data").display()
         );
+        if htpasswd {
+            let file = dir.path().join("htpasswd");
+            std::fs::write(&file, format!("flux:{BCRYPT_S3CRET}\n")).expect("htpasswd");
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: flux-rs\n    path: {}\n",
+                file.display()
+            ));
+        }
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).expect("config");
         let child = Command::new("docker-registry")
@@ -103,6 +115,16 @@ async fn push_blob(http: &reqwest::Client, registry: &str, repo: &str, bytes: &[
 /// Pushes a Flux artifact (`flux push artifact` layout) of `files` as `repo:tag`; returns the
 /// manifest digest.
 async fn push_artifact(registry: &str, repo: &str, tag: &str, files: &[(&str, &str)]) -> String {
+    push_artifact_with(&reqwest::Client::new(), registry, repo, tag, files).await
+}
+
+async fn push_artifact_with(
+    http: &reqwest::Client,
+    registry: &str,
+    repo: &str,
+    tag: &str,
+    files: &[(&str, &str)],
+) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     for (rel, body) in files {
         let path = dir.path().join(rel);
@@ -116,10 +138,9 @@ async fn push_artifact(registry: &str, repo: &str, tag: &str, files: &[(&str, &s
         &mut layer,
     )
     .expect("pack");
-    let http = reqwest::Client::new();
     let config = b"{}".to_vec();
-    let config_digest = push_blob(&http, registry, repo, &config).await;
-    let layer_digest = push_blob(&http, registry, repo, &layer).await;
+    let config_digest = push_blob(http, registry, repo, &config).await;
+    let layer_digest = push_blob(http, registry, repo, &layer).await;
     let manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -278,7 +299,7 @@ fn failed(obj: &OCIRepository) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ocirepository_pulls_tag_and_semver_with_flux_revisions_and_verified_artifact() {
-    let registry = Registry::start();
+    let registry = Registry::start(false);
     let h = Harness::start().await;
     let latest = push_artifact(
         &registry.addr,
@@ -400,5 +421,78 @@ async fn ocirepository_pulls_tag_and_semver_with_flux_revisions_and_verified_art
     assert_eq!(
         cond(&obj, "FetchFailed").map(|c| c.reason.clone()),
         Some("OCIArtifactLayerOperationFailed".to_string())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ocirepository_behind_htpasswd_needs_the_dockerconfigjson_secret() {
+    let registry = Registry::start(true);
+    let h = Harness::start().await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    // "flux:s3cret" in base64.
+    let basic = "Basic Zmx1eDpzM2NyZXQ=";
+    headers.insert("authorization", basic.parse().expect("header"));
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client");
+    let digest = push_artifact_with(
+        &http,
+        &registry.addr,
+        "private/app",
+        "v1",
+        &[("x.yaml", "x: 1\n")],
+    )
+    .await;
+    let spec = serde_json::json!({"interval": "1m", "insecure": true, "ref": {"tag": "v1"},
+        "url": format!("oci://{}/private/app", registry.addr), "secretRef": {"name": "regcred"}});
+    h.create("private", spec).await;
+    let obj = h.wait("private", failed).await;
+    assert_eq!(
+        cond(&obj, "FetchFailed").map(|c| c.reason.clone()),
+        Some("AuthenticationFailed".to_string()),
+        "a missing secret is an authentication failure"
+    );
+
+    let config =
+        serde_json::json!({"auths": {registry.addr.clone(): {"auth": "Zmx1eDp3cm9uZw=="}}});
+    let secret = |config: &serde_json::Value| -> k8s_openapi::api::core::v1::Secret {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "regcred", "namespace": NS},
+            "type": "kubernetes.io/dockerconfigjson",
+            "stringData": {".dockerconfigjson": config.to_string()}
+        }))
+        .expect("secret")
+    };
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(h.client.clone(), NS);
+    secrets
+        .create(&PostParams::default(), &secret(&config))
+        .await
+        .expect("secret");
+    let obj = h
+        .wait("private", |o| {
+            cond(o, "FetchFailed").is_some_and(|c| c.message.contains("401"))
+        })
+        .await;
+    assert_eq!(
+        cond(&obj, "FetchFailed").map(|c| c.reason.clone()),
+        Some("AuthenticationFailed".to_string()),
+        "a wrong password is an authentication failure"
+    );
+    let text = serde_json::to_string(&obj).expect("json");
+    assert!(
+        !text.contains("Zmx1eDp3cm9uZw"),
+        "credentials leaked: {text}"
+    );
+
+    let config = serde_json::json!({"auths": {registry.addr.clone(): {"username": "flux", "password": "s3cret"}}});
+    secrets
+        .replace("regcred", &PostParams::default(), &secret(&config))
+        .await
+        .expect("replace secret");
+    let obj = h.wait("private", ready).await;
+    assert_eq!(
+        obj.status.and_then(|s| s.artifact).map(|a| a.revision),
+        Some(format!("v1@{digest}"))
     );
 }
