@@ -1,0 +1,233 @@
+//! Staged apply of CRDs with their custom resources, `wait`, suspend and deletion policies.
+
+mod common;
+
+use common::{Harness, condition, ready_at};
+use kube::api::{Patch, PatchParams};
+
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names:
+    kind: Widget
+    listKind: WidgetList
+    plural: widgets
+    singular: widget
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+";
+const WIDGET: &str = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: gizmo\n  namespace: shop\nspec:\n  size: 3\n";
+const NS: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crd_namespace_and_custom_resource_apply_in_one_revision_and_wait_for_health() {
+    let h = Harness::start().await;
+    let rev = h
+        .publish(
+            "fleet",
+            &[
+                ("crds/crd.yaml", CRD),
+                ("crds/ns.yaml", NS),
+                ("crds/widget.yaml", WIDGET),
+            ],
+        )
+        .await;
+    h.create_ks(
+        "flux-system",
+        "crds",
+        serde_json::json!({"path": "./crds", "wait": true}),
+    )
+    .await;
+    let ks = h.wait_ks("flux-system", "crds", 30, ready_at(&rev)).await;
+    assert_eq!(
+        condition(&ks, "Healthy").map(|c| c.status.as_str()),
+        Some("True")
+    );
+    let widget = h
+        .get("example.com/v1", "Widget", "shop", "gizmo")
+        .await
+        .expect("widget");
+    assert_eq!(widget["spec"]["size"], 3);
+    let ids: Vec<String> = ks
+        .status
+        .expect("status")
+        .inventory
+        .expect("inventory")
+        .entries
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "_shop__Namespace",
+            "_widgets.example.com_apiextensions.k8s.io_CustomResourceDefinition",
+            "shop_gizmo_example.com_Widget"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suspended_kustomization_applies_nothing_until_resumed() {
+    let h = Harness::start().await;
+    let rev = h.publish("fleet", &[("s/ns.yaml", NS)]).await;
+    h.create_ks(
+        "flux-system",
+        "paused",
+        serde_json::json!({"path": "./s", "suspend": true}),
+    )
+    .await;
+    // The finalizer shows the controller has seen it; nothing else happens.
+    h.wait_ks("flux-system", "paused", 30, |k| {
+        k.metadata
+            .finalizers
+            .as_ref()
+            .is_some_and(|f| f.iter().any(|f| f == "finalizers.fluxcd.io"))
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert!(h.get("v1", "Namespace", "", "shop").await.is_none());
+    let ks = h
+        .kustomizations("flux-system")
+        .get("paused")
+        .await
+        .expect("get");
+    assert!(condition(&ks, "Ready").is_none());
+
+    h.kustomizations("flux-system")
+        .patch(
+            "paused",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"suspend": false}})),
+        )
+        .await
+        .expect("resume");
+    h.wait_ks("flux-system", "paused", 30, ready_at(&rev)).await;
+    assert!(h.get("v1", "Namespace", "", "shop").await.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orphan_deletion_policy_keeps_applied_objects_when_the_kustomization_is_deleted() {
+    let h = Harness::start().await;
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: survivor\n  namespace: apps\n";
+    let rev = h.publish("fleet", &[("o/cm.yaml", cm)]).await;
+    h.create_ks(
+        "flux-system",
+        "orphan",
+        serde_json::json!({"path": "./o", "prune": true, "deletionPolicy": "Orphan"}),
+    )
+    .await;
+    h.wait_ks("flux-system", "orphan", 30, ready_at(&rev)).await;
+    h.kustomizations("flux-system")
+        .delete("orphan", &Default::default())
+        .await
+        .expect("delete");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while h
+        .kustomizations("flux-system")
+        .get_opt("orphan")
+        .await
+        .expect("get")
+        .is_some()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "finalizer not removed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(h.get("v1", "ConfigMap", "apps", "survivor").await.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_namespace_source_is_refused_when_disabled() {
+    let mut options = common::options();
+    options.no_cross_namespace_refs = true;
+    let h = Harness::start_with(options).await;
+    h.publish(
+        "fleet",
+        &[(
+            "x/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: apps\n",
+        )],
+    )
+    .await;
+    h.create_ks("apps", "cross", serde_json::json!({"path": "./x"}))
+        .await;
+    let ks = h
+        .wait_ks("apps", "cross", 30, |k| {
+            condition(k, "Stalled").is_some_and(|c| c.status == "True")
+        })
+        .await;
+    let ready = condition(&ks, "Ready").expect("ready");
+    assert_eq!(ready.reason, "AccessDenied");
+    assert_eq!(
+        ready.message,
+        "can't access 'GitRepository/flux-system/fleet', cross-namespace references have been blocked"
+    );
+    assert!(h.get("v1", "ConfigMap", "apps", "x").await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requested_reconcile_of_an_unchanged_revision_reports_no_changes() {
+    let h = Harness::start().await;
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: steady\n  namespace: apps\ndata:\n  a: b\n";
+    let rev = h.publish("fleet", &[("u/cm.yaml", cm)]).await;
+    h.create_ks("flux-system", "steady", serde_json::json!({"path": "./u"}))
+        .await;
+    h.wait_ks("flux-system", "steady", 30, ready_at(&rev)).await;
+    let before = h
+        .get("v1", "ConfigMap", "apps", "steady")
+        .await
+        .expect("cm");
+
+    h.kustomizations("flux-system")
+        .patch(
+            "steady",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": "now-1"}}})),
+        )
+        .await
+        .expect("annotate");
+    h.wait_ks("flux-system", "steady", 30, |k| {
+        k.status
+            .as_ref()
+            .and_then(|s| s.reconcile_request.last_handled_reconcile_at.as_deref())
+            == Some("now-1")
+    })
+    .await;
+    let after = h
+        .get("v1", "ConfigMap", "apps", "steady")
+        .await
+        .expect("cm");
+    assert_eq!(
+        before["metadata"]["resourceVersion"],
+        after["metadata"]["resourceVersion"]
+    );
+    let messages: Vec<String> = h
+        .events_for("flux-system", "steady")
+        .await
+        .into_iter()
+        .filter_map(|e| e.message)
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m == "ConfigMap/apps/steady created"),
+        "{messages:?}"
+    );
+    assert!(
+        !messages.iter().any(|m| m.contains("configured")),
+        "{messages:?}"
+    );
+}
