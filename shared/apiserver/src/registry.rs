@@ -564,7 +564,8 @@ pub fn version_priority(v: &str) -> (u8, i64, i64) {
 #[derive(Default)]
 struct Index {
     defs: Vec<Arc<ResourceDef>>,
-    by_path: HashMap<(String, String, String), Arc<ResourceDef>>,
+    /// group -> version -> plural, so lookups borrow the URL's segments without allocating.
+    by_path: HashMap<String, HashMap<String, HashMap<String, Arc<ResourceDef>>>>,
 }
 
 /// All served resources; CRD-backed entries are replaced whenever a CRD changes.
@@ -594,15 +595,16 @@ impl Registry {
     pub fn set_custom(&self, custom: Vec<Arc<ResourceDef>>) {
         let mut defs = self.builtins.clone();
         defs.extend(custom);
-        let by_path = defs
-            .iter()
-            .map(|d| {
-                (
-                    (d.group.clone(), d.version.clone(), d.plural.clone()),
-                    d.clone(),
-                )
-            })
-            .collect();
+        let mut by_path: HashMap<String, HashMap<String, HashMap<String, Arc<ResourceDef>>>> =
+            HashMap::new();
+        for d in &defs {
+            by_path
+                .entry(d.group.clone())
+                .or_default()
+                .entry(d.version.clone())
+                .or_default()
+                .insert(d.plural.clone(), d.clone());
+        }
         let idx = Arc::new(Index { defs, by_path });
         match self.index.write() {
             Ok(mut g) => *g = idx,
@@ -620,7 +622,9 @@ impl Registry {
     pub fn lookup(&self, group: &str, version: &str, plural: &str) -> Option<Arc<ResourceDef>> {
         self.snapshot()
             .by_path
-            .get(&(group.to_string(), version.to_string(), plural.to_string()))
+            .get(group)?
+            .get(version)?
+            .get(plural)
             .cloned()
     }
 
