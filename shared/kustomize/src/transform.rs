@@ -207,6 +207,12 @@ pub fn template_label_specs() -> Vec<FieldSpec> {
         "spec/jobTemplate/spec/template/metadata/labels",
         true,
     ));
+    v.push(spec(
+        None,
+        "StatefulSet",
+        "spec/volumeClaimTemplates[]/metadata/labels",
+        true,
+    ));
     v
 }
 
