@@ -35,6 +35,7 @@ use serde_json::Value;
 
 use crate::apply::{self, Action, Change, NAME_LABEL, NAMESPACE_LABEL, Resolver};
 use crate::build::{BuildError, BuildInputs, build_objects};
+use crate::godur::{go_duration, go_elapsed};
 use crate::inventory::{ObjMeta, inventory_of, stale};
 
 /// Flux's reason for a failed prune.
@@ -316,6 +317,8 @@ enum Wait {
         reason: &'static str,
         message: String,
         after: Duration,
+        /// Info event to record, if any.
+        event: Option<String>,
     },
 }
 
@@ -398,7 +401,7 @@ async fn apply_kustomization(
                     HEALTHY,
                     Status::True,
                     SUCCEEDED_REASON,
-                    &format!("Health check passed in {took:.3?}"),
+                    &format!("Health check passed in {}", go_elapsed(took)),
                     generation,
                     now,
                 );
@@ -423,8 +426,9 @@ async fn apply_kustomization(
             if new_revision || !was_ready {
                 let interval = obj.spec.interval.to_std();
                 let text = format!(
-                    "Reconciliation finished in {:.3?}, next run in {interval:?}",
-                    started.elapsed()
+                    "Reconciliation finished in {}, next run in {}",
+                    go_elapsed(started.elapsed()),
+                    go_duration(interval)
                 );
                 ctx.recorder
                     .record(
@@ -445,6 +449,7 @@ async fn apply_kustomization(
             reason,
             message,
             after,
+            event,
         }) => {
             conditions::mark_failed(
                 &mut status.conditions,
@@ -456,6 +461,11 @@ async fn apply_kustomization(
             );
             patch_status(api, &name, &status).await?;
             tracing::info!(name, "{message}");
+            if let Some(text) = event {
+                ctx.recorder
+                    .record(&object_ref, Severity::Info, reason, &text, BTreeMap::new())
+                    .await;
+            }
             Ok(ControllerAction::requeue(after))
         }
         Err(Wait::Failure(failure)) => {
@@ -693,8 +703,8 @@ async fn reconcile_steps(
                         "timeout waiting for"
                     };
                     Err(format!(
-                        "health check failed after {:.3?}: {what}: [{list}]",
-                        started.elapsed()
+                        "health check failed after {}: {what}: [{list}]",
+                        go_elapsed(started.elapsed())
                     ))
                 }
             },
@@ -751,10 +761,12 @@ async fn check_dependencies(obj: &Kustomization, ctx: &Context) -> Result<(), Wa
             let after = ctx.options.requeue_dependency;
             return Err(Wait::Requeue {
                 reason: DEPENDENCY_NOT_READY_REASON,
-                message: format!(
-                    "Dependencies do not meet ready condition ({problem}), retrying in {after:?}"
-                ),
+                message: problem,
                 after,
+                event: Some(format!(
+                    "Dependencies do not meet ready condition, retrying in {}",
+                    go_duration(after)
+                )),
             });
         }
     }
@@ -797,6 +809,7 @@ async fn source_artifact(obj: &Kustomization, ctx: &Context) -> Result<Artifact,
                 reason: ARTIFACT_FAILED_REASON,
                 message: format!("Source '{display}' not found"),
                 after: retry,
+                event: None,
             });
         }
         Err(e) => {
@@ -819,8 +832,12 @@ async fn source_artifact(obj: &Kustomization, ctx: &Context) -> Result<Artifact,
             let after = ctx.options.requeue_dependency;
             Err(Wait::Requeue {
                 reason: ARTIFACT_FAILED_REASON,
-                message: format!("Source artifact not found, retrying in {after:?}"),
+                message: format!(
+                    "Source artifact not found, retrying in {}",
+                    go_duration(after)
+                ),
                 after,
+                event: None,
             })
         }
     }

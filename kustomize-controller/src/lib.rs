@@ -7,6 +7,7 @@ pub const CONTROLLER_NAME: &str = "kustomize-controller";
 pub mod apply;
 pub mod build;
 pub mod convert;
+pub mod godur;
 pub mod inventory;
 pub mod kustomization;
 pub mod overrides;

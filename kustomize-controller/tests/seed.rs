@@ -167,13 +167,21 @@ async fn seed_dependencies_wait_until_each_dependency_is_ready() {
             failed_with("DependencyNotReady"),
         )
         .await;
+    assert_eq!(
+        condition(&ks, "Ready").expect("ready").message,
+        "unable to get 'flux-system/infrastructure' dependency: kustomizations.kustomize.toolkit.fluxcd.io \"infrastructure\" not found"
+    );
+    let events = h
+        .events_for("flux-system", "applications-with-dependencies")
+        .await;
     assert!(
-        condition(&ks, "Ready")
-            .expect("ready")
-            .message
-            .contains("flux-system/infrastructure"),
+        events
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("DependencyNotReady")
+                && e.message.as_deref()
+                    == Some("Dependencies do not meet ready condition, retrying in 500ms")),
         "{:?}",
-        condition(&ks, "Ready")
+        events.iter().map(|e| e.message.clone()).collect::<Vec<_>>()
     );
     assert!(h.get("v1", "ConfigMap", "infra", "app").await.is_none());
 
