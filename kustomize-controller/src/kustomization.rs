@@ -223,19 +223,91 @@ fn service_account(obj: &Kustomization, ctx: &Context) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// A client acting as the tenant's ServiceAccount, or the controller's own.
-fn apply_client(obj: &Kustomization, ctx: &Context) -> Result<kube::Client, StepFailure> {
-    let Some(sa) = service_account(obj, ctx) else {
-        return Ok(ctx.client.clone());
+/// The clients that act on the applied objects: `apply` (as the tenant's ServiceAccount when
+/// one is set) and `discovery` (the target cluster's own identity), both for the remote cluster
+/// when `spec.kubeConfig` is set.
+struct TargetClients {
+    apply: kube::Client,
+    discovery: kube::Client,
+}
+
+async fn target_config(obj: &Kustomization, ctx: &Context) -> Result<kube::Config, StepFailure> {
+    let Some(secret_ref) = obj
+        .spec
+        .kube_config
+        .as_ref()
+        .and_then(|k| k.secret_ref.as_ref())
+    else {
+        return Ok(ctx.kube_config.clone());
     };
     let ns = obj.namespace().unwrap_or_default();
-    let mut config = ctx.kube_config.clone();
-    config.auth_info.impersonate = Some(format!("system:serviceaccount:{ns}:{sa}"));
-    kube::Client::try_from(config).map_err(|e| StepFailure {
+    let fail = |detail: String| StepFailure {
         reason: RECONCILIATION_FAILED_REASON,
-        message: format!("failed to build the client impersonating '{ns}/{sa}': {e}"),
+        message: format!(
+            "failed to load kubeconfig from Secret '{ns}/{}': {detail}",
+            secret_ref.name
+        ),
         stalled: false,
-    })
+    };
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &ns);
+    let secret = api
+        .get_opt(&secret_ref.name)
+        .await
+        .map_err(|e| fail(e.to_string()))?
+        .ok_or_else(|| fail(format!("secrets \"{}\" not found", secret_ref.name)))?;
+    let data = secret_bytes(secret);
+    let keys: Vec<&str> = match secret_ref.key.as_deref() {
+        Some(k) => vec![k],
+        None => vec!["value", "value.yaml"],
+    };
+    let bytes = keys
+        .iter()
+        .find_map(|k| data.get(*k))
+        .ok_or_else(|| fail(format!("key '{}' not found", keys.join("' or '"))))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| fail("kubeconfig is not UTF-8".into()))?;
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(text)
+        .map_err(|_| fail("kubeconfig is not valid YAML".into()))?;
+    kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .map_err(|e| fail(e.to_string()))
+}
+
+async fn target_clients(obj: &Kustomization, ctx: &Context) -> Result<TargetClients, StepFailure> {
+    let remote = obj
+        .spec
+        .kube_config
+        .as_ref()
+        .is_some_and(|k| k.secret_ref.is_some());
+    let sa = service_account(obj, ctx);
+    if !remote && sa.is_none() {
+        return Ok(TargetClients {
+            apply: ctx.client.clone(),
+            discovery: ctx.client.clone(),
+        });
+    }
+    let config = target_config(obj, ctx).await?;
+    let build = |config: kube::Config| {
+        kube::Client::try_from(config).map_err(|e| StepFailure {
+            reason: RECONCILIATION_FAILED_REASON,
+            message: format!("failed to build the Kubernetes client: {e}"),
+            stalled: false,
+        })
+    };
+    let discovery = if remote {
+        build(config.clone())?
+    } else {
+        ctx.client.clone()
+    };
+    let apply = match sa {
+        Some(sa) => {
+            let ns = obj.namespace().unwrap_or_default();
+            let mut config = config;
+            config.auth_info.impersonate = Some(format!("system:serviceaccount:{ns}:{sa}"));
+            build(config)?
+        }
+        None => discovery.clone(),
+    };
+    Ok(TargetClients { apply, discovery })
 }
 
 fn owner_labels(obj: &Kustomization) -> BTreeMap<String, String> {
@@ -262,11 +334,14 @@ async fn cleanup(obj: &Kustomization, ctx: &Context) -> Result<ControllerAction,
         entries: Vec::new(),
     };
     let objects = stale(inventory, &empty);
-    let client = apply_client(obj, ctx).map_err(|f| Error::Reconcile {
-        reason: f.reason.into(),
-        message: f.message.clone(),
-    })?;
-    let mut resolver = Resolver::new(ctx.client.clone());
+    let clients = target_clients(obj, ctx)
+        .await
+        .map_err(|f| Error::Reconcile {
+            reason: f.reason.into(),
+            message: f.message.clone(),
+        })?;
+    let client = clients.apply;
+    let mut resolver = Resolver::new(clients.discovery);
     match apply::prune(&client, &mut resolver, &objects, &owner_labels(obj)).await {
         Ok(changes) => {
             if !changes.is_empty() {
@@ -607,8 +682,9 @@ async fn reconcile_steps(
     for o in &mut objects {
         crate::build::set_common_metadata(o, &labels, &BTreeMap::new());
     }
-    let client = apply_client(obj, ctx)?;
-    let mut resolver = Resolver::new(ctx.client.clone());
+    let clients = target_clients(obj, ctx).await?;
+    let client = clients.apply;
+    let mut resolver = Resolver::new(clients.discovery);
     let changes = apply::apply_all(
         &client,
         &mut resolver,
@@ -954,4 +1030,56 @@ async fn decryption_keys(
             message: format!("failed to import keys from '{ns}/{}': {e}", secret_ref.name),
             stalled: false,
         })
+}
+
+impl Options {
+    /// The reconciler options Flux derives from kustomize-controller's flags.
+    pub fn from_flags(flags: &crate::flags::Flags) -> Options {
+        let common = &flags.common;
+        let gate = |name: &str| {
+            let default = crate::flags::FEATURE_GATES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .is_some_and(|(_, d)| *d);
+            common.features.feature_gates.enabled(name, default)
+        };
+        Options {
+            no_cross_namespace_refs: common.acl.no_cross_namespace_refs,
+            default_service_account: Some(common.default_service_account.clone())
+                .filter(|s| !s.is_empty()),
+            requeue_dependency: common.requeue_dependency.as_duration(),
+            strict_substitutions: gate("StrictPostBuildSubstitutions"),
+            jitter_percent: u32::from(common.jitter.percentage),
+            ..Options::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_follow_flux_flags_and_feature_gates() {
+        let flags = crate::flags::Flags::try_parse_from([
+            "kustomize-controller",
+            "--no-cross-namespace-refs=true",
+            "--default-service-account=tenant",
+            "--requeue-dependency=5s",
+            "--feature-gates=StrictPostBuildSubstitutions=true",
+        ])
+        .expect("flags");
+        let o = Options::from_flags(&flags);
+        assert!(o.no_cross_namespace_refs);
+        assert_eq!(o.default_service_account.as_deref(), Some("tenant"));
+        assert_eq!(o.requeue_dependency, Duration::from_secs(5));
+        assert!(o.strict_substitutions);
+        let defaults = Options::from_flags(
+            &crate::flags::Flags::try_parse_from(["kustomize-controller"]).expect("flags"),
+        );
+        assert!(!defaults.no_cross_namespace_refs);
+        assert_eq!(defaults.default_service_account, None);
+        assert_eq!(defaults.requeue_dependency, Duration::from_secs(30));
+        assert!(!defaults.strict_substitutions);
+    }
 }

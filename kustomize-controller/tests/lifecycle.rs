@@ -231,3 +231,35 @@ async fn requested_reconcile_of_an_unchanged_revision_reports_no_changes() {
         "{messages:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_config_secret_applies_into_the_remote_cluster_only() {
+    let h = Harness::start().await;
+    let remote = flux_apiserver::start(flux_apiserver::ServerOptions::default())
+        .await
+        .expect("remote apiserver");
+    h.apply_json(serde_json::json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "remote-kubeconfig", "namespace": "flux-system"}, "stringData": {"value": remote.kubeconfig_yaml()}})).await;
+    let rev = h
+        .publish(
+            "fleet",
+            &[
+                ("r/ns.yaml", NS),
+                (
+                    "r/cm.yaml",
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: far\n  namespace: shop\n",
+                ),
+            ],
+        )
+        .await;
+    h.create_ks(
+        "flux-system",
+        "remote",
+        serde_json::json!({"path": "./r", "kubeConfig": {"secretRef": {"name": "remote-kubeconfig"}}}),
+    )
+    .await;
+    h.wait_ks("flux-system", "remote", 30, ready_at(&rev)).await;
+    let remote_cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(remote.client().await.expect("client"), "shop");
+    assert!(remote_cms.get_opt("far").await.expect("get").is_some());
+    assert!(h.get("v1", "Namespace", "", "shop").await.is_none());
+}
