@@ -768,8 +768,10 @@ async fn reconcile_steps(
                     let failed = pending
                         .iter()
                         .any(|(_, s)| *s == flux_kstatus::Status::Failed);
+                    // Failing fast names the objects that failed, not those still progressing.
                     let list = pending
                         .iter()
+                        .filter(|(_, s)| !failed || *s == flux_kstatus::Status::Failed)
                         .map(|(m, s)| format!("{} status: '{s}'", m.display()))
                         .collect::<Vec<_>>()
                         .join(", ");
