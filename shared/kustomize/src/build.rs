@@ -519,8 +519,9 @@ impl Builder {
                 match i.get(f) {
                     None | Some(Node::Null) => Ok(None),
                     Some(Node::Str(s)) => Ok(Some(s.clone())),
-                    Some(_) => Err(Error::InvalidKustomization(format!(
-                        "json: cannot unmarshal number into Go struct field Image.images.{f} of type string"
+                    Some(other) => Err(Error::InvalidKustomization(format!(
+                        "json: cannot unmarshal {} into Go struct field Image.images.{f} of type string",
+                        crate::kustfile::go_type(other)
                     ))),
                 }
             };

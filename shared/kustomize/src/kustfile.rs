@@ -92,7 +92,7 @@ impl Kustomization {
             )));
         };
         for key in map.keys() {
-            if !KNOWN_FIELDS.contains(&key.as_str()) {
+            if !KNOWN_FIELDS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
                 return Err(Error::InvalidKustomization(format!(
                     "json: unknown field \"{key}\""
                 )));
@@ -112,6 +112,8 @@ impl Kustomization {
             )));
         }
         let _ = dir;
+        let mut node = node;
+        normalize(&mut node, &KUSTOMIZATION, true)?;
         Ok(Kustomization { node })
     }
 
@@ -180,12 +182,138 @@ pub fn string_map(node: Option<&Node>, key: &str) -> Result<Vec<(String, String)
     }
 }
 
-fn go_type(n: &Node) -> &'static str {
+pub(crate) fn go_type(n: &Node) -> &'static str {
     match n {
         Node::Bool(_) => "bool",
         Node::Int(_) | Node::Uint(_) | Node::Float(_) => "number",
         Node::Seq(_) => "array",
         Node::Map(_) => "object",
         _ => "string",
+    }
+}
+
+/// The typed shape of kustomization fields that kustomize decodes strictly: Go's JSON decoding
+/// matches field names case-insensitively and rejects unknown ones.
+enum Shape {
+    Any,
+    Obj(&'static [(&'static str, Shape)]),
+    List(&'static Shape),
+}
+
+const TARGET: Shape = Shape::Obj(&[
+    ("group", Shape::Any),
+    ("version", Shape::Any),
+    ("kind", Shape::Any),
+    ("name", Shape::Any),
+    ("namespace", Shape::Any),
+    ("labelSelector", Shape::Any),
+    ("annotationSelector", Shape::Any),
+]);
+const PATCH: Shape = Shape::Obj(&[
+    ("path", Shape::Any),
+    ("patch", Shape::Any),
+    ("target", TARGET),
+    (
+        "options",
+        Shape::Obj(&[
+            ("allowNameChange", Shape::Any),
+            ("allowKindChange", Shape::Any),
+        ]),
+    ),
+]);
+const GEN_OPTIONS: Shape = Shape::Obj(&[
+    ("labels", Shape::Any),
+    ("annotations", Shape::Any),
+    ("disableNameSuffixHash", Shape::Any),
+    ("immutable", Shape::Any),
+]);
+const GENERATOR: Shape = Shape::Obj(&[
+    ("name", Shape::Any),
+    ("namespace", Shape::Any),
+    ("behavior", Shape::Any),
+    ("files", Shape::Any),
+    ("literals", Shape::Any),
+    ("envs", Shape::Any),
+    ("env", Shape::Any),
+    ("options", GEN_OPTIONS),
+    ("type", Shape::Any),
+]);
+const KUSTOMIZATION: Shape = Shape::Obj(&[
+    (
+        "images",
+        Shape::List(&Shape::Obj(&[
+            ("name", Shape::Any),
+            ("newName", Shape::Any),
+            ("newTag", Shape::Any),
+            ("digest", Shape::Any),
+            ("tagSuffix", Shape::Any),
+        ])),
+    ),
+    (
+        "replicas",
+        Shape::List(&Shape::Obj(&[("name", Shape::Any), ("count", Shape::Any)])),
+    ),
+    ("patches", Shape::List(&PATCH)),
+    ("patchesJson6902", Shape::List(&PATCH)),
+    ("configMapGenerator", Shape::List(&GENERATOR)),
+    ("secretGenerator", Shape::List(&GENERATOR)),
+    ("generatorOptions", GEN_OPTIONS),
+    (
+        "labels",
+        Shape::List(&Shape::Obj(&[
+            ("pairs", Shape::Any),
+            ("includeSelectors", Shape::Any),
+            ("includeTemplates", Shape::Any),
+            ("fields", Shape::Any),
+        ])),
+    ),
+    (
+        "sortOptions",
+        Shape::Obj(&[
+            ("order", Shape::Any),
+            (
+                "legacySortOptions",
+                Shape::Obj(&[("orderFirst", Shape::Any), ("orderLast", Shape::Any)]),
+            ),
+        ]),
+    ),
+    ("openapi", Shape::Any),
+]);
+
+/// Renames fields to their canonical spelling and rejects unknown ones, like kustomize's
+/// strict decoding of kustomization.yaml.
+fn normalize(node: &mut Node, shape: &Shape, is_root: bool) -> Result<(), Error> {
+    match (shape, node) {
+        (Shape::Any, _) => Ok(()),
+        (Shape::List(item), Node::Seq(items)) => {
+            items.iter_mut().try_for_each(|i| normalize(i, item, false))
+        }
+        (Shape::Obj(fields), Node::Map(m)) => {
+            let entries: Vec<(String, Node)> = std::mem::take(m).into_iter().collect();
+            for (k, mut v) in entries {
+                let known = fields
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case(&k));
+                let key = match known {
+                    Some((name, child)) => {
+                        normalize(&mut v, child, false)?;
+                        name.to_string()
+                    }
+                    None if is_root => KNOWN_FIELDS
+                        .iter()
+                        .find(|f| f.eq_ignore_ascii_case(&k))
+                        .map(|f| f.to_string())
+                        .unwrap_or(k),
+                    None => {
+                        return Err(Error::InvalidKustomization(format!(
+                            "json: unknown field \"{k}\""
+                        )));
+                    }
+                };
+                m.insert(key, v);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
     }
 }
