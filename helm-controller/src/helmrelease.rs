@@ -1,0 +1,1521 @@
+//! HelmRelease reconciler: resolve the chart artifact (the HelmChart it templates, or the
+//! `chartRef` source), compose values, install or upgrade the release with hooks and readiness
+//! waits, remediate failures, record the release as Helm does, and report Flux's status.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use flux_api::helm::v2::{
+    ChartRefKind, CrdsPolicy, HelmRelease, HelmReleaseStatus, ReleaseAction, RemediationStrategy,
+    Snapshot,
+};
+use flux_api::meta::{
+    ARTIFACT_FAILED_REASON, DEPENDENCY_NOT_READY_REASON, READY, RELEASED, REMEDIATED, ValuesKind,
+};
+use flux_runtime::conditions::{self, Status};
+use flux_runtime::events::{Recorder, Severity};
+use flux_runtime::reconcile::{Backoff, FINALIZER, jitter, patch_status, requested_at};
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use kube::discovery::ApiResource;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use kube::{Resource, ResourceExt};
+use serde_json::{Map, Value};
+
+use crate::CONTROLLER_NAME;
+use crate::apply::{self, Object, Resolver};
+use crate::release::{self, Release};
+use crate::values;
+
+pub const INSTALL_SUCCEEDED: &str = "InstallSucceeded";
+pub const INSTALL_FAILED: &str = "InstallFailed";
+pub const UPGRADE_SUCCEEDED: &str = "UpgradeSucceeded";
+pub const UPGRADE_FAILED: &str = "UpgradeFailed";
+pub const ROLLBACK_SUCCEEDED: &str = "RollbackSucceeded";
+pub const UNINSTALL_SUCCEEDED: &str = "UninstallSucceeded";
+pub const RETRIES_EXCEEDED: &str = "RetriesExceeded";
+pub const SOURCE_NOT_READY: &str = "SourceNotReady";
+pub const VALUES_ERROR: &str = "ValuesError";
+/// Labels Flux puts on the HelmChart it creates and on the objects of the release.
+pub const NAME_LABEL: &str = "helm.toolkit.fluxcd.io/name";
+pub const NAMESPACE_LABEL: &str = "helm.toolkit.fluxcd.io/namespace";
+
+/// Everything the reconciler needs besides the object.
+pub struct Context {
+    pub client: kube::Client,
+    pub recorder: Recorder,
+    /// Downloads chart artifacts from source-controller.
+    pub http: reqwest::Client,
+    pub backoff: Backoff,
+    pub jitter_percent: u32,
+    /// How often to check a dependency or a source that is not ready (`--requeue-dependency`).
+    pub requeue_dependency: Duration,
+    /// Largest chart artifact downloaded.
+    pub max_artifact_size: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("finalizer: {0}")]
+    Finalizer(String),
+    /// Already reported in the status; the error only drives the retry backoff.
+    #[error("{reason}: {message}")]
+    Reconcile { reason: String, message: String },
+}
+
+/// Runs the HelmRelease controller until `shutdown` resolves.
+pub async fn run(
+    ctx: Arc<Context>,
+    namespace: Option<&str>,
+    label_selector: Option<&str>,
+    concurrency: u16,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let api: Api<HelmRelease> = match namespace {
+        Some(ns) => Api::namespaced(ctx.client.clone(), ns),
+        None => Api::all(ctx.client.clone()),
+    };
+    let mut config = watcher::Config::default();
+    if let Some(selector) = label_selector.filter(|s| !s.is_empty()) {
+        config = config.labels(selector);
+    }
+    let charts: Api<flux_api::source::v1::HelmChart> = Api::all(ctx.client.clone());
+    Controller::new(api, config)
+        .watches(charts, watcher::Config::default(), |chart| {
+            // The HelmChart a release templates carries the release's name and namespace.
+            let labels = chart.labels();
+            match (labels.get(NAME_LABEL), labels.get(NAMESPACE_LABEL)) {
+                (Some(name), Some(ns)) => Some(ObjectRef::<HelmRelease>::new(name).within(ns)),
+                _ => None,
+            }
+        })
+        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(err) = result {
+                tracing::debug!(error = %err, "HelmRelease reconcile ended with an error");
+            }
+        })
+        .await;
+}
+
+fn key(obj: &HelmRelease) -> String {
+    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+}
+
+fn error_policy(obj: Arc<HelmRelease>, _err: &Error, ctx: Arc<Context>) -> Action {
+    Action::requeue(ctx.backoff.failed(&key(&obj)))
+}
+
+pub async fn reconcile(obj: Arc<HelmRelease>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let namespace = obj.namespace().unwrap_or_default();
+    let api: Api<HelmRelease> = Api::namespaced(ctx.client.clone(), &namespace);
+    finalizer(&api, FINALIZER, obj, |event| async {
+        match event {
+            FinalizerEvent::Apply(obj) => reconcile_release(&obj, &ctx, &api).await,
+            FinalizerEvent::Cleanup(obj) => cleanup(&obj, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|e| match e {
+        kube::runtime::finalizer::Error::ApplyFailed(err)
+        | kube::runtime::finalizer::Error::CleanupFailed(err) => err,
+        other => Error::Finalizer(other.to_string()),
+    })
+}
+
+/// A failure before any Helm action: what goes into Ready and the event.
+struct StepFailure {
+    reason: &'static str,
+    message: String,
+    /// Waiting on something else (source, dependency): requeue without backoff.
+    requeue: Option<Duration>,
+}
+
+fn storage_namespace(obj: &HelmRelease) -> String {
+    obj.spec
+        .storage_namespace
+        .clone()
+        .filter(|s| !s.is_empty())
+        .or_else(|| obj.namespace())
+        .unwrap_or_default()
+}
+
+async fn cleanup(obj: &HelmRelease, ctx: &Context) -> Result<Action, Error> {
+    if obj.spec.suspend {
+        return Ok(Action::await_change());
+    }
+    let keep_history = obj.spec.uninstall.as_ref().is_some_and(|u| u.keep_history);
+    let storage_ns = storage_namespace(obj);
+    let releases = list_releases(&ctx.client, &storage_ns, &obj.release_name()).await?;
+    if let Some(latest) = releases
+        .last()
+        .filter(|r| r.info.status != release::STATUS_UNINSTALLED)
+    {
+        let mut resolver = Resolver::new(ctx.client.clone());
+        if let Err(e) = uninstall(ctx, &mut resolver, latest, keep_history).await {
+            return Err(Error::Reconcile {
+                reason: "UninstallFailed".into(),
+                message: e,
+            });
+        }
+    }
+    if !keep_history {
+        delete_release_secrets(&ctx.client, &storage_ns, &releases).await?;
+    }
+    if let Some(chart) = &obj.spec.chart {
+        let ns = chart
+            .spec
+            .source_ref
+            .namespace
+            .clone()
+            .or_else(|| obj.namespace())
+            .unwrap_or_default();
+        let charts: Api<flux_api::source::v1::HelmChart> = Api::namespaced(ctx.client.clone(), &ns);
+        match charts
+            .delete(&obj.helm_chart_name(), &Default::default())
+            .await
+        {
+            Ok(_) => {}
+            Err(kube::Error::Api(s)) if s.code == 404 => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Action::await_change())
+}
+
+async fn reconcile_release(
+    obj: &HelmRelease,
+    ctx: &Context,
+    api: &Api<HelmRelease>,
+) -> Result<Action, Error> {
+    let name = obj.name_any();
+    if obj.spec.suspend {
+        tracing::info!(name, "reconciliation is suspended for this object");
+        return Ok(Action::await_change());
+    }
+    let generation = obj.meta().generation;
+    let mut status: HelmReleaseStatus = obj.status.clone().unwrap_or_default();
+    if let Some(at) = requested_at(obj.meta()) {
+        status.reconcile_request.last_handled_reconcile_at = Some(at.to_string());
+    }
+    status.storage_namespace = Some(storage_namespace(obj));
+    let object_ref = obj.object_ref(&());
+    let interval = obj.spec.interval.to_std();
+
+    let prepared = prepare(obj, ctx, &mut status).await;
+    let now = Timestamp::now();
+    let prepared = match prepared {
+        Ok(p) => p,
+        Err(failure) => {
+            conditions::mark_failed(
+                &mut status.conditions,
+                generation,
+                failure.reason,
+                &failure.message,
+                false,
+                now,
+            );
+            patch_status(api, &name, &status).await?;
+            if let Some(after) = failure.requeue {
+                return Ok(Action::requeue(jitter(after, ctx.jitter_percent)));
+            }
+            ctx.recorder
+                .record(
+                    &object_ref,
+                    Severity::Error,
+                    failure.reason,
+                    &failure.message,
+                    BTreeMap::new(),
+                )
+                .await;
+            return Err(Error::Reconcile {
+                reason: failure.reason.into(),
+                message: failure.message,
+            });
+        }
+    };
+
+    let outcome = release_step(obj, ctx, &mut status, prepared).await;
+    let now = Timestamp::now();
+    match outcome {
+        Outcome::InSync(message) | Outcome::Succeeded { message } => {
+            let reason = conditions::get(&status.conditions, RELEASED)
+                .map(|c| c.reason.clone())
+                .unwrap_or_else(|| INSTALL_SUCCEEDED.into());
+            conditions::mark_ready(&mut status.conditions, generation, &reason, &message, now);
+            status.observed_generation = generation;
+            status.last_attempted_generation = generation;
+            patch_status(api, &name, &status).await?;
+            ctx.backoff.succeeded(&key(obj));
+            Ok(Action::requeue(jitter(interval, ctx.jitter_percent)))
+        }
+        Outcome::Failed {
+            reason,
+            message,
+            stalled,
+        } => {
+            conditions::mark_failed(
+                &mut status.conditions,
+                generation,
+                reason,
+                &message,
+                stalled,
+                now,
+            );
+            status.last_attempted_generation = generation;
+            if stalled {
+                status.observed_generation = generation;
+            }
+            patch_status(api, &name, &status).await?;
+            if stalled {
+                return Ok(Action::await_change());
+            }
+            Err(Error::Reconcile {
+                reason: reason.into(),
+                message,
+            })
+        }
+    }
+}
+
+/// The chart and values, ready for an action.
+struct Prepared {
+    chart: flux_helm::Chart,
+    values: Map<String, Value>,
+    config_digest: String,
+    /// Source artifact revision (the chart version for a HelmChart).
+    revision: String,
+}
+
+async fn prepare(
+    obj: &HelmRelease,
+    ctx: &Context,
+    status: &mut HelmReleaseStatus,
+) -> Result<Prepared, StepFailure> {
+    check_dependencies(obj, ctx).await?;
+    let source = chart_source(obj, ctx, status).await?;
+    let (url, digest, revision) = source;
+    let bytes = flux_artifact::fetch_verified(&ctx.http, &url, &digest, ctx.max_artifact_size)
+        .await
+        .map_err(|e| StepFailure {
+            reason: ARTIFACT_FAILED_REASON,
+            message: format!("could not load chart: {e}"),
+            requeue: None,
+        })?;
+    let chart = tokio::task::spawn_blocking(move || flux_helm::loader::load_archive(&bytes))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()))
+        .map_err(|e| StepFailure {
+            reason: ARTIFACT_FAILED_REASON,
+            message: format!("could not load chart: {e}"),
+            requeue: None,
+        })?;
+    let values = compose_values(obj, ctx).await?;
+    let config_digest = values::config_digest(&values);
+    Ok(Prepared {
+        chart,
+        values,
+        config_digest,
+        revision,
+    })
+}
+
+async fn check_dependencies(obj: &HelmRelease, ctx: &Context) -> Result<(), StepFailure> {
+    for dep in &obj.spec.depends_on {
+        let ns = dep
+            .namespace
+            .clone()
+            .or_else(|| obj.namespace())
+            .unwrap_or_default();
+        let api: Api<HelmRelease> = Api::namespaced(ctx.client.clone(), &ns);
+        let not_ready = |detail: String| StepFailure {
+            reason: DEPENDENCY_NOT_READY_REASON,
+            message: format!("dependency '{ns}/{}' is not ready: {detail}", dep.name),
+            requeue: Some(ctx.requeue_dependency),
+        };
+        let Some(d) = api
+            .get_opt(&dep.name)
+            .await
+            .map_err(|e| not_ready(e.to_string()))?
+        else {
+            return Err(StepFailure {
+                reason: DEPENDENCY_NOT_READY_REASON,
+                message: format!(
+                    "unable to get '{ns}/{}' dependency: helmreleases.helm.toolkit.fluxcd.io \"{}\" not found",
+                    dep.name, dep.name
+                ),
+                requeue: Some(ctx.requeue_dependency),
+            });
+        };
+        let st = d.status.clone().unwrap_or_default();
+        let ready = st.observed_generation == d.metadata.generation
+            && conditions::is_true(&st.conditions, READY);
+        if !ready {
+            return Err(not_ready("dependency is not ready".into()));
+        }
+    }
+    Ok(())
+}
+
+fn source_failure(reason: &'static str, message: String, requeue: Option<Duration>) -> StepFailure {
+    StepFailure {
+        reason,
+        message,
+        requeue,
+    }
+}
+
+/// Creates or updates the HelmChart template (or reads `chartRef`) and returns the artifact's
+/// URL, digest and revision once the source is ready.
+async fn chart_source(
+    obj: &HelmRelease,
+    ctx: &Context,
+    status: &mut HelmReleaseStatus,
+) -> Result<(String, String, String), StepFailure> {
+    let hr_ns = obj.namespace().unwrap_or_default();
+    let (ar, ns, name, kind) = if let Some(chart) = &obj.spec.chart {
+        let ns = chart
+            .spec
+            .source_ref
+            .namespace
+            .clone()
+            .unwrap_or_else(|| hr_ns.clone());
+        let name = obj.helm_chart_name();
+        let desired = helm_chart_template(obj, &ns);
+        let charts: Api<flux_api::source::v1::HelmChart> = Api::namespaced(ctx.client.clone(), &ns);
+        charts
+            .patch(
+                &name,
+                &PatchParams::apply(CONTROLLER_NAME).force(),
+                &Patch::Apply(&desired),
+            )
+            .await
+            .map_err(|e| {
+                source_failure(
+                    ARTIFACT_FAILED_REASON,
+                    format!("failed to create or update HelmChart '{ns}/{name}': {e}"),
+                    None,
+                )
+            })?;
+        status.helm_chart = Some(format!("{ns}/{name}"));
+        (
+            ApiResource::erase::<flux_api::source::v1::HelmChart>(&()),
+            ns,
+            name,
+            "HelmChart",
+        )
+    } else if let Some(r) = &obj.spec.chart_ref {
+        let ns = r.namespace.clone().unwrap_or_else(|| hr_ns.clone());
+        let (ar, kind) = match r.kind {
+            ChartRefKind::OCIRepository => (
+                ApiResource::erase::<flux_api::source::v1::OCIRepository>(&()),
+                "OCIRepository",
+            ),
+            ChartRefKind::HelmChart => (
+                ApiResource::erase::<flux_api::source::v1::HelmChart>(&()),
+                "HelmChart",
+            ),
+            other => {
+                return Err(source_failure(
+                    ARTIFACT_FAILED_REASON,
+                    format!("unsupported chartRef kind {other:?}"),
+                    None,
+                ));
+            }
+        };
+        (ar, ns, r.name.clone(), kind)
+    } else {
+        return Err(source_failure(
+            "InvalidChartReference",
+            "spec: either chart or chartRef must be set".into(),
+            None,
+        ));
+    };
+    let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &ns, &ar);
+    let source = api.get_opt(&name).await.map_err(|e| {
+        source_failure(
+            ARTIFACT_FAILED_REASON,
+            format!("could not get Source object: {e}"),
+            None,
+        )
+    })?;
+    let Some(source) = source else {
+        return Err(source_failure(
+            ARTIFACT_FAILED_REASON,
+            format!("could not get Source object: {kind} '{ns}/{name}' not found"),
+            Some(ctx.requeue_dependency),
+        ));
+    };
+    let st = source.data.get("status").cloned().unwrap_or(Value::Null);
+    let not_ready = |detail: &str| {
+        source_failure(
+            SOURCE_NOT_READY,
+            format!("{kind} '{ns}/{name}' is not ready: {detail}"),
+            Some(ctx.requeue_dependency),
+        )
+    };
+    let observed = st.get("observedGeneration").and_then(Value::as_i64);
+    if observed != source.metadata.generation {
+        return Err(not_ready(
+            "latest generation of object has not been reconciled",
+        ));
+    }
+    let ready = st
+        .get("conditions")
+        .and_then(Value::as_array)
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c.get("type").and_then(Value::as_str) == Some(READY))
+        });
+    let ready_true = ready.and_then(|c| c.get("status")).and_then(Value::as_str) == Some("True");
+    let artifact = st.get("artifact");
+    let field = |k: &str| {
+        artifact
+            .and_then(|a| a.get(k))
+            .and_then(Value::as_str)
+            .map(String::from)
+    };
+    match (ready_true, field("url"), field("digest"), field("revision")) {
+        (true, Some(url), Some(digest), Some(revision)) => Ok((url, digest, revision)),
+        _ => {
+            let msg = ready
+                .and_then(|c| c.get("message"))
+                .and_then(Value::as_str)
+                .filter(|m| !m.is_empty())
+                .unwrap_or("artifact is not available");
+            Err(not_ready(msg))
+        }
+    }
+}
+
+/// The HelmChart object Flux creates from `spec.chart`.
+fn helm_chart_template(obj: &HelmRelease, namespace: &str) -> Value {
+    let Some(chart) = &obj.spec.chart else {
+        return Value::Null;
+    };
+    let s = &chart.spec;
+    let mut labels: BTreeMap<String, String> = chart
+        .object_meta
+        .as_ref()
+        .map(|m| m.labels.clone())
+        .unwrap_or_default();
+    labels.insert(NAME_LABEL.into(), obj.name_any());
+    labels.insert(NAMESPACE_LABEL.into(), obj.namespace().unwrap_or_default());
+    let annotations = chart
+        .object_meta
+        .as_ref()
+        .map(|m| m.annotations.clone())
+        .unwrap_or_default();
+    let mut spec = serde_json::json!({
+        "chart": s.chart,
+        "version": s.version.clone().unwrap_or_else(|| "*".into()),
+        "sourceRef": { "kind": s.source_ref.kind, "name": s.source_ref.name },
+        "interval": s.interval.as_ref().unwrap_or(&obj.spec.interval).as_str(),
+        "reconcileStrategy": s.reconcile_strategy,
+    });
+    if let Some(api_version) = &s.source_ref.api_version {
+        spec["sourceRef"]["apiVersion"] = Value::String(api_version.clone());
+    }
+    if s.reconcile_strategy.is_none() {
+        spec["reconcileStrategy"] = Value::String("ChartVersion".into());
+    }
+    if !s.values_files.is_empty() {
+        spec["valuesFiles"] = serde_json::json!(s.values_files);
+    }
+    if s.ignore_missing_values_files {
+        spec["ignoreMissingValuesFiles"] = Value::Bool(true);
+    }
+    if let Some(verify) = &s.verify {
+        spec["verify"] = serde_json::to_value(verify).unwrap_or(Value::Null);
+    }
+    serde_json::json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "HelmChart",
+        "metadata": {
+            "name": obj.helm_chart_name(),
+            "namespace": namespace,
+            "labels": labels,
+            "annotations": annotations,
+        },
+        "spec": spec,
+    })
+}
+
+async fn compose_values(
+    obj: &HelmRelease,
+    ctx: &Context,
+) -> Result<Map<String, Value>, StepFailure> {
+    let ns = obj.namespace().unwrap_or_default();
+    let mut fetched: BTreeMap<(bool, String), values::Referent> = BTreeMap::new();
+    for r in &obj.spec.values_from {
+        let is_secret = r.kind == ValuesKind::Secret;
+        if fetched.contains_key(&(is_secret, r.name.clone())) {
+            continue;
+        }
+        let failure = |e: kube::Error| StepFailure {
+            reason: VALUES_ERROR,
+            message: format!(
+                "could not get {} '{ns}/{}': {e}",
+                values::kind_name(r.kind),
+                r.name
+            ),
+            requeue: None,
+        };
+        let data = if is_secret {
+            let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &ns);
+            api.get_opt(&r.name).await.map_err(failure)?.map(|s| {
+                s.data
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()))
+                    .collect()
+            })
+        } else {
+            let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &ns);
+            api.get_opt(&r.name)
+                .await
+                .map_err(failure)?
+                .map(|c| c.data.unwrap_or_default())
+        };
+        fetched.insert((is_secret, r.name.clone()), data);
+    }
+    values::compose(
+        &ns,
+        &obj.spec.values_from,
+        |kind, name| {
+            fetched
+                .get(&(kind == ValuesKind::Secret, name.to_string()))
+                .cloned()
+                .flatten()
+        },
+        obj.spec.values.as_ref(),
+    )
+    .map_err(|e| StepFailure {
+        reason: VALUES_ERROR,
+        message: e.to_string(),
+        requeue: None,
+    })
+}
+
+enum Outcome {
+    InSync(String),
+    Succeeded {
+        message: String,
+    },
+    Failed {
+        reason: &'static str,
+        message: String,
+        stalled: bool,
+    },
+}
+
+/// Reads every stored release of `name`, oldest first.
+async fn list_releases(
+    client: &kube::Client,
+    ns: &str,
+    name: &str,
+) -> Result<Vec<Release>, kube::Error> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), ns);
+    let list = api
+        .list(&ListParams::default().labels(&format!("owner=helm,name={name}")))
+        .await?;
+    let mut out: Vec<Release> = list
+        .items
+        .into_iter()
+        .filter_map(|s| {
+            let data = s.data?.get("release")?.0.clone();
+            match Release::decode(&data) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    tracing::warn!(secret = s.metadata.name.as_deref().unwrap_or_default(), error = %e, "skipping unreadable release");
+                    None
+                }
+            }
+        })
+        .collect();
+    out.sort_by_key(|r| r.version);
+    Ok(out)
+}
+
+async fn delete_release_secrets(
+    client: &kube::Client,
+    ns: &str,
+    releases: &[Release],
+) -> Result<(), kube::Error> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), ns);
+    for r in releases {
+        match api.delete(&r.secret_name(), &Default::default()).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(s)) if s.code == 404 => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Creates or replaces the release Secret, as Helm's secret driver stores it.
+async fn store_release(client: &kube::Client, ns: &str, rel: &Release) -> Result<(), String> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), ns);
+    let encoded = rel.encode().map_err(|e| e.to_string())?;
+    let secret: Secret = serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": { "name": rel.secret_name(), "namespace": ns, "labels": rel.secret_labels() },
+        "type": release::SECRET_TYPE,
+        "stringData": {},
+        "data": { "release": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, encoded.as_bytes()) },
+    }))
+    .map_err(|e| e.to_string())?;
+    match api
+        .get_opt(&rel.secret_name())
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(existing) => {
+            let mut s = secret;
+            s.metadata.resource_version = existing.metadata.resource_version;
+            api.replace(&rel.secret_name(), &PostParams::default(), &s)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        None => {
+            api.create(&PostParams::default(), &secret)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+fn snapshot(rel: &Release, config_digest: &str) -> Snapshot {
+    let time = |s: &str| Time(s.parse::<Timestamp>().unwrap_or_else(|_| Timestamp::now()));
+    let meta = &rel.chart.metadata;
+    let text = |k: &str| {
+        meta.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    Snapshot {
+        api_version: Some("helm.toolkit.fluxcd.io/v2".into()),
+        digest: rel.digest(),
+        name: rel.name.clone(),
+        namespace: rel.namespace.clone(),
+        version: rel.version,
+        status: rel.info.status.clone(),
+        chart_name: text("name"),
+        chart_version: text("version"),
+        app_version: Some(text("appVersion")).filter(|s| !s.is_empty()),
+        config_digest: config_digest.to_string(),
+        first_deployed: time(&rel.info.first_deployed),
+        last_deployed: time(&rel.info.last_deployed),
+        action: None,
+        deleted: None,
+        test_hooks: None,
+        oci_digest: None,
+    }
+}
+
+/// Decides and runs install, upgrade or nothing, then remediation on failure.
+async fn release_step(
+    obj: &HelmRelease,
+    ctx: &Context,
+    status: &mut HelmReleaseStatus,
+    p: Prepared,
+) -> Outcome {
+    let generation = obj.meta().generation;
+    let storage_ns = storage_namespace(obj);
+    let release_name = obj.release_name();
+    let releases = match list_releases(&ctx.client, &storage_ns, &release_name).await {
+        Ok(r) => r,
+        Err(e) => {
+            return Outcome::Failed {
+                reason: "GetLastReleaseFailed",
+                message: format!("failed to get last release: {e}"),
+                stalled: false,
+            };
+        }
+    };
+    let latest = releases
+        .last()
+        .filter(|r| r.info.status != release::STATUS_UNINSTALLED)
+        .cloned();
+    let chart_version = p.chart.metadata.version.clone();
+    let chart_name = p.chart.metadata.name.clone();
+    let chart_id = format!("{chart_name}@{chart_version}");
+
+    // A new revision, config or generation resets the failure counters, as Flux does.
+    let changed = status.last_attempted_revision.as_deref() != Some(p.revision.as_str())
+        || status.last_attempted_config_digest.as_deref() != Some(p.config_digest.as_str())
+        || status.last_attempted_generation != generation;
+    if changed {
+        status.failures = 0;
+        status.install_failures = 0;
+        status.upgrade_failures = 0;
+    }
+
+    if let Some(cur) = &latest {
+        let in_sync = cur.info.status == release::STATUS_DEPLOYED
+            && cur.chart.metadata.get("version").and_then(Value::as_str)
+                == Some(chart_version.as_str())
+            && cur.chart.metadata.get("name").and_then(Value::as_str) == Some(chart_name.as_str())
+            && values::config_digest(&cur.config) == p.config_digest
+            && !changed;
+        if in_sync {
+            let message = conditions::get(&status.conditions, RELEASED)
+                .filter(|c| c.status == "True")
+                .map(|c| c.message.clone())
+                .unwrap_or_else(|| format!("Helm release {} is in-sync", cur.full_name()));
+            return Outcome::InSync(message);
+        }
+    }
+
+    let install = latest.is_none();
+    let (retries, action_reason) = if install {
+        let r = obj
+            .spec
+            .install
+            .as_ref()
+            .and_then(|i| i.remediation.as_ref())
+            .map(|r| r.retries)
+            .unwrap_or(0);
+        (r, INSTALL_FAILED)
+    } else {
+        let r = obj
+            .spec
+            .upgrade
+            .as_ref()
+            .and_then(|u| u.remediation.as_ref())
+            .map(|r| r.retries)
+            .unwrap_or(0);
+        (r, UPGRADE_FAILED)
+    };
+    let failures = if install {
+        status.install_failures
+    } else {
+        status.upgrade_failures
+    };
+    if !changed && failures > 0 && retries >= 0 && failures > retries {
+        let what = if install { "install" } else { "upgrade" };
+        return Outcome::Failed {
+            reason: RETRIES_EXCEEDED,
+            message: format!("Failed to {what} after {failures} attempt(s)"),
+            stalled: true,
+        };
+    }
+
+    status.last_attempted_revision = Some(p.revision.clone());
+    status.last_attempted_config_digest = Some(p.config_digest.clone());
+    status.last_attempted_generation = generation;
+    status.last_attempted_release_action = Some(if install {
+        ReleaseAction::Install
+    } else {
+        ReleaseAction::Upgrade
+    });
+
+    let mut resolver = Resolver::new(ctx.client.clone());
+    let version = releases.last().map(|r| r.version + 1).unwrap_or(1);
+    let started = std::time::Instant::now();
+    let result = run_action(obj, ctx, &mut resolver, &p, latest.as_ref(), version).await;
+    status.last_attempted_release_action_duration =
+        Some(format!("{:.3}s", started.elapsed().as_secs_f64()));
+    let object_ref = obj.object_ref(&());
+    let meta = BTreeMap::from([("revision".to_string(), chart_version.clone())]);
+    let generation_now = Timestamp::now();
+    let (rel, err) = result;
+    if let Some(rel) = &rel {
+        status.history.insert(0, snapshot(rel, &p.config_digest));
+        status
+            .history
+            .retain(|s| s.version != rel.version || s.digest == rel.digest());
+        let max = obj.spec.max_history();
+        let keep = if max > 0 {
+            max as usize + 1
+        } else {
+            usize::MAX
+        };
+        status.history.truncate(keep);
+        status.last_release_revision = Some(rel.version);
+    }
+    match err {
+        None => {
+            let rel = rel.unwrap_or_default();
+            let (reason, verb) = if install {
+                (INSTALL_SUCCEEDED, "install")
+            } else {
+                (UPGRADE_SUCCEEDED, "upgrade")
+            };
+            let message = format!(
+                "Helm {verb} succeeded for release {} with chart {chart_id}",
+                rel.full_name()
+            );
+            conditions::set(
+                &mut status.conditions,
+                RELEASED,
+                Status::True,
+                reason,
+                &message,
+                generation,
+                generation_now,
+            );
+            conditions::remove(&mut status.conditions, REMEDIATED);
+            status.last_applied_revision = Some(p.revision.clone());
+            status.failures = 0;
+            status.install_failures = 0;
+            status.upgrade_failures = 0;
+            ctx.recorder
+                .record(&object_ref, Severity::Info, reason, &message, meta)
+                .await;
+            Outcome::Succeeded { message }
+        }
+        Some(e) => {
+            let verb = if install { "install" } else { "upgrade" };
+            let message = format!(
+                "Helm {verb} failed for release {}/{release_name} with chart {chart_id}: {e}",
+                obj.release_namespace()
+            );
+            status.failures += 1;
+            if install {
+                status.install_failures += 1;
+            } else {
+                status.upgrade_failures += 1;
+            }
+            conditions::set(
+                &mut status.conditions,
+                RELEASED,
+                Status::False,
+                action_reason,
+                &message,
+                generation,
+                generation_now,
+            );
+            ctx.recorder
+                .record(
+                    &object_ref,
+                    Severity::Error,
+                    action_reason,
+                    &message,
+                    meta.clone(),
+                )
+                .await;
+            let failures = if install {
+                status.install_failures
+            } else {
+                status.upgrade_failures
+            };
+            let exhausted = retries >= 0 && failures > retries;
+            let remediate_last = if install {
+                obj.spec
+                    .install
+                    .as_ref()
+                    .and_then(|i| i.remediation.as_ref())
+                    .and_then(|r| r.remediate_last_failure)
+                    .unwrap_or(false)
+            } else {
+                obj.spec
+                    .upgrade
+                    .as_ref()
+                    .and_then(|u| u.remediation.as_ref())
+                    .map(|r| r.remediate_last_failure())
+                    .unwrap_or(false)
+            };
+            if !exhausted || remediate_last {
+                remediate(
+                    obj,
+                    ctx,
+                    &mut resolver,
+                    status,
+                    rel.as_ref(),
+                    latest.as_ref(),
+                    version + 1,
+                    install,
+                )
+                .await;
+            }
+            if exhausted {
+                return Outcome::Failed {
+                    reason: action_reason,
+                    message: format!("{message}; Failed to {verb} after {failures} attempt(s)"),
+                    stalled: true,
+                };
+            }
+            Outcome::Failed {
+                reason: action_reason,
+                message,
+                stalled: false,
+            }
+        }
+    }
+}
+
+/// Uninstalls a failed install, or rolls back / uninstalls a failed upgrade.
+#[allow(clippy::too_many_arguments)]
+async fn remediate(
+    obj: &HelmRelease,
+    ctx: &Context,
+    resolver: &mut Resolver,
+    status: &mut HelmReleaseStatus,
+    failed: Option<&Release>,
+    previous: Option<&Release>,
+    next_version: i64,
+    install: bool,
+) {
+    let generation = obj.meta().generation;
+    let object_ref = obj.object_ref(&());
+    let strategy = obj
+        .spec
+        .upgrade
+        .as_ref()
+        .and_then(|u| u.remediation.as_ref())
+        .map(|r| r.strategy())
+        .unwrap_or(RemediationStrategy::Rollback);
+    let (reason, result) = if install || strategy == RemediationStrategy::Uninstall {
+        let Some(failed) = failed else { return };
+        let r = uninstall(ctx, resolver, failed, false).await;
+        if r.is_ok() {
+            let storage_ns = storage_namespace(obj);
+            if let Ok(all) = list_releases(&ctx.client, &storage_ns, &failed.name).await {
+                let _ = delete_release_secrets(&ctx.client, &storage_ns, &all).await;
+            }
+        }
+        (
+            UNINSTALL_SUCCEEDED,
+            r.map(|_| {
+                format!(
+                    "Helm uninstall succeeded for release {} with chart {}",
+                    failed.full_name(),
+                    chart_id(failed)
+                )
+            }),
+        )
+    } else {
+        let Some(prev) = previous else { return };
+        (
+            ROLLBACK_SUCCEEDED,
+            rollback(obj, ctx, resolver, prev, failed, next_version).await,
+        )
+    };
+    let now = Timestamp::now();
+    match result {
+        Ok(message) => {
+            conditions::set(
+                &mut status.conditions,
+                REMEDIATED,
+                Status::True,
+                reason,
+                &message,
+                generation,
+                now,
+            );
+            ctx.recorder
+                .record(
+                    &object_ref,
+                    Severity::Info,
+                    reason,
+                    &message,
+                    BTreeMap::new(),
+                )
+                .await;
+        }
+        Err(e) => {
+            let fail_reason = if reason == UNINSTALL_SUCCEEDED {
+                "UninstallFailed"
+            } else {
+                "RollbackFailed"
+            };
+            conditions::set(
+                &mut status.conditions,
+                REMEDIATED,
+                Status::False,
+                fail_reason,
+                &e,
+                generation,
+                now,
+            );
+            ctx.recorder
+                .record(
+                    &object_ref,
+                    Severity::Error,
+                    fail_reason,
+                    &e,
+                    BTreeMap::new(),
+                )
+                .await;
+        }
+    }
+}
+
+fn chart_id(rel: &Release) -> String {
+    let text = |k: &str| {
+        rel.chart
+            .metadata
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    format!("{}@{}", text("name"), text("version"))
+}
+
+/// Re-applies the previous release as a new version, Helm's `rollback`.
+async fn rollback(
+    obj: &HelmRelease,
+    ctx: &Context,
+    resolver: &mut Resolver,
+    prev: &Release,
+    failed: Option<&Release>,
+    version: i64,
+) -> Result<String, String> {
+    let storage_ns = storage_namespace(obj);
+    let ns = prev.namespace.clone();
+    let mut objects = parse_manifest(&prev.manifest).map_err(|e| e.to_string())?;
+    for o in objects.iter_mut() {
+        label_object(obj, &prev.name, &ns, o);
+        apply::apply(resolver, o, &ns)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    if let Some(failed) = failed {
+        delete_removed(resolver, &failed.manifest, &objects, &ns).await;
+    }
+    let now = release::timestamp(Timestamp::now());
+    let mut rel = prev.clone();
+    rel.version = version;
+    rel.info.status = release::STATUS_DEPLOYED.into();
+    rel.info.last_deployed = now;
+    rel.info.description = format!("Rollback to {}", prev.version);
+    if let Some(f) = failed {
+        let mut f = f.clone();
+        f.info.status = release::STATUS_SUPERSEDED.into();
+        store_release(&ctx.client, &storage_ns, &f).await?;
+    }
+    store_release(&ctx.client, &storage_ns, &rel).await?;
+    Ok(format!(
+        "Helm rollback to previous release {} with chart {} succeeded",
+        prev.full_name(),
+        chart_id(prev)
+    ))
+}
+
+/// Deletes the release's objects (reverse install order) and its hooks' leftovers.
+async fn uninstall(
+    ctx: &Context,
+    resolver: &mut Resolver,
+    rel: &Release,
+    keep_history: bool,
+) -> Result<(), String> {
+    let mut objects = parse_manifest(&rel.manifest).map_err(|e| e.to_string())?;
+    objects.reverse();
+    for o in objects.iter_mut() {
+        apply::delete(resolver, o, &rel.namespace)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    if keep_history {
+        let mut r = rel.clone();
+        r.info.status = release::STATUS_UNINSTALLED.into();
+        r.info.deleted = release::timestamp(Timestamp::now());
+        r.info.description = "Uninstallation complete".into();
+        store_release(&ctx.client, &storage_ns_of(rel), &r).await?;
+    }
+    Ok(())
+}
+
+fn storage_ns_of(rel: &Release) -> String {
+    rel.namespace.clone()
+}
+
+fn parse_manifest(text: &str) -> Result<Vec<Object>, apply::ApplyError> {
+    apply::parse_documents("release manifest", text)
+}
+
+/// Helm's ownership metadata plus Flux's origin labels.
+fn label_object(obj: &HelmRelease, release_name: &str, release_ns: &str, o: &mut Object) {
+    let Some(meta) = o.value.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let labels = meta
+        .entry("labels")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Some(l) = labels.as_object_mut() {
+        l.insert("app.kubernetes.io/managed-by".into(), "Helm".into());
+        l.insert(NAME_LABEL.into(), obj.name_any().into());
+        l.insert(
+            NAMESPACE_LABEL.into(),
+            obj.namespace().unwrap_or_default().into(),
+        );
+    }
+    let annotations = meta
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Some(a) = annotations.as_object_mut() {
+        a.insert("meta.helm.sh/release-name".into(), release_name.into());
+        a.insert("meta.helm.sh/release-namespace".into(), release_ns.into());
+    }
+}
+
+/// Deletes objects of `old_manifest` that are no longer rendered, as Helm's upgrade does.
+async fn delete_removed(resolver: &mut Resolver, old_manifest: &str, new: &[Object], ns: &str) {
+    let Ok(old) = parse_manifest(old_manifest) else {
+        return;
+    };
+    for mut o in old {
+        let kept = new.iter().any(|n| {
+            n.kind == o.kind
+                && n.name == o.name
+                && n.api_version.split('/').next() == o.api_version.split('/').next()
+                && n.namespace.as_deref().unwrap_or(ns) == o.namespace.as_deref().unwrap_or(ns)
+        });
+        if !kept && let Err(e) = apply::delete(resolver, &mut o, ns).await {
+            tracing::warn!(error = %e, "failed to delete an object removed from the release");
+        }
+    }
+}
+
+/// Renders and performs install or upgrade. Returns the stored release (if one was recorded)
+/// and the error, if the action failed.
+async fn run_action(
+    obj: &HelmRelease,
+    ctx: &Context,
+    resolver: &mut Resolver,
+    p: &Prepared,
+    current: Option<&Release>,
+    version: i64,
+) -> (Option<Release>, Option<String>) {
+    let install = current.is_none();
+    let release_name = obj.release_name();
+    let ns = obj.release_namespace();
+    let storage_ns = storage_namespace(obj);
+
+    let rendered = match render(&p.chart, &p.values, &release_name, &ns, !install) {
+        Ok(r) => r,
+        Err(e) => return (None, Some(e)),
+    };
+    let now = release::timestamp(Timestamp::now());
+    let mut rel = Release {
+        name: release_name.clone(),
+        info: release::Info {
+            first_deployed: current
+                .map(|c| c.info.first_deployed.clone())
+                .unwrap_or_else(|| now.clone()),
+            last_deployed: now.clone(),
+            status: if install {
+                release::STATUS_PENDING_INSTALL
+            } else {
+                release::STATUS_PENDING_UPGRADE
+            }
+            .into(),
+            description: if install {
+                "Initial install underway"
+            } else {
+                "Preparing upgrade"
+            }
+            .into(),
+            ..Default::default()
+        },
+        chart: release::chart_record(&p.chart),
+        config: p.values_user(),
+        manifest: release::manifest_text(&rendered.manifests),
+        hooks: rendered
+            .hooks
+            .iter()
+            .map(|h| release::HookRecord {
+                name: h.name.clone(),
+                kind: h.kind.clone(),
+                path: h.path.clone(),
+                manifest: h.manifest.clone(),
+                events: h.events.clone(),
+                weight: h.weight,
+                delete_policies: h.delete_policies.clone(),
+                ..Default::default()
+            })
+            .collect(),
+        version,
+        namespace: ns.clone(),
+    };
+    if let Err(e) = store_release(&ctx.client, &storage_ns, &rel).await {
+        return (None, Some(format!("failed to record the release: {e}")));
+    }
+    let result = perform(obj, ctx, resolver, &rendered, &mut rel, current, install).await;
+    match &result {
+        Ok(()) => {
+            rel.info.status = release::STATUS_DEPLOYED.into();
+            rel.info.description = if install {
+                "Install complete"
+            } else {
+                "Upgrade complete"
+            }
+            .into();
+            if let Some(prev) = current {
+                let mut prev = prev.clone();
+                prev.info.status = release::STATUS_SUPERSEDED.into();
+                if let Err(e) = store_release(&ctx.client, &storage_ns, &prev).await {
+                    tracing::warn!(error = %e, "failed to mark the previous release superseded");
+                }
+            }
+        }
+        Err(e) => {
+            rel.info.status = release::STATUS_FAILED.into();
+            rel.info.description = format!("Release \"{release_name}\" failed: {e}");
+        }
+    }
+    if let Err(e) = store_release(&ctx.client, &storage_ns, &rel).await {
+        return (
+            Some(rel),
+            Some(format!("failed to record the release: {e}")),
+        );
+    }
+    prune_history(
+        &ctx.client,
+        &storage_ns,
+        &release_name,
+        obj.spec.max_history(),
+    )
+    .await;
+    (Some(rel), result.err())
+}
+
+impl Prepared {
+    /// The user-supplied values (what Helm stores as `config`).
+    fn values_user(&self) -> Map<String, Value> {
+        self.values.clone()
+    }
+}
+
+async fn prune_history(client: &kube::Client, ns: &str, name: &str, max: i64) {
+    if max <= 0 {
+        return;
+    }
+    let Ok(all) = list_releases(client, ns, name).await else {
+        return;
+    };
+    let excess = all.len().saturating_sub(max as usize);
+    if excess > 0 {
+        let _ = delete_release_secrets(client, ns, &all[..excess]).await;
+    }
+}
+
+fn render(
+    chart: &flux_helm::Chart,
+    vals: &Map<String, Value>,
+    release_name: &str,
+    ns: &str,
+    upgrade: bool,
+) -> Result<flux_helm::Rendered, String> {
+    // The renderer reads user values from files, like `helm -f`; JSON is valid YAML.
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let path = dir.path().join("values.json");
+    std::fs::write(&path, serde_json::to_vec(vals).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    let opts = flux_helm::TemplateOptions {
+        release_name: release_name.to_string(),
+        namespace: ns.to_string(),
+        values_files: vec![path],
+        is_upgrade: upgrade,
+        include_crds: false,
+        ..Default::default()
+    };
+    flux_helm::render_chart(chart.clone(), &opts).map_err(|e| e.to_string())
+}
+
+async fn perform(
+    obj: &HelmRelease,
+    ctx: &Context,
+    resolver: &mut Resolver,
+    rendered: &flux_helm::Rendered,
+    rel: &mut Release,
+    current: Option<&Release>,
+    install: bool,
+) -> Result<(), String> {
+    let ns = rel.namespace.clone();
+    let (disable_wait, disable_hooks, crds, create_ns, timeout) = if install {
+        let i = obj.spec.install.clone().unwrap_or_default();
+        (
+            i.disable_wait,
+            i.disable_hooks,
+            i.crds.unwrap_or(if i.skip_crds {
+                CrdsPolicy::Skip
+            } else {
+                CrdsPolicy::Create
+            }),
+            i.create_namespace,
+            i.timeout
+                .as_ref()
+                .map(|d| d.to_std())
+                .unwrap_or_else(|| obj.spec.timeout()),
+        )
+    } else {
+        let u = obj.spec.upgrade.clone().unwrap_or_default();
+        (
+            u.disable_wait,
+            u.disable_hooks,
+            u.crds.unwrap_or(CrdsPolicy::Skip),
+            false,
+            u.timeout
+                .as_ref()
+                .map(|d| d.to_std())
+                .unwrap_or_else(|| obj.spec.timeout()),
+        )
+    };
+    if create_ns {
+        let mut nsobj = apply::parse_documents(
+            "namespace",
+            &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"),
+        )
+        .map_err(|e| e.to_string())?;
+        for o in nsobj.iter_mut() {
+            apply::apply(resolver, o, &ns)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    if crds != CrdsPolicy::Skip {
+        for (path, content) in &rendered.crds {
+            let mut objs = apply::parse_documents(path, content).map_err(|e| e.to_string())?;
+            for o in objs.iter_mut() {
+                if crds == CrdsPolicy::Create {
+                    let api = resolver.api(o, &ns).await.map_err(|e| e.to_string())?;
+                    if api
+                        .get_opt(&o.name)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .is_some()
+                    {
+                        continue;
+                    }
+                }
+                apply::apply(resolver, o, &ns)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    let (pre, post) = if install {
+        ("pre-install", "post-install")
+    } else {
+        ("pre-upgrade", "post-upgrade")
+    };
+    if !disable_hooks {
+        run_hooks(obj, resolver, rendered, rel, pre, &ns, timeout).await?;
+    }
+    let mut objects = Vec::new();
+    for m in &rendered.manifests {
+        objects.extend(apply::parse_documents(&m.name, &m.content).map_err(|e| e.to_string())?);
+    }
+    for o in objects.iter_mut() {
+        label_object(obj, &rel.name, &ns, o);
+        apply::apply(resolver, o, &ns)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    if let Some(cur) = current {
+        delete_removed(resolver, &cur.manifest, &objects, &ns).await;
+    }
+    if !disable_wait {
+        apply::wait_ready(resolver, &mut objects, &ns, timeout)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    if !disable_hooks {
+        run_hooks(obj, resolver, rendered, rel, post, &ns, timeout).await?;
+    }
+    let _ = ctx;
+    Ok(())
+}
+
+/// Runs the hooks of `event` in Helm's order (weight, then name), honouring delete policies.
+async fn run_hooks(
+    obj: &HelmRelease,
+    resolver: &mut Resolver,
+    rendered: &flux_helm::Rendered,
+    rel: &mut Release,
+    event: &str,
+    ns: &str,
+    timeout: Duration,
+) -> Result<(), String> {
+    for hook in flux_helm::manifest::hooks_for_event(&rendered.hooks, event) {
+        let policies: Vec<&str> = if hook.delete_policies.is_empty() {
+            vec!["before-hook-creation"]
+        } else {
+            hook.delete_policies.iter().map(String::as_str).collect()
+        };
+        let mut objs =
+            apply::parse_documents(&hook.path, &hook.manifest).map_err(|e| e.to_string())?;
+        let record = rel
+            .hooks
+            .iter_mut()
+            .find(|h| h.path == hook.path && h.name == hook.name);
+        let started = release::timestamp(Timestamp::now());
+        if let Some(r) = record {
+            r.last_run.started_at = started;
+            r.last_run.phase = "Running".into();
+        }
+        let mut result = Ok(());
+        for o in objs.iter_mut() {
+            label_object(obj, &rel.name, ns, o);
+            if policies.contains(&"before-hook-creation") {
+                apply::delete(resolver, o, ns)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                wait_gone(resolver, o, ns).await;
+            }
+            if let Err(e) = apply::apply(resolver, o, ns).await {
+                result = Err(e.to_string());
+                break;
+            }
+        }
+        if result.is_ok() && matches!(hook.kind.as_str(), "Job" | "Pod") {
+            result = apply::wait_ready(resolver, &mut objs, ns, timeout)
+                .await
+                .map_err(|e| e.to_string());
+        }
+        let phase = if result.is_ok() {
+            "Succeeded"
+        } else {
+            "Failed"
+        };
+        if let Some(r) = rel
+            .hooks
+            .iter_mut()
+            .find(|h| h.path == hook.path && h.name == hook.name)
+        {
+            r.last_run.completed_at = release::timestamp(Timestamp::now());
+            r.last_run.phase = phase.into();
+        }
+        let delete_now = (result.is_ok() && policies.contains(&"hook-succeeded"))
+            || (result.is_err() && policies.contains(&"hook-failed"));
+        if delete_now {
+            for o in objs.iter_mut() {
+                let _ = apply::delete(resolver, o, ns).await;
+            }
+        }
+        if let Err(e) = result {
+            return Err(format!("{event} hooks failed: {e}"));
+        }
+    }
+    Ok(())
+}
+
+async fn wait_gone(resolver: &mut Resolver, o: &mut Object, ns: &str) {
+    let Ok(api) = resolver.api(o, ns).await else {
+        return;
+    };
+    for _ in 0..40 {
+        match api.get_opt(&o.name).await {
+            Ok(Some(_)) => tokio::time::sleep(Duration::from_millis(250)).await,
+            _ => return,
+        }
+    }
+}
