@@ -152,6 +152,18 @@ impl Resolver {
         }
     }
 
+    /// The group and preferred version serving `kind`, for references without an apiVersion.
+    pub async fn preferred(&self, kind: &str) -> Option<(String, String)> {
+        let discovery = kube::discovery::Discovery::new(self.discovery.clone())
+            .run()
+            .await
+            .ok()?;
+        discovery
+            .groups()
+            .find_map(|g| g.recommended_kind(kind))
+            .map(|(ar, _)| (ar.group, ar.version))
+    }
+
     /// The API resource of an object and whether it is namespaced.
     pub async fn resolve(&mut self, meta: &ObjMeta) -> Result<(ApiResource, bool), ApplyError> {
         let key = (meta.group.clone(), meta.version.clone(), meta.kind.clone());

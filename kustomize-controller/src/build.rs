@@ -328,4 +328,57 @@ mod tests {
         .expect_err("missing component");
         assert!(err.to_string().contains("gone"), "{err}");
     }
+
+    fn sops_fixture(rel: &str) -> Vec<u8> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sops/tests/fixtures");
+        std::fs::read(root.join(rel)).expect("fixture")
+    }
+
+    #[test]
+    fn sops_encrypted_generator_env_file_is_decrypted_before_the_build() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for rel in ["envs/kustomization.yaml", "envs/env.env"] {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, sops_fixture(rel)).expect("write");
+        }
+        let data = std::collections::BTreeMap::from([(
+            "age.agekey".to_string(),
+            sops_fixture("keys/age.txt"),
+        )]);
+        let inputs = BuildInputs {
+            keys: Some(Keyring::from_secret_data(&data).expect("keys")),
+            ..Default::default()
+        };
+        let objs = build_objects(
+            dir.path(),
+            &spec(serde_json::json!({"path": "./envs"})),
+            &inputs,
+        )
+        .expect("build");
+        let cm = objs
+            .iter()
+            .find(|o| o["kind"] == "ConfigMap")
+            .expect("configmap");
+        assert_eq!(cm["data"], serde_json::json!({"key": "value"}));
+
+        // Without the keys the encrypted file is built as is, and its sops lines show up.
+        let dir2 = tempfile::tempdir().expect("tempdir");
+        for rel in ["envs/kustomization.yaml", "envs/env.env"] {
+            let p = dir2.path().join(rel);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, sops_fixture(rel)).expect("write");
+        }
+        let objs = build_objects(
+            dir2.path(),
+            &spec(serde_json::json!({"path": "./envs"})),
+            &BuildInputs::default(),
+        )
+        .expect("build");
+        let cm = objs
+            .iter()
+            .find(|o| o["kind"] == "ConfigMap")
+            .expect("configmap");
+        assert_ne!(cm["data"], serde_json::json!({"key": "value"}));
+    }
 }

@@ -726,27 +726,30 @@ async fn reconcile_steps(
             })
             .collect()
     } else {
-        obj.spec
-            .health_checks
-            .iter()
-            .map(|h| {
-                let (group, version) =
-                    match h.api_version.as_deref().unwrap_or("v1").rsplit_once('/') {
-                        Some((g, v)) => (g.to_string(), v.to_string()),
-                        None => (
-                            String::new(),
-                            h.api_version.clone().unwrap_or_else(|| "v1".into()),
-                        ),
-                    };
-                ObjMeta {
-                    namespace: h.namespace.clone().unwrap_or_else(|| ns.clone()),
-                    name: h.name.clone(),
-                    group,
-                    kind: h.kind.clone(),
-                    version,
-                }
-            })
-            .collect()
+        let mut refs = Vec::with_capacity(obj.spec.health_checks.len());
+        for h in &obj.spec.health_checks {
+            let api_version = h.api_version.as_deref().filter(|v| !v.is_empty());
+            let (group, version) = match api_version {
+                Some(v) => match v.rsplit_once('/') {
+                    Some((g, v)) => (g.to_string(), v.to_string()),
+                    None => (String::new(), v.to_string()),
+                },
+                // Kubernetes' preferred version, as Flux does; an unknown kind is reported as
+                // not found by the health check.
+                None => resolver
+                    .preferred(&h.kind)
+                    .await
+                    .unwrap_or_else(|| (String::new(), "v1".to_string())),
+            };
+            refs.push(ObjMeta {
+                namespace: h.namespace.clone().unwrap_or_else(|| ns.clone()),
+                name: h.name.clone(),
+                group,
+                kind: h.kind.clone(),
+                version,
+            });
+        }
+        refs
     };
     let health = if to_check.is_empty() {
         None

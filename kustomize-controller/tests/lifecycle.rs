@@ -263,3 +263,50 @@ async fn kube_config_secret_applies_into_the_remote_cluster_only() {
     assert!(remote_cms.get_opt("far").await.expect("get").is_some());
     assert!(h.get("v1", "Namespace", "", "shop").await.is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_check_without_api_version_uses_the_preferred_version() {
+    let h = Harness::start().await;
+    let deploy = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: apps
+  annotations:
+    apiserver.flux-rs.io/simulate: fail
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: web
+        image: nginx
+";
+    h.publish("fleet", &[("d/deploy.yaml", deploy)]).await;
+    h.create_ks(
+        "flux-system",
+        "noversion",
+        serde_json::json!({"path": "./d", "healthChecks": [{"kind": "Deployment", "name": "web", "namespace": "apps"}]}),
+    )
+    .await;
+    let ks = h
+        .wait_ks(
+            "flux-system",
+            "noversion",
+            30,
+            common::failed_with("HealthCheckFailed"),
+        )
+        .await;
+    let msg = &condition(&ks, "Ready").expect("ready").message;
+    assert!(
+        msg.contains(
+            "failed early due to stalled resources: [Deployment/apps/web status: 'Failed']"
+        ),
+        "{msg}"
+    );
+}
