@@ -310,3 +310,61 @@ spec:
         "{msg}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn immutable_field_change_fails_until_force_recreates_the_object() {
+    let h = Harness::start().await;
+    let cm = |v: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: frozen\n  namespace: apps\nimmutable: true\ndata:\n  v: \"{v}\"\n"
+        )
+    };
+    let rev = h.publish("fleet", &[("f/cm.yaml", &cm("1"))]).await;
+    h.create_ks("flux-system", "frozen", serde_json::json!({"path": "./f"}))
+        .await;
+    h.wait_ks("flux-system", "frozen", 30, ready_at(&rev)).await;
+    let first_uid = h
+        .get("v1", "ConfigMap", "apps", "frozen")
+        .await
+        .expect("cm")["metadata"]["uid"]
+        .clone();
+
+    let rev2 = h.publish("fleet", &[("f/cm.yaml", &cm("2"))]).await;
+    let ks = h
+        .wait_ks(
+            "flux-system",
+            "frozen",
+            30,
+            common::failed_with("ReconciliationFailed"),
+        )
+        .await;
+    let msg = &condition(&ks, "Ready").expect("ready").message;
+    assert!(
+        msg.starts_with("ConfigMap/apps/frozen dry-run failed"),
+        "{msg}"
+    );
+    assert!(msg.contains("immutable"), "{msg}");
+    assert_eq!(
+        h.get("v1", "ConfigMap", "apps", "frozen")
+            .await
+            .expect("cm")["data"]["v"],
+        "1"
+    );
+
+    h.kustomizations("flux-system")
+        .patch(
+            "frozen",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"force": true}})),
+        )
+        .await
+        .expect("force");
+    h.wait_ks("flux-system", "frozen", 30, ready_at(&rev2))
+        .await;
+    let now = h
+        .get("v1", "ConfigMap", "apps", "frozen")
+        .await
+        .expect("cm");
+    assert_eq!(now["data"]["v"], "2");
+    assert_ne!(now["metadata"]["uid"], first_uid);
+}
