@@ -351,3 +351,69 @@ async fn ssa_annotations_ignore_and_if_not_present_and_reconcile_disabled_are_re
         .expect("manual");
     assert_eq!(manual["data"]["v"], "mine");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn artifact_whose_digest_does_not_match_fails_and_keeps_the_applied_objects() {
+    let h = Harness::start().await;
+    let rev = h
+        .publish("fleet", &[("apps/ns.yaml", NS), ("apps/cm.yaml", CM)])
+        .await;
+    h.create_ks("flux-system", "apps", serde_json::json!({"path": "./apps"}))
+        .await;
+    h.wait_ks("flux-system", "apps", 30, ready_at(&rev)).await;
+
+    // A new revision whose advertised digest is not the file's.
+    let gvk = kube::core::GroupVersionKind::gvk("source.toolkit.fluxcd.io", "v1", "GitRepository");
+    let ar = kube::discovery::ApiResource::from_gvk_with_plural(&gvk, "gitrepositories");
+    let api: kube::Api<kube::api::DynamicObject> =
+        kube::Api::namespaced_with(h.client.clone(), "flux-system", &ar);
+    let tampered = serde_json::json!({"status": {"artifact": {
+        "revision": "main@sha1:ffffffffffffffffffffffffffffffffffffffff",
+        "digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+    }}});
+    api.patch_status(
+        "fleet",
+        &Default::default(),
+        &kube::api::Patch::Merge(&tampered),
+    )
+    .await
+    .expect("tamper");
+    let ks = h
+        .wait_ks("flux-system", "apps", 30, failed_with("ArtifactFailed"))
+        .await;
+    let msg = &condition(&ks, "Ready").expect("ready").message;
+    assert!(msg.starts_with("failed to download artifact:"), "{msg}");
+    assert!(msg.contains("digest"), "{msg}");
+    assert!(h.get("v1", "ConfigMap", "web", "settings").await.is_some());
+    assert_eq!(
+        ks.status.expect("status").last_applied_revision.as_deref(),
+        Some(rev.as_str())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_service_account_applies_to_kustomizations_without_one() {
+    let mut options = common::options();
+    options.default_service_account = Some("restricted".into());
+    let h = Harness::start_with(options).await;
+    h.apply_json(serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "restricted", "namespace": "flux-system"}})).await;
+    h.publish("fleet", &[("apps/cm.yaml", CM), ("apps/ns.yaml", NS)])
+        .await;
+    h.create_ks("flux-system", "apps", serde_json::json!({"path": "./apps"}))
+        .await;
+    let ks = h
+        .wait_ks(
+            "flux-system",
+            "apps",
+            30,
+            failed_with("ReconciliationFailed"),
+        )
+        .await;
+    let msg = &condition(&ks, "Ready").expect("ready").message;
+    assert!(msg.contains("Forbidden"), "{msg}");
+    assert!(
+        msg.contains("system:serviceaccount:flux-system:restricted"),
+        "{msg}"
+    );
+    assert!(h.get("v1", "Namespace", "", "web").await.is_none());
+}
