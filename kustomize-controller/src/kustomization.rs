@@ -405,6 +405,8 @@ impl From<StepFailure> for Wait {
 
 struct Applied {
     revision: String,
+    /// The revision an OCI artifact was built from (`org.opencontainers.image.revision`).
+    origin_revision: Option<String>,
     changes: Vec<Change>,
     health: Option<Result<Duration, String>>,
 }
@@ -494,6 +496,7 @@ async fn apply_kustomization(
             let new_revision =
                 status.last_applied_revision.as_deref() != Some(applied.revision.as_str());
             status.last_applied_revision = Some(applied.revision.clone());
+            status.last_applied_origin_revision = applied.origin_revision.clone();
             status.observed_generation = generation;
             patch_status(api, &name, &status).await?;
             ctx.backoff.succeeded(&key(obj));
@@ -627,6 +630,10 @@ async fn reconcile_steps(
     check_dependencies(obj, ctx).await?;
     let artifact = source_artifact(obj, ctx).await?;
     let revision = artifact.revision.clone();
+    let origin_revision = artifact
+        .metadata
+        .get("org.opencontainers.image.revision")
+        .cloned();
     status.last_attempted_revision = Some(revision.clone());
 
     let digest = artifact.digest.clone().ok_or_else(|| StepFailure {
@@ -793,6 +800,7 @@ async fn reconcile_steps(
     };
     Ok(Applied {
         revision,
+        origin_revision,
         changes,
         health,
     })

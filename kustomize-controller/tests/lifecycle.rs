@@ -368,3 +368,27 @@ async fn immutable_field_change_fails_until_force_recreates_the_object() {
     assert_eq!(now["data"]["v"], "2");
     assert_ne!(now["metadata"]["uid"], first_uid);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn origin_revision_of_the_artifact_is_recorded_as_last_applied_origin_revision() {
+    let h = Harness::start().await;
+    let rev = h.publish("fleet", &[("s/ns.yaml", NS)]).await;
+    let gvk = kube::core::GroupVersionKind::gvk("source.toolkit.fluxcd.io", "v1", "GitRepository");
+    let ar = kube::discovery::ApiResource::from_gvk_with_plural(&gvk, "gitrepositories");
+    let api: kube::Api<kube::api::DynamicObject> =
+        kube::Api::namespaced_with(h.client.clone(), "flux-system", &ar);
+    let meta = serde_json::json!({"status": {"artifact": {"metadata": {"org.opencontainers.image.revision": "v1.2.3@sha1:abc"}}}});
+    api.patch_status("fleet", &Default::default(), &Patch::Merge(&meta))
+        .await
+        .expect("metadata");
+    h.create_ks("flux-system", "origin", serde_json::json!({"path": "./s"}))
+        .await;
+    let ks = h.wait_ks("flux-system", "origin", 30, ready_at(&rev)).await;
+    assert_eq!(
+        ks.status
+            .expect("status")
+            .last_applied_origin_revision
+            .as_deref(),
+        Some("v1.2.3@sha1:abc")
+    );
+}
