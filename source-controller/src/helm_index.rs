@@ -1,13 +1,15 @@
 //! Helm repository index (`index.yaml`): parsing only the fields a chart lookup needs, version
 //! resolution with Masterminds ranges as Flux's `ChartRepository.Get`, and chart URL joining.
 //!
-//! Real indexes run to tens of megabytes; deserialising into these small structs skips every
-//! other field (descriptions, maintainers, annotations) instead of building a YAML tree.
+//! Real indexes run to tens of megabytes; a pull parser walks the YAML events once and keeps
+//! only these fields, skipping every other one (descriptions, maintainers, annotations) without
+//! building a YAML tree or buffering the event stream.
 
 use std::collections::BTreeMap;
 
 use flux_git::SemverRange;
-use serde::Deserialize;
+use yaml_rust2::Event;
+use yaml_rust2::parser::Parser;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum IndexError {
@@ -32,8 +34,7 @@ pub enum IndexError {
 }
 
 /// One chart version of the index, with only what lookup and download need.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChartVersion {
     pub name: String,
     pub version: String,
@@ -43,10 +44,8 @@ pub struct ChartVersion {
 }
 
 /// The parsed index.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Index {
-    #[serde(rename = "apiVersion")]
     pub api_version: String,
     pub entries: BTreeMap<String, Vec<Option<ChartVersion>>>,
 }
@@ -58,8 +57,9 @@ impl Index {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(IndexError::Empty);
         }
-        let index: Index =
-            serde_yaml::from_slice(bytes).map_err(|e| IndexError::Yaml(e.to_string()))?;
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| IndexError::Yaml(format!("index is not UTF-8 text: {e}")))?;
+        let index = Events::new(text).index()?;
         if index.api_version.is_empty() {
             return Err(IndexError::NoApiVersion);
         }
@@ -110,6 +110,160 @@ impl Index {
             name: name.to_string(),
             range: range.to_string(),
         })
+    }
+}
+
+/// The YAML event stream of an index, read once.
+struct Events<'a> {
+    parser: Parser<std::str::Chars<'a>>,
+}
+
+impl<'a> Events<'a> {
+    fn new(text: &'a str) -> Self {
+        Events {
+            parser: Parser::new_from_str(text),
+        }
+    }
+
+    fn next(&mut self) -> Result<Event, IndexError> {
+        self.parser
+            .next_token()
+            .map(|(event, _)| event)
+            .map_err(|e| IndexError::Yaml(e.to_string()))
+    }
+
+    /// Consumes the rest of the node that started with `first`.
+    fn skip(&mut self, first: Event) -> Result<(), IndexError> {
+        let mut depth = match first {
+            Event::MappingStart(..) | Event::SequenceStart(..) => 1usize,
+            _ => return Ok(()),
+        };
+        while depth > 0 {
+            match self.next()? {
+                Event::MappingStart(..) | Event::SequenceStart(..) => depth += 1,
+                Event::MappingEnd | Event::SequenceEnd => depth -= 1,
+                Event::StreamEnd => return Err(IndexError::Yaml("unexpected end of YAML".into())),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// A scalar value as a string; other nodes are skipped and read as empty.
+    fn scalar(&mut self) -> Result<Option<String>, IndexError> {
+        match self.next()? {
+            Event::Scalar(value, style, ..) => Ok(Some(value).filter(|v| {
+                style != yaml_rust2::scanner::TScalarStyle::Plain
+                    || !matches!(v.as_str(), "~" | "null" | "Null" | "NULL" | "")
+            })),
+            other => {
+                self.skip(other)?;
+                Ok(None)
+            }
+        }
+    }
+
+    fn index(mut self) -> Result<Index, IndexError> {
+        let mut index = Index::default();
+        loop {
+            match self.next()? {
+                Event::StreamStart | Event::DocumentStart => continue,
+                Event::StreamEnd => return Err(IndexError::Empty),
+                Event::MappingStart(..) => break,
+                _ => return Err(IndexError::Yaml("index.yaml is not a YAML map".into())),
+            }
+        }
+        loop {
+            match self.next()? {
+                Event::MappingEnd => return Ok(index),
+                Event::Scalar(key, ..) if key == "apiVersion" => {
+                    index.api_version = self.scalar()?.unwrap_or_default();
+                }
+                Event::Scalar(key, ..) if key == "entries" => self.entries(&mut index)?,
+                key => {
+                    self.skip(key)?;
+                    let value = self.next()?;
+                    self.skip(value)?;
+                }
+            }
+        }
+    }
+
+    fn entries(&mut self, index: &mut Index) -> Result<(), IndexError> {
+        match self.next()? {
+            Event::MappingStart(..) => {}
+            Event::Scalar(v, ..) if matches!(v.as_str(), "~" | "null" | "") => return Ok(()),
+            _ => return Err(IndexError::Yaml("entries: not a map of chart names".into())),
+        }
+        loop {
+            let name = match self.next()? {
+                Event::MappingEnd => return Ok(()),
+                Event::Scalar(name, ..) => name,
+                other => {
+                    self.skip(other)?;
+                    let value = self.next()?;
+                    self.skip(value)?;
+                    continue;
+                }
+            };
+            let mut versions = Vec::new();
+            match self.next()? {
+                Event::SequenceStart(..) => loop {
+                    match self.next()? {
+                        Event::SequenceEnd => break,
+                        Event::MappingStart(..) => versions.push(Some(self.chart_version()?)),
+                        Event::Scalar(..) | Event::Alias(..) => versions.push(None),
+                        other => {
+                            return Err(IndexError::Yaml(format!(
+                                "entries.{name}: unexpected {other:?}"
+                            )));
+                        }
+                    }
+                },
+                Event::Scalar(v, ..) if matches!(v.as_str(), "~" | "null" | "") => {}
+                _ => {
+                    return Err(IndexError::Yaml(format!(
+                        "entries.{name}: not a list of chart versions"
+                    )));
+                }
+            }
+            index.entries.insert(name, versions);
+        }
+    }
+
+    /// The fields of one chart version; its mapping start is already read.
+    fn chart_version(&mut self) -> Result<ChartVersion, IndexError> {
+        let mut cv = ChartVersion::default();
+        loop {
+            match self.next()? {
+                Event::MappingEnd => return Ok(cv),
+                Event::Scalar(key, ..) => match key.as_str() {
+                    "name" => cv.name = self.scalar()?.unwrap_or_default(),
+                    "version" => cv.version = self.scalar()?.unwrap_or_default(),
+                    "created" => cv.created = self.scalar()?,
+                    "digest" => cv.digest = self.scalar()?,
+                    "urls" => match self.next()? {
+                        Event::SequenceStart(..) => loop {
+                            match self.next()? {
+                                Event::SequenceEnd => break,
+                                Event::Scalar(url, ..) => cv.urls.push(url),
+                                other => self.skip(other)?,
+                            }
+                        },
+                        other => self.skip(other)?,
+                    },
+                    _ => {
+                        let value = self.next()?;
+                        self.skip(value)?;
+                    }
+                },
+                other => {
+                    self.skip(other)?;
+                    let value = self.next()?;
+                    self.skip(value)?;
+                }
+            }
+        }
     }
 }
 
@@ -260,6 +414,21 @@ generated: "2022-05-01T00:00:00Z"
             index.entries["podinfo"][0].as_ref().map(|v| v.urls.clone()),
             Some(vec!["podinfo-6.1.6.tgz".to_string()])
         );
+    }
+
+    #[test]
+    fn json_indexes_and_skipped_nested_fields_parse_like_yaml_ones() {
+        let json = br#"{"apiVersion":"v1","entries":{"app":[{"name":"app","version":"1.0.0",
+            "maintainers":[{"name":"x","urls":["a"]}],"annotations":{"urls":"no"},
+            "urls":["app-1.0.0.tgz"],"digest":"abc"}]},"generated":"2026-01-01T00:00:00Z"}"#;
+        let index = Index::parse(json).expect("json index");
+        let cv = index.get("app", "*").expect("app");
+        assert_eq!(cv.urls, vec!["app-1.0.0.tgz".to_string()]);
+        assert_eq!(cv.digest.as_deref(), Some("abc"));
+        let anchored = b"apiVersion: v1\nentries:\n  a:\n  - &base\n    name: a\n    version: 1.0.0\n    urls: [a.tgz]\n  - *base\n";
+        let index = Index::parse(anchored).expect("anchors");
+        assert_eq!(index.entries["a"].len(), 2);
+        assert_eq!(index.get("a", "*").expect("a").version, "1.0.0");
     }
 
     #[test]
