@@ -11,7 +11,8 @@ use flux_api::helm::v2::{
     Snapshot,
 };
 use flux_api::meta::{
-    ARTIFACT_FAILED_REASON, DEPENDENCY_NOT_READY_REASON, READY, RELEASED, REMEDIATED, ValuesKind,
+    ARTIFACT_FAILED_REASON, DEPENDENCY_NOT_READY_REASON, READY, RELEASED, REMEDIATED, STALLED,
+    ValuesKind,
 };
 use flux_runtime::conditions::{self, Status};
 use flux_runtime::events::{Recorder, Severity};
@@ -270,15 +271,24 @@ async fn reconcile_release(
                 generation,
                 reason,
                 &message,
-                stalled,
+                stalled.is_some(),
                 now,
             );
             status.last_attempted_generation = generation;
-            if stalled {
+            if let Some(stall) = &stalled {
+                conditions::set(
+                    &mut status.conditions,
+                    STALLED,
+                    Status::True,
+                    RETRIES_EXCEEDED,
+                    stall,
+                    generation,
+                    now,
+                );
                 status.observed_generation = generation;
             }
             patch_status(api, &name, &status).await?;
-            if stalled {
+            if stalled.is_some() {
                 return Ok(Action::await_change());
             }
             Err(Error::Reconcile {
@@ -617,7 +627,8 @@ enum Outcome {
     Failed {
         reason: &'static str,
         message: String,
-        stalled: bool,
+        /// Retries are exhausted: the Stalled message (reason RetriesExceeded).
+        stalled: Option<String>,
     },
 }
 
@@ -744,7 +755,7 @@ async fn release_step(
             return Outcome::Failed {
                 reason: "GetLastReleaseFailed",
                 message: format!("failed to get last release: {e}"),
-                stalled: false,
+                stalled: None,
             };
         }
     };
@@ -782,7 +793,11 @@ async fn release_step(
         }
     }
 
-    let install = latest.is_none();
+    // A release that never deployed (a failed install left in place) is installed again.
+    let ever_deployed = releases.iter().any(|r| {
+        r.info.status == release::STATUS_DEPLOYED || r.info.status == release::STATUS_SUPERSEDED
+    });
+    let install = latest.is_none() || !ever_deployed;
     let (retries, action_reason) = if install {
         let r = obj
             .spec
@@ -809,10 +824,24 @@ async fn release_step(
     };
     if !changed && failures > 0 && retries >= 0 && failures > retries {
         let what = if install { "install" } else { "upgrade" };
+        // Ready keeps the last action's failure; Stalled says why nothing more is tried.
+        let (reason, message) = conditions::get(&status.conditions, RELEASED)
+            .filter(|c| c.status == "False")
+            .map(|c| {
+                (
+                    if install {
+                        INSTALL_FAILED
+                    } else {
+                        UPGRADE_FAILED
+                    },
+                    c.message.clone(),
+                )
+            })
+            .unwrap_or((RETRIES_EXCEEDED, String::new()));
         return Outcome::Failed {
-            reason: RETRIES_EXCEEDED,
-            message: format!("Failed to {what} after {failures} attempt(s)"),
-            stalled: true,
+            reason,
+            message,
+            stalled: Some(format!("Failed to {what} after {failures} attempt(s)")),
         };
     }
 
@@ -828,7 +857,8 @@ async fn release_step(
     let mut resolver = Resolver::new(ctx.client.clone());
     let version = releases.last().map(|r| r.version + 1).unwrap_or(1);
     let started = std::time::Instant::now();
-    let result = run_action(obj, ctx, &mut resolver, &p, latest.as_ref(), version).await;
+    let current = if install { None } else { latest.as_ref() };
+    let result = run_action(obj, ctx, &mut resolver, &p, current, version).await;
     status.last_attempted_release_action_duration =
         Some(format!("{:.3}s", started.elapsed().as_secs_f64()));
     let object_ref = obj.object_ref(&());
@@ -947,14 +977,14 @@ async fn release_step(
             if exhausted {
                 return Outcome::Failed {
                     reason: action_reason,
-                    message: format!("{message}; Failed to {verb} after {failures} attempt(s)"),
-                    stalled: true,
+                    message,
+                    stalled: Some(format!("Failed to {verb} after {failures} attempt(s)")),
                 };
             }
             Outcome::Failed {
                 reason: action_reason,
                 message,
-                stalled: false,
+                stalled: None,
             }
         }
     }
