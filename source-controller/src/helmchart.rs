@@ -32,8 +32,9 @@ use crate::chart_build::{
     BuildError, BuildReason, ChartFiles, merge_maps, parse_values, secure_join, short_revision,
     with_build_metadata,
 };
-use crate::helm_http::{MAX_DOWNLOAD, RepoClient};
+use crate::helm_http::{MAX_DOWNLOAD, RepoClient, secret_data};
 use crate::helm_index::{Index, chart_url};
+use crate::oci_registry::{Client as OciClient, OciError, Reference, docker_config_auth};
 use crate::source_status::{BUILD_FAILED, StepFailure, failed_before, mark_failed, mark_stored};
 
 pub const CHART_PULL_SUCCEEDED_REASON: &str = "ChartPullSucceeded";
@@ -376,12 +377,10 @@ async fn build(
                 .map_err(not_found)?
                 .ok_or_else(|| missing("helmrepositories"))?;
             if repo.spec.is_oci() {
-                return Err(StepFailure::new(
-                    FETCH_FAILED,
-                    BuildReason::ChartPull.reason(),
-                    "chart pull error: charts from OCI HelmRepositories are not supported yet",
-                )
-                .into());
+                // OCI repositories have no artifact: the chart comes straight from the registry.
+                let reusable =
+                    previous.filter(|_| status.observed_generation == obj.meta().generation);
+                return build_from_oci(obj, ctx, &repo, reusable).await;
             }
             (repo.status.clone().and_then(|s| s.artifact), Some(repo))
         }
@@ -506,68 +505,232 @@ async fn build_from_repository(
         )
     })?;
 
-    let expected = resolved.name.clone();
+    let remote = Remote {
+        bytes,
+        expected: resolved.name.clone(),
+        version,
+        files,
+        version_metadata: version_metadata.is_some(),
+    };
     let owner = owner_of(obj);
     let storage = ctx.storage.clone();
-    tokio::task::spawn_blocking(move || -> Result<Build, Failure> {
-        let mut chart = ChartFiles::from_archive(&bytes).map_err(|e| {
-            BuildError::new(
+    tokio::task::spawn_blocking(move || package_remote(remote, &storage, &owner))
+        .await
+        .map_err(|e| StepFailure::new(STORAGE_OPERATION_FAILED, "Failed", e.to_string()))?
+}
+
+/// A chart archive downloaded from a repository or registry, and what the build does to it.
+struct Remote {
+    bytes: Vec<u8>,
+    expected: String,
+    version: String,
+    files: Vec<String>,
+    version_metadata: bool,
+}
+
+/// Checks a downloaded chart and stores it: as downloaded, or repackaged with merged values
+/// and version metadata (Flux's remote builder).
+fn package_remote(
+    remote: Remote,
+    storage: &Storage,
+    owner: &(String, String),
+) -> Result<Build, Failure> {
+    let Remote {
+        bytes,
+        expected,
+        version,
+        files,
+        version_metadata,
+    } = remote;
+    let mut chart = ChartFiles::from_archive(&bytes).map_err(|e| {
+        BuildError::new(
+            BuildReason::ChartPull,
+            format!("failed to load chart metadata from written chart: {e}"),
+        )
+    })?;
+    if chart.metadata.name != expected {
+        return Err(BuildError::new(
+            BuildReason::ChartPull,
+            format!(
+                "chart name mismatch: expected '{expected}' but the archive holds '{}'",
+                chart.metadata.name
+            ),
+        )
+        .into());
+    }
+    let packaged = !files.is_empty() || version_metadata;
+    let payload = if packaged {
+        let mut values = serde_yaml::Mapping::new();
+        for file in &files {
+            let clean = file.trim_start_matches("./");
+            let data = chart.file(clean).ok_or_else(|| {
+                BuildError::new(
+                    BuildReason::ValuesFiles,
+                    format!("failed to merge chart values: no values file found at path '{file}'"),
+                )
+            })?;
+            let parsed = parse_values(file, data)
+                .map_err(|e| BuildError::new(BuildReason::ValuesFiles, e))?;
+            merge_maps(&mut values, parsed);
+        }
+        chart
+            .set_version(&version)
+            .map_err(|e| BuildError::new(BuildReason::ChartPackage, e))?;
+        if !files.is_empty() {
+            chart
+                .set_values(&values)
+                .map_err(|e| BuildError::new(BuildReason::ValuesFiles, e))?;
+        }
+        chart
+            .package()
+            .map_err(|e| BuildError::new(BuildReason::ChartPackage, e))?
+    } else {
+        bytes
+    };
+    let artifact = store(storage, owner, &chart.metadata.name, &version, &payload)?;
+    Ok(Build {
+        name: chart.metadata.name,
+        version,
+        values_files: files,
+        packaged,
+        artifact,
+    })
+}
+
+/// Helm's media type for the chart layer of an OCI chart.
+pub const HELM_CHART_LAYER_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
+
+/// A chart from an OCI HelmRepository: `<repository url>/<chart>`, the version an exact tag or
+/// the highest tag in range (`+` written `_` in tags, as Helm pushes them).
+async fn build_from_oci(
+    obj: &HelmChart,
+    ctx: &Context,
+    repo: &HelmRepository,
+    cached: Option<&Artifact>,
+) -> Result<Build, Failure> {
+    let url = format!("{}/{}", repo.spec.url.trim_end_matches('/'), obj.spec.chart);
+    let reference = Reference::parse(&url).map_err(|e| {
+        let mut f = StepFailure::new(
+            FETCH_FAILED,
+            "URLInvalid",
+            format!("invalid Helm repository URL: {e}"),
+        );
+        f.stalled = true;
+        f
+    })?;
+    let namespace = obj.namespace().unwrap_or_default();
+    let mut basic = None;
+    if let Some(secret_ref) = &repo.spec.secret_ref {
+        let data = secret_data(&ctx.client, &namespace, &secret_ref.name)
+            .await
+            .map_err(|e| StepFailure::new(FETCH_FAILED, "AuthenticationFailed", e.0))?;
+        basic = data
+            .get(".dockerconfigjson")
+            .and_then(|c| docker_config_auth(c, &reference.registry))
+            .or_else(|| {
+                Some((
+                    String::from_utf8_lossy(data.get("username")?).into_owned(),
+                    String::from_utf8_lossy(data.get("password")?).into_owned(),
+                ))
+            });
+    }
+    let http = reqwest::Client::builder()
+        .timeout(repo.spec.timeout().max(Duration::from_secs(1)))
+        .use_rustls_tls()
+        .build()
+        .map_err(|e| StepFailure::new(FETCH_FAILED, "Failed", e.to_string()))?;
+    let client = OciClient::new(http, reference, repo.spec.insecure, basic)
+        .map_err(|e| StepFailure::new(FETCH_FAILED, "URLInvalid", e.to_string()))?;
+    let pull = |e: OciError| -> Failure {
+        match e {
+            OciError::Unauthorized(..) => {
+                StepFailure::new(FETCH_FAILED, "AuthenticationFailed", e.to_string()).into()
+            }
+            other => BuildError::new(
                 BuildReason::ChartPull,
-                format!("failed to load chart metadata from written chart: {e}"),
+                format!("failed to download chart for remote reference: {other}"),
+            )
+            .into(),
+        }
+    };
+    let range = obj.spec.version.clone().unwrap_or_else(|| "*".into());
+    let tag = if semver::Version::parse(range.trim()).is_ok() {
+        range.trim().replace('+', "_")
+    } else {
+        let tags = client.tags().await.map_err(pull)?;
+        let parsed = flux_git::SemverRange::parse(&range).map_err(|e| {
+            BuildError::new(
+                BuildReason::ChartReference,
+                format!("failed to get chart version for remote reference: {e}"),
             )
         })?;
-        if chart.metadata.name != expected {
-            return Err(BuildError::new(
-                BuildReason::ChartPull,
-                format!(
-                    "chart name mismatch: the index lists '{expected}' but the archive holds '{}'",
-                    chart.metadata.name
-                ),
-            )
-            .into());
-        }
-        let packaged = !files.is_empty() || version_metadata.is_some();
-        let payload = if packaged {
-            let mut values = serde_yaml::Mapping::new();
-            for file in &files {
-                let clean = file.trim_start_matches("./");
-                let data = chart.file(clean).ok_or_else(|| {
-                    BuildError::new(
-                        BuildReason::ValuesFiles,
-                        format!(
-                            "failed to merge chart values: no values file found at path '{file}'"
-                        ),
-                    )
-                })?;
-                let parsed = parse_values(file, data)
-                    .map_err(|e| BuildError::new(BuildReason::ValuesFiles, e))?;
-                merge_maps(&mut values, parsed);
-            }
-            chart
-                .set_version(&version)
-                .map_err(|e| BuildError::new(BuildReason::ChartPackage, e))?;
-            if !files.is_empty() {
-                chart
-                    .set_values(&values)
-                    .map_err(|e| BuildError::new(BuildReason::ValuesFiles, e))?;
-            }
-            chart
-                .package()
-                .map_err(|e| BuildError::new(BuildReason::ChartPackage, e))?
-        } else {
-            bytes
-        };
-        let artifact = store(&storage, &owner, &chart.metadata.name, &version, &payload)?;
-        Ok(Build {
-            name: chart.metadata.name,
+        let versions: Vec<String> = tags.iter().map(|t| t.replace('_', "+")).collect();
+        let (best, _) = flux_git::highest_matching(&parsed, versions.iter().map(String::as_str))
+            .ok_or_else(|| {
+                BuildError::new(
+                    BuildReason::ChartReference,
+                    format!(
+                        "failed to get chart version for remote reference: could not locate a version matching provided version string {range}"
+                    ),
+                )
+            })?;
+        best.replace('+', "_")
+    };
+    let mut version = tag.replace('_', "+");
+    let files = values_files(obj);
+    let version_metadata = !files.is_empty();
+    if version_metadata {
+        version = with_build_metadata(
+            &version,
+            &obj.meta().generation.unwrap_or_default().to_string(),
+        )?;
+    }
+    let chart_name = obj
+        .spec
+        .chart
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    if let Some(cached) = cached.filter(|a| a.revision == version)
+        && obj
+            .status
+            .as_ref()
+            .and_then(|s| s.observed_chart_name.as_deref())
+            == Some(chart_name.as_str())
+    {
+        return Ok(Build {
+            name: chart_name,
             version,
+            packaged: version_metadata,
             values_files: files,
-            packaged,
-            artifact,
-        })
-    })
-    .await
-    .map_err(|e| StepFailure::new(STORAGE_OPERATION_FAILED, "Failed", e.to_string()))?
+            artifact: cached.clone(),
+        });
+    }
+    let (manifest, _) = client.manifest(&tag).await.map_err(pull)?;
+    let layer = manifest
+        .layers
+        .iter()
+        .find(|l| l.media_type == HELM_CHART_LAYER_MEDIA_TYPE)
+        .ok_or_else(|| {
+            BuildError::new(
+                BuildReason::ChartPull,
+                format!("artifact does not contain a layer of type {HELM_CHART_LAYER_MEDIA_TYPE}"),
+            )
+        })?;
+    let bytes = client.blob(layer, MAX_DOWNLOAD).await.map_err(pull)?;
+    let remote = Remote {
+        bytes,
+        expected: chart_name,
+        version,
+        files,
+        version_metadata,
+    };
+    let owner = owner_of(obj);
+    let storage = ctx.storage.clone();
+    tokio::task::spawn_blocking(move || package_remote(remote, &storage, &owner))
+        .await
+        .map_err(|e| StepFailure::new(STORAGE_OPERATION_FAILED, "Failed", e.to_string()))?
 }
 
 async fn build_from_tarball(

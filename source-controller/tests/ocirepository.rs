@@ -13,7 +13,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use sha2::{Digest, Sha256};
-use source_controller::ocirepository;
+use source_controller::{helmchart, ocirepository};
 
 const NS: &str = "flux-system";
 
@@ -212,9 +212,26 @@ impl Harness {
             jitter_percent: 0,
             backoff: Default::default(),
         });
+        let chart_ctx = Arc::new(helmchart::Context {
+            client: client.clone(),
+            storage: ctx.storage.clone(),
+            recorder: flux_runtime::events::Recorder::new(
+                client.clone(),
+                "source-controller",
+                None,
+            ),
+            work_dir: work_dir.path().join("charts"),
+            jitter_percent: 0,
+            backoff: Default::default(),
+        });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (stop_charts, charts_stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(ocirepository::run(ctx, None, None, 2, async move {
             let _ = stopped.await;
+            let _ = stop_charts.send(());
+        }));
+        tokio::spawn(helmchart::run(chart_ctx, None, None, 2, async move {
+            let _ = charts_stopped.await;
         }));
         Harness {
             _server: server,
@@ -494,5 +511,97 @@ async fn ocirepository_behind_htpasswd_needs_the_dockerconfigjson_secret() {
     assert_eq!(
         obj.status.and_then(|s| s.artifact).map(|a| a.revision),
         Some(format!("v1@{digest}"))
+    );
+}
+
+/// Pushes a chart archive as `helm push` lays it out; returns the manifest digest.
+async fn push_chart(registry: &str, repo: &str, tag: &str, chart: &[u8]) -> String {
+    let http = reqwest::Client::new();
+    let config = b"{\"name\":\"compressedchart\"}".to_vec();
+    let config_digest = push_blob(&http, registry, repo, &config).await;
+    let layer_digest = push_blob(&http, registry, repo, chart).await;
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.cncf.helm.config.v1+json",
+                   "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+                    "digest": layer_digest, "size": chart.len()}]
+    });
+    let body = serde_json::to_vec(&manifest).expect("json");
+    let resp = http
+        .put(format!("http://{registry}/v2/{repo}/manifests/{tag}"))
+        .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+        .body(body.clone())
+        .send()
+        .await
+        .expect("manifest");
+    assert_eq!(resp.status(), 201, "push chart manifest");
+    sha256(&body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn helmchart_from_an_oci_helmrepository_resolves_the_range_over_registry_tags() {
+    let registry = Registry::start(false);
+    let h = Harness::start().await;
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/charts");
+    for v in ["0.1.0", "0.2.0", "0.3.0"] {
+        let chart =
+            std::fs::read(fixtures.join(format!("compressedchart-{v}.tgz"))).expect("fixture");
+        push_chart(&registry.addr, "charts/compressedchart", v, &chart).await;
+    }
+    let repo: flux_api::source::v1::HelmRepository = serde_json::from_value(serde_json::json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
+        "metadata": {"name": "oci-charts", "namespace": NS},
+        "spec": {"type": "oci", "insecure": true, "url": format!("oci://{}/charts", registry.addr)}
+    }))
+    .expect("repo");
+    Api::<flux_api::source::v1::HelmRepository>::namespaced(h.client.clone(), NS)
+        .create(&PostParams::default(), &repo)
+        .await
+        .expect("create repo");
+    let chart: flux_api::source::v1::HelmChart = serde_json::from_value(serde_json::json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmChart",
+        "metadata": {"name": "from-oci", "namespace": NS},
+        "spec": {"chart": "compressedchart", "version": ">=0.1.0 <0.3.0", "interval": "1m",
+                 "sourceRef": {"kind": "HelmRepository", "name": "oci-charts"}}
+    }))
+    .expect("chart");
+    let charts: Api<flux_api::source::v1::HelmChart> = Api::namespaced(h.client.clone(), NS);
+    charts
+        .create(&PostParams::default(), &chart)
+        .await
+        .expect("create chart");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let obj = loop {
+        let obj = charts.get("from-oci").await.expect("get");
+        let ready = obj.status.as_ref().is_some_and(|s| {
+            s.conditions
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True")
+        });
+        if ready {
+            break obj;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out: {:?}",
+            obj.status
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let artifact = obj.status.and_then(|s| s.artifact).expect("artifact");
+    assert_eq!(artifact.revision, "0.2.0");
+    let bytes = fetch_verified(
+        &reqwest::Client::new(),
+        &artifact.url,
+        artifact.digest.as_deref().expect("digest"),
+        1 << 20,
+    )
+    .await
+    .expect("download");
+    assert_eq!(
+        bytes,
+        std::fs::read(fixtures.join("compressedchart-0.2.0.tgz")).expect("fixture")
     );
 }
