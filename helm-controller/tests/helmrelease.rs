@@ -543,3 +543,120 @@ async fn values_from_skips_missing_optional_and_waits_for_missing_required() {
         Some("Always")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_upgrade_is_rolled_back_retried_then_stalls() {
+    let h = Harness::start().await;
+    h.create(
+        "roll",
+        "alpine",
+        serde_json::json!({
+            "values": { "Name": "pod" },
+            "upgrade": { "remediation": { "retries": 1 } }
+        }),
+    )
+    .await;
+    h.publish_chart("flux-system-roll", "alpine", "0.1.0").await;
+    h.wait_for("roll", |o| has(o, "Ready", "True", "InstallSucceeded"))
+        .await;
+
+    // An unquoted number where the Pod wants a string: the API server rejects the upgrade.
+    h.releases()
+        .patch(
+            "roll",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({ "spec": { "values": { "restartPolicy": 3.5 } } })),
+        )
+        .await
+        .expect("patch values");
+    let obj = h
+        .wait_for("roll", |o| has(o, "Stalled", "True", "RetriesExceeded"))
+        .await;
+    let status = obj.status.clone().expect("status");
+    assert_eq!(status.upgrade_failures, 2, "one attempt plus one retry");
+    assert_eq!(
+        condition(&obj, "Stalled").map(|c| c.message.as_str()),
+        Some("Failed to upgrade after 2 attempt(s)")
+    );
+    let released = condition(&obj, "Released").expect("released");
+    assert_eq!(released.reason, "UpgradeFailed");
+    assert!(
+        released.message.starts_with(
+            "Helm upgrade failed for release flux-system/roll with chart alpine@0.1.0: "
+        ),
+        "{}",
+        released.message
+    );
+    let remediated = condition(&obj, "Remediated").expect("remediated");
+    assert_eq!(
+        (remediated.status.as_str(), remediated.reason.as_str()),
+        ("True", "RollbackSucceeded")
+    );
+
+    // v1 installed, v2 failed, v3 rollback to 1, v4 failed, v5 rollback to 3 (the last deployed).
+    let (_, v5) = h
+        .release_secret("sh.helm.release.v1.roll.v5")
+        .await
+        .expect("v5");
+    assert_eq!(
+        (v5.info.status.as_str(), v5.info.description.as_str()),
+        ("deployed", "Rollback to 3")
+    );
+    let (_, v4) = h
+        .release_secret("sh.helm.release.v1.roll.v4")
+        .await
+        .expect("v4");
+    assert_eq!(v4.info.status, "superseded");
+    let (_, v3) = h
+        .release_secret("sh.helm.release.v1.roll.v3")
+        .await
+        .expect("v3");
+    assert_eq!(v3.info.description, "Rollback to 1");
+    let pods: Api<Pod> = Api::namespaced(h.client.clone(), NS);
+    let pod = pods.get("roll-pod").await.expect("pod kept by rollback");
+    assert_eq!(
+        pod.spec.and_then(|s| s.restart_policy).as_deref(),
+        Some("Never")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_waits_for_its_dependencies() {
+    let h = Harness::start().await;
+    h.create(
+        "app",
+        "alpine",
+        serde_json::json!({ "dependsOn": [{ "name": "db" }], "values": { "Name": "app" } }),
+    )
+    .await;
+    let obj = h
+        .wait_for("app", |o| has(o, "Ready", "False", "DependencyNotReady"))
+        .await;
+    assert!(
+        condition(&obj, "Ready").is_some_and(|c| c.message.contains("'flux-system/db'")),
+        "{:?}",
+        condition(&obj, "Ready")
+    );
+    let charts: Api<HelmChart> = Api::namespaced(h.client.clone(), NS);
+    assert!(
+        charts
+            .get_opt("flux-system-app")
+            .await
+            .expect("get")
+            .is_none(),
+        "nothing is fetched before dependencies are ready"
+    );
+
+    h.create(
+        "db",
+        "alpine",
+        serde_json::json!({ "values": { "Name": "db" } }),
+    )
+    .await;
+    h.publish_chart("flux-system-db", "alpine", "0.1.0").await;
+    h.wait_for("db", |o| has(o, "Ready", "True", "InstallSucceeded"))
+        .await;
+    h.publish_chart("flux-system-app", "alpine", "0.1.0").await;
+    h.wait_for("app", |o| has(o, "Ready", "True", "InstallSucceeded"))
+        .await;
+}
