@@ -660,3 +660,57 @@ async fn release_waits_for_its_dependencies() {
     h.wait_for("app", |o| has(o, "Ready", "True", "InstallSucceeded"))
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_runs_hooks_and_honours_delete_policies() {
+    let h = Harness::start().await;
+    h.create("hk", "hooked", serde_json::json!({})).await;
+    h.publish_chart("flux-system-hk", "hooked", "0.2.0").await;
+    h.wait_for("hk", |o| has(o, "Ready", "True", "InstallSucceeded"))
+        .await;
+
+    let cms: Api<ConfigMap> = Api::namespaced(h.client.clone(), NS);
+    assert!(cms.get_opt("hk-config").await.expect("get").is_some());
+    assert!(
+        cms.get_opt("hk-pre-install").await.expect("get").is_none(),
+        "hook-succeeded deletes the hook after it ran"
+    );
+    let jobs: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(h.client.clone(), NS);
+    let job = jobs
+        .get("hk-post-install")
+        .await
+        .expect("post-install Job kept");
+    assert!(
+        job.status.and_then(|s| s.succeeded).unwrap_or_default() >= 1,
+        "the release waited for the hook Job to complete"
+    );
+
+    let (_, rel) = h
+        .release_secret("sh.helm.release.v1.hk.v1")
+        .await
+        .expect("release");
+    assert!(
+        !rel.manifest.contains("hk-pre-install"),
+        "hooks stay out of the manifest"
+    );
+    let phases: Vec<(&str, &str)> = rel
+        .hooks
+        .iter()
+        .map(|h| (h.name.as_str(), h.last_run.phase.as_str()))
+        .collect();
+    assert!(
+        phases.contains(&("hk-pre-install", "Succeeded")),
+        "{phases:?}"
+    );
+    assert!(
+        phases.contains(&("hk-post-install", "Succeeded")),
+        "{phases:?}"
+    );
+    let post = rel
+        .hooks
+        .iter()
+        .find(|h| h.name == "hk-post-install")
+        .expect("post hook");
+    assert_eq!(post.events, vec!["post-install", "post-upgrade"]);
+    assert_eq!(post.weight, 5);
+}
