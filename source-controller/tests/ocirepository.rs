@@ -275,18 +275,26 @@ impl Harness {
         }
     }
 
+    /// Whether such an event shows up within 10 s (events are recorded after the status).
     async fn has_event(&self, name: &str, type_: &str, reason: &str) -> bool {
-        Api::<Event>::namespaced(self.client.clone(), NS)
-            .list(&ListParams::default())
-            .await
-            .expect("events")
-            .items
-            .iter()
-            .any(|e| {
-                e.involved_object.name.as_deref() == Some(name)
-                    && e.type_.as_deref() == Some(type_)
-                    && e.reason.as_deref() == Some(reason)
-            })
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = Api::<Event>::namespaced(self.client.clone(), NS)
+                .list(&ListParams::default())
+                .await
+                .expect("events")
+                .items
+                .iter()
+                .any(|e| {
+                    e.involved_object.name.as_deref() == Some(name)
+                        && e.type_.as_deref() == Some(type_)
+                        && e.reason.as_deref() == Some(reason)
+                });
+            if found || tokio::time::Instant::now() > deadline {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
 
