@@ -83,5 +83,19 @@ async fn kustomization_applies_a_git_repository_artifact_and_follows_new_commits
         .await
         .expect("cm");
     assert_eq!(cm["data"]["n"], "2");
+    let events = h.events_for("flux-system", "git").await;
+    let changed = events
+        .iter()
+        .find(|e| e.message.as_deref() == Some("ConfigMap/apps/from-git configured"))
+        .expect("change-set event");
+    assert_eq!(changed.reason.as_deref(), Some("Progressing"));
+    assert_eq!(
+        changed
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("kustomize.toolkit.fluxcd.io/revision")),
+        Some(&rev2)
+    );
     let _ = stop.send(());
 }
