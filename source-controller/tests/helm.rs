@@ -849,3 +849,61 @@ fn raw_tgz(entries: &[(&str, &[u8])]) -> Vec<u8> {
     gz.write_all(&tar).expect("gzip");
     gz.finish().expect("gzip")
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn helmchart_follows_a_new_index_revision_without_waiting_for_its_interval() {
+    let h = Harness::start().await;
+    let server = compressed_charts();
+    server.put(
+        "charts/index.yaml",
+        index_yaml(&[
+            ("compressedchart", "0.1.0", "compressedchart-0.1.0.tgz"),
+            ("compressedchart", "0.2.0", "compressedchart-0.2.0.tgz"),
+        ]),
+    );
+    let base = server.clone().start().await;
+    h.create_repo(
+        "charts",
+        serde_json::json!({"interval": "1h", "url": format!("{base}/charts")}),
+    )
+    .await;
+    h.create_chart(
+        "latest",
+        serde_json::json!({"chart": "compressedchart", "interval": "1h",
+            "sourceRef": {"kind": "HelmRepository", "name": "charts"}}),
+    )
+    .await;
+    let chart = h.wait_chart("latest", chart_ready).await;
+    assert_eq!(
+        chart.status.and_then(|s| s.artifact).map(|a| a.revision),
+        Some("0.2.0".to_string())
+    );
+
+    // A release lands in the index; the repository picks it up on request, and the chart
+    // follows through its watch on the repository, long before its 1h interval.
+    server.put(
+        "charts/index.yaml",
+        index_yaml(&[
+            ("compressedchart", "0.1.0", "compressedchart-0.1.0.tgz"),
+            ("compressedchart", "0.2.0", "compressedchart-0.2.0.tgz"),
+            ("compressedchart", "0.3.0", "compressedchart-0.3.0.tgz"),
+        ]),
+    );
+    h.request_reconcile(&h.repos(), "charts", "2026-11-25T21:00:00Z")
+        .await;
+    let chart = h
+        .wait_chart("latest", |o| {
+            o.status
+                .as_ref()
+                .and_then(|s| s.artifact.as_ref())
+                .is_some_and(|a| a.revision == "0.3.0")
+        })
+        .await;
+    assert!(chart_ready(&chart));
+    assert!(
+        !h.storage_dir
+            .path()
+            .join("helmchart/flux-system/latest/compressedchart-0.1.0.tgz")
+            .exists()
+    );
+}
