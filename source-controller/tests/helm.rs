@@ -900,6 +900,16 @@ async fn helmchart_follows_a_new_index_revision_without_waiting_for_its_interval
         })
         .await;
     assert!(chart_ready(&chart));
+
+    // Once settled, nothing is rewritten: no reconcile loop feeding on its own status patches.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let settled = h.charts().get("latest").await.expect("get");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let later = h.charts().get("latest").await.expect("get");
+    assert_eq!(
+        settled.metadata.resource_version,
+        later.metadata.resource_version
+    );
     assert!(
         !h.storage_dir
             .path()
