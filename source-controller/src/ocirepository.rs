@@ -9,10 +9,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use flux_api::meta::{Artifact, FETCH_FAILED, STORAGE_OPERATION_FAILED, SUCCEEDED_REASON};
+use flux_api::meta::{
+    Artifact, FETCH_FAILED, SOURCE_VERIFIED, STORAGE_OPERATION_FAILED, SUCCEEDED_REASON,
+    VERIFICATION_ERROR_REASON,
+};
 use flux_api::source::v1::{OCILayerOperation, OCIRepository, OCIRepositoryStatus};
 use flux_artifact::{IgnoreRules, Owner, Storage, UnpackLimits};
 use flux_git::{SemverRange, highest_matching};
+use flux_runtime::conditions::{self, Status};
 use flux_runtime::events::{Recorder, Severity};
 use flux_runtime::reconcile::{Backoff, FINALIZER, jitter, patch_status, requested_at};
 use futures::StreamExt;
@@ -153,6 +157,50 @@ async fn apply(
                 .as_deref()
                 .is_some_and(|d| ctx.storage.verify(&a.path, d))
     });
+
+    if let Some(verify) = &obj.spec.verify {
+        // Never serve an artifact as verified without checking its signature.
+        let provider = format!("{:?}", verify.provider).to_lowercase();
+        let shown = if verify.secret_ref.is_none() && provider == "cosign" {
+            format!("{provider} keyless")
+        } else {
+            provider
+        };
+        let message = format!(
+            "failed to verify the signature using provider '{shown}': signature verification is not supported yet"
+        );
+        let now = Timestamp::now();
+        conditions::set(
+            &mut status.conditions,
+            SOURCE_VERIFIED,
+            Status::False,
+            VERIFICATION_ERROR_REASON,
+            &message,
+            generation,
+            now,
+        );
+        conditions::mark_failed(
+            &mut status.conditions,
+            generation,
+            VERIFICATION_ERROR_REASON,
+            &message,
+            true,
+            now,
+        );
+        status.observed_generation = generation;
+        patch_status(api, &name, &status).await?;
+        ctx.recorder
+            .record(
+                &object_ref,
+                Severity::Error,
+                VERIFICATION_ERROR_REASON,
+                &message,
+                BTreeMap::new(),
+            )
+            .await;
+        return Ok(Action::await_change());
+    }
+    conditions::remove(&mut status.conditions, SOURCE_VERIFIED);
 
     let outcome = pull_and_store(obj, ctx, previous.as_ref()).await;
     let now = Timestamp::now();

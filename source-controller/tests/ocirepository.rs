@@ -435,6 +435,25 @@ async fn ocirepository_pulls_tag_and_semver_with_flux_revisions_and_verified_art
             .await
     );
 
+    // Signature verification is not implemented: a verify spec fails instead of passing
+    // unverified content, and says so.
+    h.create(
+        "signed",
+        serde_json::json!({"interval": "1m", "url": format!("oci://{}/fleet/apps", registry.addr),
+            "insecure": true, "verify": {"provider": "cosign", "secretRef": {"name": "cosign-pub"}}}),
+    )
+    .await;
+    let obj = h.wait("signed", failed).await;
+    let verified = cond(&obj, "SourceVerified").expect("SourceVerified");
+    assert_eq!(verified.status, "False");
+    assert_eq!(verified.reason, "VerificationError");
+    assert!(
+        verified.message.contains("provider 'cosign'"),
+        "{}",
+        verified.message
+    );
+    assert!(obj.status.and_then(|s| s.artifact).is_none());
+
     // A layer selector naming a media type the artifact lacks is a layer operation failure.
     h.create(
         "wrong-layer",
