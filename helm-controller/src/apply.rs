@@ -91,6 +91,11 @@ impl Resolver {
         }
     }
 
+    /// The client objects are applied with (impersonating the release's ServiceAccount).
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
+
     async fn resolve(&mut self, obj: &Object) -> Result<(ApiResource, bool), ApplyError> {
         let key = (obj.api_version.clone(), obj.kind.clone());
         if let Some(hit) = self.cache.get(&key) {

@@ -51,6 +51,11 @@ pub const NAMESPACE_LABEL: &str = "helm.toolkit.fluxcd.io/namespace";
 /// Everything the reconciler needs besides the object.
 pub struct Context {
     pub client: kube::Client,
+    /// The configuration `client` was made from; cloned with impersonation for
+    /// `spec.serviceAccountName`.
+    pub kube_config: kube::Config,
+    /// `--default-service-account`: impersonated when `spec.serviceAccountName` is empty.
+    pub default_service_account: Option<String>,
     pub recorder: Recorder,
     /// Downloads chart artifacts from source-controller.
     pub http: reqwest::Client,
@@ -143,6 +148,34 @@ struct StepFailure {
     requeue: Option<Duration>,
 }
 
+/// The client Helm actions use: the controller's own, or one impersonating
+/// `spec.serviceAccountName` (else `--default-service-account`) in the release's namespace.
+fn target_client(obj: &HelmRelease, ctx: &Context) -> Result<kube::Client, String> {
+    let sa = obj
+        .spec
+        .service_account_name
+        .clone()
+        .filter(|s| !s.is_empty())
+        .or_else(|| ctx.default_service_account.clone());
+    let Some(sa) = sa else {
+        return Ok(ctx.client.clone());
+    };
+    let ns = obj.namespace().unwrap_or_default();
+    let mut config = ctx.kube_config.clone();
+    config.auth_info.impersonate = Some(format!("system:serviceaccount:{ns}:{sa}"));
+    kube::Client::try_from(config).map_err(|e| {
+        format!("failed to build the Kubernetes client for ServiceAccount '{ns}/{sa}': {e}")
+    })
+}
+
+/// The API server's message without the client's debug dump of the status.
+fn kube_message(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => s.message.clone(),
+        other => other.to_string(),
+    }
+}
+
 fn storage_namespace(obj: &HelmRelease) -> String {
     obj.spec
         .storage_namespace
@@ -158,13 +191,17 @@ async fn cleanup(obj: &HelmRelease, ctx: &Context) -> Result<Action, Error> {
     }
     let keep_history = obj.spec.uninstall.as_ref().is_some_and(|u| u.keep_history);
     let storage_ns = storage_namespace(obj);
-    let releases = list_releases(&ctx.client, &storage_ns, &obj.release_name()).await?;
+    let target = target_client(obj, ctx).map_err(|message| Error::Reconcile {
+        reason: "UninstallFailed".into(),
+        message,
+    })?;
+    let releases = list_releases(&target, &storage_ns, &obj.release_name()).await?;
     if let Some(latest) = releases
         .last()
         .filter(|r| r.info.status != release::STATUS_UNINSTALLED)
     {
-        let mut resolver = Resolver::new(ctx.client.clone());
-        if let Err(e) = uninstall(ctx, &mut resolver, latest, keep_history).await {
+        let mut resolver = Resolver::new(target.clone());
+        if let Err(e) = uninstall(&mut resolver, latest, &storage_ns, keep_history).await {
             return Err(Error::Reconcile {
                 reason: "UninstallFailed".into(),
                 message: e,
@@ -172,7 +209,7 @@ async fn cleanup(obj: &HelmRelease, ctx: &Context) -> Result<Action, Error> {
         }
     }
     if !keep_history {
-        delete_release_secrets(&ctx.client, &storage_ns, &releases).await?;
+        delete_release_secrets(&target, &storage_ns, &releases).await?;
     }
     if let Some(chart) = &obj.spec.chart {
         let ns = chart
@@ -749,12 +786,22 @@ async fn release_step(
     let generation = obj.meta().generation;
     let storage_ns = storage_namespace(obj);
     let release_name = obj.release_name();
-    let releases = match list_releases(&ctx.client, &storage_ns, &release_name).await {
+    let target = match target_client(obj, ctx) {
+        Ok(c) => c,
+        Err(message) => {
+            return Outcome::Failed {
+                reason: "InitFailed",
+                message,
+                stalled: None,
+            };
+        }
+    };
+    let releases = match list_releases(&target, &storage_ns, &release_name).await {
         Ok(r) => r,
         Err(e) => {
             return Outcome::Failed {
                 reason: "GetLastReleaseFailed",
-                message: format!("failed to get last release: {e}"),
+                message: format!("failed to get last release: {}", kube_message(&e)),
                 stalled: None,
             };
         }
@@ -854,7 +901,7 @@ async fn release_step(
         ReleaseAction::Upgrade
     });
 
-    let mut resolver = Resolver::new(ctx.client.clone());
+    let mut resolver = Resolver::new(target);
     let version = releases.last().map(|r| r.version + 1).unwrap_or(1);
     let started = std::time::Instant::now();
     let current = if install { None } else { latest.as_ref() };
@@ -1013,11 +1060,11 @@ async fn remediate(
         .unwrap_or(RemediationStrategy::Rollback);
     let (reason, result) = if install || strategy == RemediationStrategy::Uninstall {
         let Some(failed) = failed else { return };
-        let r = uninstall(ctx, resolver, failed, false).await;
+        let r = uninstall(resolver, failed, &storage_namespace(obj), false).await;
         if r.is_ok() {
             let storage_ns = storage_namespace(obj);
-            if let Ok(all) = list_releases(&ctx.client, &storage_ns, &failed.name).await {
-                let _ = delete_release_secrets(&ctx.client, &storage_ns, &all).await;
+            if let Ok(all) = list_releases(resolver.client(), &storage_ns, &failed.name).await {
+                let _ = delete_release_secrets(resolver.client(), &storage_ns, &all).await;
             }
         }
         (
@@ -1034,7 +1081,7 @@ async fn remediate(
         let Some(prev) = previous else { return };
         (
             ROLLBACK_SUCCEEDED,
-            rollback(obj, ctx, resolver, prev, failed, next_version).await,
+            rollback(obj, resolver, prev, failed, next_version).await,
         )
     };
     let now = Timestamp::now();
@@ -1102,7 +1149,6 @@ fn chart_id(rel: &Release) -> String {
 /// Re-applies the previous release as a new version, Helm's `rollback`.
 async fn rollback(
     obj: &HelmRelease,
-    ctx: &Context,
     resolver: &mut Resolver,
     prev: &Release,
     failed: Option<&Release>,
@@ -1129,9 +1175,9 @@ async fn rollback(
     if let Some(f) = failed {
         let mut f = f.clone();
         f.info.status = release::STATUS_SUPERSEDED.into();
-        store_release(&ctx.client, &storage_ns, &f).await?;
+        store_release(resolver.client(), &storage_ns, &f).await?;
     }
-    store_release(&ctx.client, &storage_ns, &rel).await?;
+    store_release(resolver.client(), &storage_ns, &rel).await?;
     Ok(format!(
         "Helm rollback to previous release {} with chart {} succeeded",
         prev.full_name(),
@@ -1141,9 +1187,9 @@ async fn rollback(
 
 /// Deletes the release's objects (reverse install order) and its hooks' leftovers.
 async fn uninstall(
-    ctx: &Context,
     resolver: &mut Resolver,
     rel: &Release,
+    storage_ns: &str,
     keep_history: bool,
 ) -> Result<(), String> {
     let mut objects = parse_manifest(&rel.manifest).map_err(|e| e.to_string())?;
@@ -1158,13 +1204,9 @@ async fn uninstall(
         r.info.status = release::STATUS_UNINSTALLED.into();
         r.info.deleted = release::timestamp(Timestamp::now());
         r.info.description = "Uninstallation complete".into();
-        store_release(&ctx.client, &storage_ns_of(rel), &r).await?;
+        store_release(resolver.client(), storage_ns, &r).await?;
     }
     Ok(())
-}
-
-fn storage_ns_of(rel: &Release) -> String {
-    rel.namespace.clone()
 }
 
 fn parse_manifest(text: &str) -> Result<Vec<Object>, apply::ApplyError> {
@@ -1275,7 +1317,7 @@ async fn run_action(
         version,
         namespace: ns.clone(),
     };
-    if let Err(e) = store_release(&ctx.client, &storage_ns, &rel).await {
+    if let Err(e) = store_release(resolver.client(), &storage_ns, &rel).await {
         return (None, Some(format!("failed to record the release: {e}")));
     }
     let result = perform(obj, ctx, resolver, &rendered, &mut rel, current, install).await;
@@ -1291,7 +1333,7 @@ async fn run_action(
             if let Some(prev) = current {
                 let mut prev = prev.clone();
                 prev.info.status = release::STATUS_SUPERSEDED.into();
-                if let Err(e) = store_release(&ctx.client, &storage_ns, &prev).await {
+                if let Err(e) = store_release(resolver.client(), &storage_ns, &prev).await {
                     tracing::warn!(error = %e, "failed to mark the previous release superseded");
                 }
             }
@@ -1301,14 +1343,14 @@ async fn run_action(
             rel.info.description = format!("Release \"{release_name}\" failed: {e}");
         }
     }
-    if let Err(e) = store_release(&ctx.client, &storage_ns, &rel).await {
+    if let Err(e) = store_release(resolver.client(), &storage_ns, &rel).await {
         return (
             Some(rel),
             Some(format!("failed to record the release: {e}")),
         );
     }
     prune_history(
-        &ctx.client,
+        resolver.client(),
         &storage_ns,
         &release_name,
         obj.spec.max_history(),

@@ -62,8 +62,15 @@ impl Harness {
         tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
+        let kubeconfig =
+            kube::config::Kubeconfig::from_yaml(&server.kubeconfig_yaml()).expect("kubeconfig");
+        let kube_config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+            .await
+            .expect("kube config");
         let ctx = Arc::new(Context {
             client: client.clone(),
+            kube_config,
+            default_service_account: None,
             recorder: flux_runtime::events::Recorder::new(client.clone(), "helm-controller", None),
             http: reqwest::Client::new(),
             backoff: Default::default(),
@@ -713,4 +720,42 @@ async fn install_runs_hooks_and_honours_delete_policies() {
         .expect("post hook");
     assert_eq!(post.events, vec!["post-install", "post-upgrade"]);
     assert_eq!(post.weight, 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_account_name_is_impersonated_for_the_release() {
+    let h = Harness::start().await;
+    // A ServiceAccount with no RBAC at all: every action it takes is forbidden.
+    let sa: k8s_openapi::api::core::v1::ServiceAccount = serde_json::from_value(
+        serde_json::json!({ "metadata": { "name": "tenant", "namespace": NS } }),
+    )
+    .expect("serviceaccount");
+    Api::<k8s_openapi::api::core::v1::ServiceAccount>::namespaced(h.client.clone(), NS)
+        .create(&PostParams::default(), &sa)
+        .await
+        .expect("create serviceaccount");
+    h.create(
+        "tenant-app",
+        "alpine",
+        serde_json::json!({ "serviceAccountName": "tenant", "values": { "Name": "t" } }),
+    )
+    .await;
+    h.publish_chart("flux-system-tenant-app", "alpine", "0.1.0")
+        .await;
+    let obj = h
+        .wait_for("tenant-app", |o| {
+            has(o, "Ready", "False", "GetLastReleaseFailed")
+        })
+        .await;
+    // Even reading the release history is done as the tenant, so it fails first.
+    let message = condition(&obj, "Ready")
+        .map(|c| c.message.clone())
+        .unwrap_or_default();
+    assert!(
+        message.contains("system:serviceaccount:flux-system:tenant")
+            && message.contains("forbidden"),
+        "{message}"
+    );
+    let pods: Api<Pod> = Api::namespaced(h.client.clone(), NS);
+    assert!(pods.get_opt("tenant-app-t").await.expect("get").is_none());
 }
