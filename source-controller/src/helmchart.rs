@@ -11,12 +11,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use flux_api::meta::{Artifact, FETCH_FAILED, STORAGE_OPERATION_FAILED};
+use flux_api::meta::{
+    Artifact, FETCH_FAILED, SOURCE_VERIFIED, STORAGE_OPERATION_FAILED, VERIFICATION_ERROR_REASON,
+};
 use flux_api::source::v1::{
     Bucket, GitRepository, HelmChart, HelmChartSourceKind, HelmChartStatus, HelmRepository,
     ReconcileStrategy,
 };
 use flux_artifact::{Owner, Storage, UnpackLimits};
+use flux_runtime::conditions::{self, Status};
 use flux_runtime::events::{Recorder, Severity};
 use flux_runtime::reconcile::{Backoff, FINALIZER, jitter, patch_status, requested_at};
 use futures::StreamExt;
@@ -278,6 +281,7 @@ async fn apply(obj: &HelmChart, ctx: &Context, api: &Api<HelmChart>) -> Result<A
             status.artifact = Some(build.artifact.clone());
             status.observed_chart_name = Some(build.name.clone());
             status.observed_values_files = build.values_files.clone();
+            conditions::remove(&mut status.conditions, SOURCE_VERIFIED);
             mark_stored(
                 &mut status.conditions,
                 generation,
@@ -309,7 +313,27 @@ async fn apply(obj: &HelmChart, ctx: &Context, api: &Api<HelmChart>) -> Result<A
             step,
             waiting_for_source,
         }) => {
-            mark_failed(&mut status.conditions, generation, &step, now);
+            if step.condition == SOURCE_VERIFIED {
+                conditions::set(
+                    &mut status.conditions,
+                    SOURCE_VERIFIED,
+                    Status::False,
+                    &step.reason,
+                    &step.message,
+                    generation,
+                    now,
+                );
+                conditions::mark_failed(
+                    &mut status.conditions,
+                    generation,
+                    &step.reason,
+                    &step.message,
+                    step.stalled,
+                    now,
+                );
+            } else {
+                mark_failed(&mut status.conditions, generation, &step, now);
+            }
             if step.stalled {
                 status.observed_generation = generation;
             }
@@ -608,6 +632,24 @@ async fn build_from_oci(
     repo: &HelmRepository,
     cached: Option<&Artifact>,
 ) -> Result<Build, Failure> {
+    if let Some(verify) = &obj.spec.verify {
+        // Never serve a chart as verified without checking its signature.
+        let provider = format!("{:?}", verify.provider).to_lowercase();
+        let shown = if verify.secret_ref.is_none() && provider == "cosign" {
+            format!("{provider} keyless")
+        } else {
+            provider
+        };
+        let mut step = StepFailure::new(
+            SOURCE_VERIFIED,
+            VERIFICATION_ERROR_REASON,
+            format!(
+                "failed to verify the signature using provider '{shown}': signature verification is not supported yet"
+            ),
+        );
+        step.stalled = true;
+        return Err(step.into());
+    }
     let url = format!("{}/{}", repo.spec.url.trim_end_matches('/'), obj.spec.chart);
     let reference = Reference::parse(&url).map_err(|e| {
         let mut f = StepFailure::new(

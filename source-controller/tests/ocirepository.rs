@@ -631,4 +631,45 @@ async fn helmchart_from_an_oci_helmrepository_resolves_the_range_over_registry_t
         bytes,
         std::fs::read(fixtures.join("compressedchart-0.2.0.tgz")).expect("fixture")
     );
+
+    // Asking for a signature check that is not implemented fails the chart instead of
+    // serving it unverified; the last artifact stays.
+    let patch = serde_json::json!({"spec": {"verify": {"provider": "cosign"}}});
+    charts
+        .patch("from-oci", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("patch");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let obj = loop {
+        let obj = charts.get("from-oci").await.expect("get");
+        let verified = obj.status.as_ref().and_then(|s| {
+            s.conditions
+                .iter()
+                .find(|c| c.type_ == "SourceVerified")
+                .cloned()
+        });
+        if let Some(c) = verified {
+            assert_eq!(c.status, "False");
+            assert_eq!(c.reason, "VerificationError");
+            assert!(c.message.contains("'cosign keyless'"), "{}", c.message);
+            break obj;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out: {:?}",
+            obj.status
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let status = obj.status.expect("status");
+    assert!(
+        status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "Ready" && c.status == "False")
+    );
+    assert_eq!(
+        status.artifact.map(|a| a.revision),
+        Some("0.2.0".to_string())
+    );
 }
