@@ -11,8 +11,8 @@ use flux_api::helm::v2::{
     Snapshot,
 };
 use flux_api::meta::{
-    ARTIFACT_FAILED_REASON, DEPENDENCY_NOT_READY_REASON, READY, RELEASED, REMEDIATED, STALLED,
-    ValuesKind,
+    ARTIFACT_FAILED_REASON, DEPENDENCY_NOT_READY_REASON, FORCE_REQUEST_ANNOTATION, READY, RELEASED,
+    REMEDIATED, RESET_REQUEST_ANNOTATION, STALLED, ValuesKind,
 };
 use flux_runtime::conditions::{self, Status};
 use flux_runtime::events::{Recorder, Severity};
@@ -166,6 +166,21 @@ fn target_client(obj: &HelmRelease, ctx: &Context) -> Result<kube::Client, Strin
     kube::Client::try_from(config).map_err(|e| {
         format!("failed to build the Kubernetes client for ServiceAccount '{ns}/{sa}': {e}")
     })
+}
+
+/// True once for a new value of `annotation` that equals `reconcile.fluxcd.io/requestedAt`
+/// (Flux requires both), recording it as handled.
+fn handle_request(obj: &HelmRelease, annotation: &str, handled: &mut Option<String>) -> bool {
+    let Some(value) = obj.annotations().get(annotation) else {
+        return false;
+    };
+    if handled.as_deref() == Some(value.as_str())
+        || requested_at(obj.meta()) != Some(value.as_str())
+    {
+        return false;
+    }
+    *handled = Some(value.clone());
+    true
 }
 
 /// The API server's message without the client's debug dump of the status.
@@ -818,7 +833,19 @@ async fn release_step(
     let changed = status.last_attempted_revision.as_deref() != Some(p.revision.as_str())
         || status.last_attempted_config_digest.as_deref() != Some(p.config_digest.as_str())
         || status.last_attempted_generation != generation;
-    if changed {
+    // `resetAt` (with a matching `requestedAt`) resets the counters once; `forceAt` forces
+    // one release action even when the release is in sync.
+    let reset = handle_request(
+        obj,
+        RESET_REQUEST_ANNOTATION,
+        &mut status.last_handled_reset_at,
+    );
+    let force = handle_request(
+        obj,
+        FORCE_REQUEST_ANNOTATION,
+        &mut status.last_handled_force_at,
+    );
+    if changed || reset {
         status.failures = 0;
         status.install_failures = 0;
         status.upgrade_failures = 0;
@@ -830,7 +857,7 @@ async fn release_step(
                 == Some(chart_version.as_str())
             && cur.chart.metadata.get("name").and_then(Value::as_str) == Some(chart_name.as_str())
             && values::config_digest(&cur.config) == p.config_digest
-            && !changed;
+            && !force;
         if in_sync {
             let message = conditions::get(&status.conditions, RELEASED)
                 .filter(|c| c.status == "True")
@@ -869,7 +896,7 @@ async fn release_step(
     } else {
         status.upgrade_failures
     };
-    if !changed && failures > 0 && retries >= 0 && failures > retries {
+    if !changed && !reset && !force && failures > 0 && retries >= 0 && failures > retries {
         let what = if install { "install" } else { "upgrade" };
         // Ready keeps the last action's failure; Stalled says why nothing more is tried.
         let (reason, message) = conditions::get(&status.conditions, RELEASED)

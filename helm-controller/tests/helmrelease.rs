@@ -759,3 +759,73 @@ async fn service_account_name_is_impersonated_for_the_release() {
     let pods: Api<Pod> = Api::namespaced(h.client.clone(), NS);
     assert!(pods.get_opt("tenant-app-t").await.expect("get").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chart_ref_helmchart_installs_and_force_at_upgrades_an_in_sync_release() {
+    let h = Harness::start().await;
+    let chart: HelmChart = serde_json::from_value(serde_json::json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "HelmChart",
+        "metadata": { "name": "shared-alpine", "namespace": NS },
+        "spec": {
+            "chart": "alpine",
+            "interval": "5m",
+            "sourceRef": { "kind": "HelmRepository", "name": "charts" }
+        }
+    }))
+    .expect("helmchart");
+    Api::<HelmChart>::namespaced(h.client.clone(), NS)
+        .create(&PostParams::default(), &chart)
+        .await
+        .expect("create helmchart");
+    h.publish_chart("shared-alpine", "alpine", "0.1.0").await;
+    let obj: HelmRelease = serde_json::from_value(serde_json::json!({
+        "apiVersion": "helm.toolkit.fluxcd.io/v2",
+        "kind": "HelmRelease",
+        "metadata": { "name": "byref", "namespace": NS },
+        "spec": {
+            "interval": "1m",
+            "chartRef": { "kind": "HelmChart", "name": "shared-alpine" },
+            "values": { "Name": "ref" }
+        }
+    }))
+    .expect("helmrelease");
+    h.releases()
+        .create(&PostParams::default(), &obj)
+        .await
+        .expect("create");
+    let obj = h
+        .wait_for("byref", |o| has(o, "Ready", "True", "InstallSucceeded"))
+        .await;
+    assert_eq!(obj.status.as_ref().and_then(|s| s.helm_chart.clone()), None);
+    let charts: Api<HelmChart> = Api::namespaced(h.client.clone(), NS);
+    assert!(
+        charts
+            .get_opt("flux-system-byref")
+            .await
+            .expect("get")
+            .is_none()
+    );
+
+    // forceAt with a matching requestedAt: one upgrade although nothing changed.
+    h.releases()
+        .patch(
+            "byref",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({ "metadata": { "annotations": {
+                "reconcile.fluxcd.io/requestedAt": "force-1",
+                "reconcile.fluxcd.io/forceAt": "force-1"
+            }}})),
+        )
+        .await
+        .expect("annotate");
+    let obj = h
+        .wait_for("byref", |o| has(o, "Ready", "True", "UpgradeSucceeded"))
+        .await;
+    let status = obj.status.expect("status");
+    assert_eq!(status.last_handled_force_at.as_deref(), Some("force-1"));
+    assert_eq!(
+        status.history.iter().map(|s| s.version).collect::<Vec<_>>(),
+        vec![2, 1]
+    );
+}
