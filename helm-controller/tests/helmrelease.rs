@@ -829,3 +829,58 @@ async fn chart_ref_helmchart_installs_and_force_at_upgrades_an_in_sync_release()
         vec![2, 1]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn target_namespace_is_created_and_release_stored_in_storage_namespace() {
+    let h = Harness::start().await;
+    h.create(
+        "tn",
+        "alpine",
+        serde_json::json!({
+            "targetNamespace": "apps",
+            "storageNamespace": NS,
+            "install": { "createNamespace": true },
+            "values": { "Name": "x" }
+        }),
+    )
+    .await;
+    h.publish_chart("flux-system-tn", "alpine", "0.1.0").await;
+    let obj = h
+        .wait_for("tn", |o| has(o, "Ready", "True", "InstallSucceeded"))
+        .await;
+    assert_eq!(
+        condition(&obj, "Ready").map(|c| c.message.as_str()),
+        Some("Helm install succeeded for release apps/apps-tn.v1 with chart alpine@0.1.0")
+    );
+    let namespaces: Api<Namespace> = Api::all(h.client.clone());
+    assert!(namespaces.get_opt("apps").await.expect("get").is_some());
+    let pods: Api<Pod> = Api::namespaced(h.client.clone(), "apps");
+    assert!(pods.get_opt("apps-tn-x").await.expect("get").is_some());
+    let (_, rel) = h
+        .release_secret("sh.helm.release.v1.apps-tn.v1")
+        .await
+        .expect("release stored in the storage namespace");
+    assert_eq!(
+        (rel.name.as_str(), rel.namespace.as_str()),
+        ("apps-tn", "apps")
+    );
+
+    h.releases()
+        .delete("tn", &DeleteParams::default())
+        .await
+        .expect("delete");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while h.releases().get_opt("tn").await.expect("get").is_some() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "finalizer never released"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(pods.get_opt("apps-tn-x").await.expect("get").is_none());
+    assert!(
+        h.release_secret("sh.helm.release.v1.apps-tn.v1")
+            .await
+            .is_none()
+    );
+}
