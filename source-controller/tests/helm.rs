@@ -58,6 +58,60 @@ impl ChartServer {
     }
 }
 
+impl ChartServer {
+    /// Serves over HTTPS with the test certificate for `localhost` / `127.0.0.1`, signed by
+    /// `tests/fixtures/tls/ca.crt`.
+    async fn start_tls(self) -> String {
+        use tokio_rustls::rustls;
+        use tokio_rustls::rustls::pki_types::pem::PemObject;
+        use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_slice_iter(&fixture_tls("server.crt"))
+                .collect::<Result<_, _>>()
+                .expect("server certificate");
+        let key = PrivateKeyDer::from_pem_slice(&fixture_tls("server.key")).expect("server key");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("protocols")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = axum::Router::new()
+            .route("/{*path}", axum::routing::get(serve))
+            .with_state(self);
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                let app = app.clone();
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let service = hyper_util::service::TowerToHyperService::new(app);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                        .await;
+                });
+            }
+        });
+        format!("https://localhost:{}", addr.port())
+    }
+}
+
+fn fixture_tls(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/tls")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 async fn serve(
     State(server): State<ChartServer>,
     AxumPath(path): AxumPath<String>,
@@ -915,5 +969,50 @@ async fn helmchart_follows_a_new_index_revision_without_waiting_for_its_interval
             .path()
             .join("helmchart/flux-system/latest/compressedchart-0.1.0.tgz")
             .exists()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_repository_needs_its_ca_from_cert_secret_ref() {
+    let h = Harness::start().await;
+    let base = compressed_charts().start_tls().await;
+    h.create_repo(
+        "tls",
+        serde_json::json!({"interval": "1m", "url": format!("{base}/charts"),
+            "certSecretRef": {"name": "tls-ca"}}),
+    )
+    .await;
+    // The CA secret is missing: an authentication failure naming it.
+    let repo = h.wait_repo("tls", repo_failed).await;
+    let failed = repo_cond(&repo, "FetchFailed").expect("FetchFailed");
+    assert_eq!(failed.reason, "AuthenticationFailed");
+    assert!(failed.message.contains("tls-ca"), "{}", failed.message);
+
+    // Without the CA the server's certificate is not trusted.
+    h.create_repo(
+        "untrusted",
+        serde_json::json!({"interval": "1m", "url": format!("{base}/charts")}),
+    )
+    .await;
+    let repo = h.wait_repo("untrusted", repo_failed).await;
+    let failed = repo_cond(&repo, "FetchFailed").expect("FetchFailed");
+    assert_eq!(failed.reason, "Failed");
+
+    let ca = String::from_utf8(fixture_tls("ca.crt")).expect("pem");
+    h.create_secret("tls-ca", serde_json::json!({"ca.crt": ca}))
+        .await;
+    h.request_reconcile(&h.repos(), "tls", "2026-11-25T21:05:00Z")
+        .await;
+    h.wait_repo("tls", repo_ready).await;
+    h.create_chart(
+        "over-tls",
+        serde_json::json!({"chart": "compressedchart", "version": "0.1.0", "interval": "1m",
+            "sourceRef": {"kind": "HelmRepository", "name": "tls"}}),
+    )
+    .await;
+    let chart = h.wait_chart("over-tls", chart_ready).await;
+    assert_eq!(
+        chart.status.and_then(|s| s.artifact).map(|a| a.revision),
+        Some("0.1.0".to_string())
     );
 }
