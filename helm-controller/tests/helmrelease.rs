@@ -884,3 +884,39 @@ async fn target_namespace_is_created_and_release_stored_in_storage_namespace() {
             .is_none()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suspended_release_is_left_alone_until_resumed() {
+    let h = Harness::start().await;
+    h.create(
+        "paused",
+        "alpine",
+        serde_json::json!({ "suspend": true, "values": { "Name": "p" } }),
+    )
+    .await;
+    // Give the controller time to (wrongly) act before checking that it did not.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let charts: Api<HelmChart> = Api::namespaced(h.client.clone(), NS);
+    assert!(
+        charts
+            .get_opt("flux-system-paused")
+            .await
+            .expect("get")
+            .is_none()
+    );
+    let obj = h.releases().get("paused").await.expect("get");
+    assert!(condition(&obj, "Ready").is_none(), "{:?}", obj.status);
+
+    h.releases()
+        .patch(
+            "paused",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({ "spec": { "suspend": false } })),
+        )
+        .await
+        .expect("resume");
+    h.publish_chart("flux-system-paused", "alpine", "0.1.0")
+        .await;
+    h.wait_for("paused", |o| has(o, "Ready", "True", "InstallSucceeded"))
+        .await;
+}
