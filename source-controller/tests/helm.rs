@@ -1016,3 +1016,56 @@ async fn https_repository_needs_its_ca_from_cert_secret_ref() {
         Some("0.1.0".to_string())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_reach_another_chart_host_only_with_pass_credentials() {
+    let h = Harness::start().await;
+    let mut charts_host = compressed_charts();
+    // "flux:s3cret" in base64.
+    charts_host.auth = Some("Basic Zmx1eDpzM2NyZXQ=".into());
+    let charts_base = charts_host.start().await;
+    // The index lives elsewhere and points at the chart host by absolute URL.
+    let index_host = ChartServer::default();
+    index_host.put(
+        "index.yaml",
+        index_yaml(&[(
+            "compressedchart",
+            "0.1.0",
+            &format!("{charts_base}/charts/compressedchart-0.1.0.tgz"),
+        )]),
+    );
+    let index_base = index_host.start().await.replace("127.0.0.1", "localhost");
+    h.create_secret(
+        "creds",
+        serde_json::json!({"username": "flux", "password": "s3cret"}),
+    )
+    .await;
+    for (name, pass) in [("strict", false), ("passing", true)] {
+        h.create_repo(
+            name,
+            serde_json::json!({"interval": "1m", "url": index_base, "secretRef": {"name": "creds"},
+                "passCredentials": pass}),
+        )
+        .await;
+        h.wait_repo(name, repo_ready).await;
+        h.create_chart(
+            name,
+            serde_json::json!({"chart": "compressedchart", "interval": "1m",
+                "sourceRef": {"kind": "HelmRepository", "name": name}}),
+        )
+        .await;
+    }
+    let strict = h.wait_chart("strict", chart_failed).await;
+    let failed = chart_cond(&strict, "FetchFailed").expect("FetchFailed");
+    assert_eq!(failed.reason, "ChartPullError");
+    assert!(
+        failed.message.contains("401 Unauthorized"),
+        "{}",
+        failed.message
+    );
+    let passing = h.wait_chart("passing", chart_ready).await;
+    assert_eq!(
+        passing.status.and_then(|s| s.artifact).map(|a| a.revision),
+        Some("0.1.0".to_string())
+    );
+}
