@@ -8,6 +8,7 @@ command -v kubectl >/dev/null || need_apt+=(kubectl)
 command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 command -v age >/dev/null || need_apt+=(age)
 command -v gpg >/dev/null || need_apt+=(gnupg)
+command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test-deps: installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
