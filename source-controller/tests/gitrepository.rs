@@ -115,16 +115,25 @@ impl Harness {
         }
     }
 
-    async fn events_for(&self, name: &str) -> Vec<Event> {
+    /// The object's events once one satisfies `wanted` (events are recorded just after the
+    /// status patch, so they may trail it), or all of them after 30 s.
+    async fn events_for(&self, name: &str, wanted: impl Fn(&Event) -> bool) -> Vec<Event> {
         let events: Api<Event> = Api::namespaced(self.client.clone(), "flux-system");
-        events
-            .list(&ListParams::default())
-            .await
-            .expect("events")
-            .items
-            .into_iter()
-            .filter(|e| e.involved_object.name.as_deref() == Some(name))
-            .collect()
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let found: Vec<Event> = events
+                .list(&ListParams::default())
+                .await
+                .expect("events")
+                .items
+                .into_iter()
+                .filter(|e| e.involved_object.name.as_deref() == Some(name))
+                .collect();
+            if found.iter().any(&wanted) || tokio::time::Instant::now() >= deadline {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
 
@@ -202,13 +211,9 @@ async fn gitrepository_serves_a_verified_artifact_follows_new_commits_and_cleans
         "kind: ConfigMap\n"
     );
     assert!(!out.path().join("link").exists());
-    let events = h.events_for("fleet").await;
-    assert!(
-        events
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("NewArtifact")),
-        "{events:?}"
-    );
+    let new_artifact = |e: &Event| e.reason.as_deref() == Some("NewArtifact");
+    let events = h.events_for("fleet", new_artifact).await;
+    assert!(events.iter().any(new_artifact), "{events:?}");
 
     // A new commit, then a reconcile request: new revision, recorded request.
     repo.commit_file("apps/extra.yaml", "kind: Secret\n", "add extra");
@@ -282,12 +287,11 @@ async fn unknown_branch_reports_fetch_failed_and_keeps_retrying() {
     );
     assert!(condition(&obj, "FetchFailed").is_some_and(|c| c.status == "True"));
     assert!(condition(&obj, "Reconciling").is_some_and(|c| c.reason == "ProgressingWithRetry"));
-    let events = h.events_for("broken").await;
-    assert!(
-        events.iter().any(|e| e.type_.as_deref() == Some("Warning")
-            && e.reason.as_deref() == Some("GitOperationFailed")),
-        "{events:?}"
-    );
+    let warning = |e: &Event| {
+        e.type_.as_deref() == Some("Warning") && e.reason.as_deref() == Some("GitOperationFailed")
+    };
+    let events = h.events_for("broken", warning).await;
+    assert!(events.iter().any(warning), "{events:?}");
 
     // Creating the branch upstream heals it on a later retry.
     flux_testservers::git(&repo.root().join("fleet.git"), &["branch", "nope", "main"]);
