@@ -36,6 +36,9 @@ pub struct GlobalFlags {
 pub enum Command {
     /// Install or upgrade Flux.
     Install(commands::install::InstallArgs),
+    /// Build kustomizations as `kubectl kustomize` does.
+    #[command(subcommand)]
+    Kustomize(commands::kustomize::KustomizeCommand),
     /// Print the client and server-side components version information.
     Version(commands::version::VersionArgs),
 }
@@ -73,6 +76,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), CommandError> {
     match &cli.command {
         Command::Install(args) => commands::install::run(&cli.global, args, out),
         Command::Version(args) => commands::version::run(args, out),
+        Command::Kustomize(cmd) => commands::kustomize::run(cmd, out),
     }
 }
 

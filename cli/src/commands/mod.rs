@@ -1,6 +1,7 @@
 //! One module per `flux` command family; each exposes clap `Args` and a `run` function.
 
 pub mod install;
+pub mod kustomize;
 pub mod version;
 
 use crate::manifests::ManifestError;
@@ -12,6 +13,8 @@ pub enum CommandError {
     Manifest(#[from] ManifestError),
     #[error("{0}")]
     Unsupported(String),
+    #[error("{0}")]
+    Build(String),
     #[error("unable to write output: {0}")]
     Output(#[from] std::io::Error),
 }
