@@ -34,11 +34,17 @@ pub struct GlobalFlags {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Render Helm charts locally.
+    #[command(subcommand)]
+    Helm(commands::helm::HelmCommand),
     /// Install or upgrade Flux.
     Install(commands::install::InstallArgs),
     /// Build kustomizations as `kubectl kustomize` does.
     #[command(subcommand)]
     Kustomize(commands::kustomize::KustomizeCommand),
+    /// Run, build and diff a fleet repository with no cluster.
+    #[command(subcommand)]
+    Local(commands::local::LocalCommand),
     /// Print the client and server-side components version information.
     Version(commands::version::VersionArgs),
 }
@@ -59,12 +65,13 @@ where
             return ExitCode::from(code);
         }
     };
-    match dispatch(&cli, out) {
+    match dispatch(&cli, out, err) {
         Ok(()) => ExitCode::SUCCESS,
         // `flux install --export | head`: the reader left; that is not an error to report.
         Err(CommandError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             ExitCode::SUCCESS
         }
+        Err(CommandError::Changes) => ExitCode::from(1),
         Err(e) => {
             let _ = writeln!(err, "✗ {e}");
             ExitCode::from(1)
@@ -72,11 +79,13 @@ where
     }
 }
 
-fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), CommandError> {
+fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), CommandError> {
     match &cli.command {
         Command::Install(args) => commands::install::run(&cli.global, args, out),
         Command::Version(args) => commands::version::run(args, out),
         Command::Kustomize(cmd) => commands::kustomize::run(cmd, out),
+        Command::Helm(cmd) => commands::helm::run(cmd, out),
+        Command::Local(cmd) => commands::local::run(cmd, out, err),
     }
 }
 

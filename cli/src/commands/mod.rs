@@ -1,7 +1,9 @@
 //! One module per `flux` command family; each exposes clap `Args` and a `run` function.
 
+pub mod helm;
 pub mod install;
 pub mod kustomize;
+pub mod local;
 pub mod version;
 
 use crate::manifests::ManifestError;
@@ -15,6 +17,12 @@ pub enum CommandError {
     Unsupported(String),
     #[error("{0}")]
     Build(String),
+    /// The command ran and found problems it has already reported (e.g. objects not Ready).
+    #[error("{0}")]
+    Failed(String),
+    /// `diff` found changes; exit code 1 without a message, as `flux diff`.
+    #[error("")]
+    Changes,
     #[error("unable to write output: {0}")]
     Output(#[from] std::io::Error),
 }

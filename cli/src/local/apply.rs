@@ -17,7 +17,10 @@ fn stage(obj: &serde_json::Value) -> u8 {
 }
 
 /// Applies `objects`; the error names the object that failed.
-pub async fn apply_all(client: &kube::Client, objects: &[serde_json::Value]) -> Result<usize, String> {
+pub async fn apply_all(
+    client: &kube::Client,
+    objects: &[serde_json::Value],
+) -> Result<usize, String> {
     let mut ordered: Vec<&serde_json::Value> = objects.iter().collect();
     ordered.sort_by_key(|o| stage(o));
     for obj in &ordered {
@@ -27,7 +30,10 @@ pub async fn apply_all(client: &kube::Client, objects: &[serde_json::Value]) -> 
 }
 
 async fn apply_one(client: &kube::Client, obj: &serde_json::Value) -> Result<(), String> {
-    let api_version = obj.get("apiVersion").and_then(|v| v.as_str()).unwrap_or_default();
+    let api_version = obj
+        .get("apiVersion")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
     let kind = obj.get("kind").and_then(|v| v.as_str()).unwrap_or_default();
     let name = obj
         .pointer("/metadata/name")
@@ -51,8 +57,12 @@ async fn apply_one(client: &kube::Client, obj: &serde_json::Value) -> Result<(),
     } else {
         Api::all_with(client.clone(), &resource)
     };
-    api.patch(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(obj))
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("{id}: {e}"))
+    api.patch(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(obj),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| format!("{id}: {e}"))
 }

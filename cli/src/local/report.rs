@@ -58,7 +58,13 @@ impl Report {
             let parent = o
                 .parent
                 .clone()
-                .filter(|p| self.objects.iter().any(|x| x.kind == "Kustomization" && x.id() == *p && *p != o.id()));
+                // The bootstrap Kustomization applies itself; it is still a root.
+                .filter(|p| !(o.kind == "Kustomization" && *p == o.id()))
+                .filter(|p| {
+                    self.objects
+                        .iter()
+                        .any(|x| x.kind == "Kustomization" && x.id() == *p)
+                });
             children.entry(parent).or_default().push(o);
         }
         let mut out = String::new();
@@ -77,7 +83,7 @@ impl Report {
                 let _ = write!(out, "  {rev}");
             }
             if let Some(n) = o.applied {
-                let _ = write!(out, "  ({n} objects)");
+                let _ = write!(out, "  ({n} object{})", if n == 1 { "" } else { "s" });
             }
             out.push('\n');
             if !o.is_ready() {
@@ -114,8 +120,18 @@ mod tests {
             namespace: "flux-system".into(),
             name: name.into(),
             ready: if ready { "True" } else { "False" }.into(),
-            reason: if ready { "ReconciliationSucceeded" } else { "HealthCheckFailed" }.into(),
-            message: if ready { "Applied" } else { "timeout waiting for: [Deployment/apps/web]" }.into(),
+            reason: if ready {
+                "ReconciliationSucceeded"
+            } else {
+                "HealthCheckFailed"
+            }
+            .into(),
+            message: if ready {
+                "Applied"
+            } else {
+                "timeout waiting for: [Deployment/apps/web]"
+            }
+            .into(),
             revision: Some("local@sha256:abc".into()),
             applied: (kind == "Kustomization").then_some(3),
             parent: parent.map(str::to_string),
@@ -129,15 +145,44 @@ mod tests {
             timed_out: false,
             elapsed_seconds: 1.5,
             objects: vec![
-                obj("Kustomization", "flux-system", true, Some("flux-system/flux-system")),
-                obj("GitRepository", "flux-system", true, Some("flux-system/flux-system")),
-                obj("Kustomization", "apps", false, Some("flux-system/flux-system")),
+                obj(
+                    "Kustomization",
+                    "flux-system",
+                    true,
+                    Some("flux-system/flux-system"),
+                ),
+                obj(
+                    "GitRepository",
+                    "flux-system",
+                    true,
+                    Some("flux-system/flux-system"),
+                ),
+                obj(
+                    "Kustomization",
+                    "apps",
+                    false,
+                    Some("flux-system/flux-system"),
+                ),
             ],
         };
         let text = report.to_text();
-        assert!(text.starts_with("✔ Kustomization/flux-system/flux-system  local@sha256:abc  (3 objects)\n"), "{text}");
-        assert!(text.contains("  ✗ Kustomization/flux-system/apps"), "{text}");
-        assert!(text.contains("    HealthCheckFailed: timeout waiting for: [Deployment/apps/web]"), "{text}");
-        assert!(text.ends_with("2 of 3 Flux objects ready in 1.5s\n"), "{text}");
+        assert!(
+            text.starts_with(
+                "✔ Kustomization/flux-system/flux-system  local@sha256:abc  (3 objects)\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  ✗ Kustomization/flux-system/apps"),
+            "{text}"
+        );
+        assert!(
+            text.contains("    HealthCheckFailed: timeout waiting for: [Deployment/apps/web]"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("2 of 3 Flux objects ready in 1.5s\n"),
+            "{text}"
+        );
     }
 }

@@ -4,7 +4,6 @@
 //! Nothing is fetched from the network.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use flux_api::meta::{ARTIFACT_IN_STORAGE, Artifact, FETCH_FAILED, SUCCEEDED_REASON};
@@ -14,37 +13,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams};
 
+use super::build::FleetOptions;
+
 /// Reason on sources that `flux local` cannot serve.
 pub const NOT_MAPPED_REASON: &str = "SourceNotMapped";
-
-/// Which directory serves which source: keys are `name` or `namespace/name`.
-#[derive(Debug, Clone, Default)]
-pub struct SourceMap {
-    dirs: BTreeMap<String, PathBuf>,
-    /// Label for the revision, e.g. `main@sha1:<commit>` or `local@sha256:<digest>`.
-    revisions: BTreeMap<String, String>,
-}
-
-impl SourceMap {
-    pub fn insert(&mut self, key: &str, dir: PathBuf, revision: Option<String>) {
-        if let Some(rev) = revision {
-            self.revisions.insert(key.to_string(), rev);
-        }
-        self.dirs.insert(key.to_string(), dir);
-    }
-
-    fn lookup(&self, namespace: &str, name: &str) -> Option<(&PathBuf, Option<&String>)> {
-        let full = format!("{namespace}/{name}");
-        let key = if self.dirs.contains_key(&full) {
-            full
-        } else {
-            name.to_string()
-        };
-        self.dirs
-            .get(&key)
-            .map(|dir| (dir, self.revisions.get(&key)))
-    }
-}
 
 /// Source kinds served from directories, with the storage kind segment Flux uses.
 const KINDS: &[(&str, &str, &str)] = &[
@@ -54,7 +26,7 @@ const KINDS: &[(&str, &str, &str)] = &[
 ];
 
 /// Serves every source object until the task is dropped.
-pub async fn serve(client: kube::Client, storage: Storage, map: SourceMap) {
+pub async fn serve(client: kube::Client, storage: Storage, fleet: FleetOptions) {
     loop {
         for (kind, plural, storage_kind) in KINDS {
             let resource = ApiResource {
@@ -69,7 +41,9 @@ pub async fn serve(client: kube::Client, storage: Storage, map: SourceMap) {
                 continue;
             };
             for obj in list.items {
-                if let Err(e) = reconcile(&client, &resource, &storage, &map, storage_kind, &obj).await {
+                if let Err(e) =
+                    reconcile(&client, &resource, &storage, &fleet, storage_kind, &obj).await
+                {
                     tracing::warn!(kind, error = %e, "local source");
                 }
             }
@@ -82,7 +56,7 @@ async fn reconcile(
     client: &kube::Client,
     resource: &ApiResource,
     storage: &Storage,
-    map: &SourceMap,
+    fleet: &FleetOptions,
     storage_kind: &str,
     obj: &DynamicObject,
 ) -> Result<(), kube::Error> {
@@ -96,7 +70,10 @@ async fn reconcile(
     let has_ready = status
         .and_then(|s| s.get("conditions"))
         .and_then(|c| c.as_array())
-        .is_some_and(|c| c.iter().any(|c| c.get("type").and_then(|t| t.as_str()) == Some("Ready")));
+        .is_some_and(|c| {
+            c.iter()
+                .any(|c| c.get("type").and_then(|t| t.as_str()) == Some("Ready"))
+        });
     if observed == generation && has_ready {
         return Ok(());
     }
@@ -106,26 +83,65 @@ async fn reconcile(
         .unwrap_or_default();
     let now = Timestamp::now();
     let mut new_status = serde_json::Map::new();
-    match map.lookup(&namespace, &name) {
-        Some((dir, revision)) => {
+    match fleet.source_dir(&namespace, &name) {
+        Some(dir) => {
+            // The repository's own revision names the checked-out ref; mapped directories
+            // are identified by their content digest.
+            let revision = (dir == fleet.root)
+                .then_some(fleet.revision.as_ref())
+                .flatten();
             let ignore = obj
                 .data
                 .get("spec")
                 .and_then(|s| s.get("ignore"))
                 .and_then(|i| i.as_str())
                 .map(str::to_string);
-            let stored = pack_and_store(storage, storage_kind, &namespace, &name, dir, ignore.as_deref(), revision);
+            let stored = pack_and_store(
+                storage,
+                storage_kind,
+                &namespace,
+                &name,
+                &dir,
+                ignore.as_deref(),
+                revision,
+            );
             match stored {
                 Ok(artifact) => {
                     let message = format!("stored artifact for revision '{}'", artifact.revision);
                     conditions::remove(&mut conds, FETCH_FAILED);
-                    conditions::set(&mut conds, ARTIFACT_IN_STORAGE, Status::True, SUCCEEDED_REASON, &message, generation, now);
+                    conditions::set(
+                        &mut conds,
+                        ARTIFACT_IN_STORAGE,
+                        Status::True,
+                        SUCCEEDED_REASON,
+                        &message,
+                        generation,
+                        now,
+                    );
                     conditions::mark_ready(&mut conds, generation, SUCCEEDED_REASON, &message, now);
-                    new_status.insert("artifact".into(), serde_json::to_value(&artifact).unwrap_or_default());
+                    new_status.insert(
+                        "artifact".into(),
+                        serde_json::to_value(&artifact).unwrap_or_default(),
+                    );
                 }
                 Err(message) => {
-                    conditions::set(&mut conds, FETCH_FAILED, Status::True, "StorageOperationFailed", &message, generation, now);
-                    conditions::mark_failed(&mut conds, generation, "StorageOperationFailed", &message, true, now);
+                    conditions::set(
+                        &mut conds,
+                        FETCH_FAILED,
+                        Status::True,
+                        "StorageOperationFailed",
+                        &message,
+                        generation,
+                        now,
+                    );
+                    conditions::mark_failed(
+                        &mut conds,
+                        generation,
+                        "StorageOperationFailed",
+                        &message,
+                        true,
+                        now,
+                    );
                 }
             }
         }
@@ -139,11 +155,29 @@ async fn reconcile(
             let message = format!(
                 "flux local does not fetch {url}: map this source to a directory with --source {name}=DIR"
             );
-            conditions::set(&mut conds, FETCH_FAILED, Status::True, NOT_MAPPED_REASON, &message, generation, now);
-            conditions::mark_failed(&mut conds, generation, NOT_MAPPED_REASON, &message, true, now);
+            conditions::set(
+                &mut conds,
+                FETCH_FAILED,
+                Status::True,
+                NOT_MAPPED_REASON,
+                &message,
+                generation,
+                now,
+            );
+            conditions::mark_failed(
+                &mut conds,
+                generation,
+                NOT_MAPPED_REASON,
+                &message,
+                true,
+                now,
+            );
         }
     }
-    new_status.insert("conditions".into(), serde_json::to_value(&conds).unwrap_or_default());
+    new_status.insert(
+        "conditions".into(),
+        serde_json::to_value(&conds).unwrap_or_default(),
+    );
     new_status.insert("observedGeneration".into(), serde_json::json!(generation));
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &namespace, resource);
     let body = serde_json::json!({ "status": new_status });

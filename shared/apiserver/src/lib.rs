@@ -11,6 +11,7 @@
 
 mod api;
 mod auth;
+mod bootstrap_rbac;
 mod convert;
 mod crd;
 mod delete;

@@ -134,6 +134,7 @@ fn seed(state: &ServerState) {
         }
         default_service_account(state, ns);
     }
+    crate::bootstrap_rbac::seed(state);
     crate::crd::sync_registry(&state.store, &state.registry);
 }
 
