@@ -82,6 +82,10 @@ pub struct BuildArgs {
     /// Build this git ref (branch, tag or commit) instead of the working tree.
     #[arg(long = "ref")]
     pub git_ref: Option<String>,
+
+    /// Print Secret values (masked as `***` by default, since decrypted SOPS values end up there).
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -133,8 +137,11 @@ pub fn run(
         LocalCommand::Build(args) => {
             let tree = local::worktree::checkout(&args.fleet.repo, args.git_ref.as_deref())
                 .map_err(CommandError::Build)?;
-            let objects = local::build::build_fleet(&tree.options(&args.fleet))
+            let mut objects = local::build::build_fleet(&tree.options(&args.fleet))
                 .map_err(CommandError::Build)?;
+            if !args.show_secrets {
+                objects = objects.iter().map(local::diff::mask_secret).collect();
+            }
             out.write_all(local::build::to_yaml_stream(&objects).as_bytes())?;
             Ok(())
         }

@@ -92,6 +92,17 @@ fn id(obj: &Value) -> String {
     format!("{ns}/{}", text(obj, "/metadata/name"))
 }
 
+fn same_object(a: &Value, b: &Value) -> bool {
+    let group = |o: &Value| {
+        let api_version = text(o, "/apiVersion");
+        api_version
+            .rsplit_once('/')
+            .map(|(g, _)| g.to_string())
+            .unwrap_or_default()
+    };
+    text(a, "/kind") == text(b, "/kind") && group(a) == group(b) && id(a) == id(b)
+}
+
 /// `namespace/name` of each Kustomization `obj` depends on.
 fn dependencies(obj: &Value) -> Vec<String> {
     let own_ns = id(obj).split('/').next().unwrap_or_default().to_string();
@@ -251,8 +262,14 @@ pub fn build_fleet(opts: &FleetOptions) -> Result<Vec<Value>, String> {
             return Err(waiting.join("; "));
         };
         built.insert(id(&ks));
-        let objects = build_kustomization(&ks, &out, opts, &keys, &mut copies)?;
-        out.extend(objects);
+        for obj in build_kustomization(&ks, &out, opts, &keys, &mut copies)? {
+            // An object applied again (the bootstrap Kustomization re-applying its own path)
+            // keeps its place and takes its new owner's labels.
+            match out.iter_mut().find(|o| same_object(o, &obj)) {
+                Some(existing) => *existing = obj,
+                None => out.push(obj),
+            }
+        }
     }
 }
 

@@ -47,6 +47,11 @@ fn mask(obj: &Value, other: Option<&Value>, side: &str) -> Value {
     obj
 }
 
+/// A Secret with every value replaced by `***` (other objects unchanged).
+pub fn mask_secret(obj: &Value) -> Value {
+    mask(obj, Some(obj), "")
+}
+
 fn yaml_lines(obj: Option<&Value>) -> Vec<String> {
     obj.map(|o| {
         serde_yaml::to_string(o)
@@ -125,12 +130,12 @@ fn edit_script(a: &[String], b: &[String]) -> Vec<(Op, usize, usize)> {
             ops.push((Op::Same, i, j));
             i += 1;
             j += 1;
-        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            ops.push((Op::Add, i, j));
-            j += 1;
-        } else {
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
             ops.push((Op::Del, i, j));
             i += 1;
+        } else {
+            ops.push((Op::Add, i, j));
+            j += 1;
         }
     }
     ops

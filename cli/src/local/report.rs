@@ -89,11 +89,11 @@ impl Report {
             if !o.is_ready() {
                 let _ = writeln!(out, "{}  {}: {}", "  ".repeat(depth), o.reason, o.message);
             }
-            if o.kind == "Kustomization" {
-                if let Some(kids) = children.get(&Some(o.id())) {
-                    for k in kids.iter().rev() {
-                        stack.push((depth + 1, k));
-                    }
+            if o.kind == "Kustomization"
+                && let Some(kids) = children.get(&Some(o.id()))
+            {
+                for k in kids.iter().rev() {
+                    stack.push((depth + 1, k));
                 }
             }
         }
