@@ -487,3 +487,80 @@ fn diff_shows_what_changed_since_a_ref_with_exit_code_one() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn run_at_a_git_ref_reports_the_commit_as_flux_does() {
+    let repo = fleet_copy();
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-qm", "fleet"]);
+    // The work tree is broken; the committed fleet is not.
+    std::fs::write(
+        repo.path().join("clusters/production/broken.yaml"),
+        "kind: [unclosed\n",
+    )
+    .expect("write");
+    let key = example_key();
+    let (code, report, stderr) = run_json(
+        repo.path(),
+        &["--ref", "main", "--decryption-key", &key.to_string_lossy()],
+    );
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    let source = object(&report, "GitRepository", "flux-system/flux-system");
+    let revision = source["revision"].as_str().unwrap();
+    assert!(
+        revision.starts_with("main@sha1:") && revision.len() == "main@sha1:".len() + 40,
+        "{revision}"
+    );
+}
+
+#[test]
+fn local_apiserver_serves_kubectl_until_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flux"))
+        .args([
+            "local",
+            "apiserver",
+            "--port",
+            &port.to_string(),
+            "--kubeconfig",
+        ])
+        .arg(&kubeconfig)
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !kubeconfig.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no kubeconfig written"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let kubectl = |args: &[&str]| {
+        Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(args)
+            .output()
+            .expect("kubectl")
+    };
+    let out = kubectl(&["create", "namespace", "team-a"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = kubectl(&["get", "namespaces", "-o", "name"]);
+    assert!(
+        text(&out.stdout).contains("namespace/team-a"),
+        "{}",
+        text(&out.stdout)
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    assert_eq!(child.wait().expect("wait").code(), Some(0));
+}
