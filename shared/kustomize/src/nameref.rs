@@ -158,6 +158,21 @@ pub fn fix(resources: &mut [Resource], extra: &[(String, FieldSpec)]) {
         let kind = r.kind().to_string();
         let ns = r.namespace().to_string();
         let cluster_referrer = is_cluster_scoped(&kind);
+        // A RoleBinding also sees the ServiceAccounts of the namespaces its ServiceAccount
+        // subjects name (kustomize's SubsetThatCouldBeReferencedByResource), which then match
+        // subjects that name no namespace as well.
+        let subject_namespaces: Vec<String> = if kind == "RoleBinding" {
+            r.node
+                .get("subjects")
+                .and_then(Node::as_seq)
+                .into_iter()
+                .flatten()
+                .filter(|s| s.get_str("kind") == Some("ServiceAccount"))
+                .filter_map(|s| s.get_str("namespace").map(str::to_string))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let find =
             |target_kind: &str, old: &str, ref_ns: Option<&str>| -> Option<(String, String)> {
                 let cands = index.get(&(target_kind.to_string(), old.to_string()))?;
@@ -169,7 +184,9 @@ pub fn fix(resources: &mut [Resource], extra: &[(String, FieldSpec)]) {
                         // that names a namespace must name one the target had with that name.
                         let same_ns = cluster_referrer
                             || is_cluster_scoped(target_kind)
-                            || default_ns(&t.ns) == default_ns(&ns);
+                            || default_ns(&t.ns) == default_ns(&ns)
+                            || (target_kind == "ServiceAccount"
+                                && subject_namespaces.contains(&t.ns));
                         match ref_ns {
                             // `default` only names a target that started there.
                             Some("default") => {

@@ -4,6 +4,7 @@ mod emit;
 mod keyorder;
 mod node;
 mod parse;
+mod quoted;
 mod scalar;
 
 pub use emit::{emit_document, emit_documents};

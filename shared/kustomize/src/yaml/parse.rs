@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+use super::quoted;
 use super::scalar::resolve_plain;
 use super::{Map, Node};
 
@@ -59,6 +60,7 @@ fn parse_with(
         anchors: HashMap::new(),
         depth: 0,
         yaml11,
+        source: quoted::has_libyaml_only_breaks(text).then(|| text.chars().collect()),
     };
     let mut docs = Vec::new();
     loop {
@@ -100,6 +102,9 @@ struct Builder<'a> {
     anchors: HashMap<usize, Node>,
     depth: usize,
     yaml11: bool,
+    /// The text as chars (yaml-rust2 marks count chars), kept only when it holds a break that
+    /// libyaml and yaml-rust2 read differently.
+    source: Option<Vec<char>>,
 }
 
 const MAX_DEPTH: usize = 500;
@@ -127,7 +132,13 @@ impl Builder<'_> {
 
     fn build_inner(&mut self, ev: Event, mark: Marker, ctx: Ctx) -> Result<Node, ParseError> {
         match ev {
-            Event::Scalar(text, style, anchor, tag) => {
+            Event::Scalar(mut text, style, anchor, tag) => {
+                if let (Some(src), TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted) =
+                    (&self.source, style)
+                    && let Some(v) = quoted::read(src, mark.index())
+                {
+                    text = v;
+                }
                 let node = scalar_node(
                     text,
                     style,
