@@ -30,6 +30,20 @@ pub struct GlobalFlags {
     /// The namespace scope for this operation.
     #[arg(short = 'n', long, global = true, default_value = "flux-system")]
     pub namespace: String,
+
+    // kubeconfig and timeout keep the ids and value types of `flux local`'s own flags of the
+    // same names: clap then leaves those subcommands their own flags instead of clashing.
+    /// Path to the kubeconfig file to use for CLI requests.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+
+    /// The name of the kubeconfig context to use.
+    #[arg(long, global = true)]
+    pub context: Option<String>,
+
+    /// Timeout for this operation.
+    #[arg(long, global = true, default_value = "5m0s", value_parser = flux_runtime::flags::parse_duration)]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -37,6 +51,8 @@ pub enum Command {
     /// Render Helm charts locally.
     #[command(subcommand)]
     Helm(commands::helm::HelmCommand),
+    /// Get the resources and their status.
+    Get(commands::get::GetArgs),
     /// Install or upgrade Flux.
     Install(commands::install::InstallArgs),
     /// Build kustomizations as `kubectl kustomize` does.
@@ -82,6 +98,7 @@ where
 fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), CommandError> {
     match &cli.command {
         Command::Install(args) => commands::install::run(&cli.global, args, out),
+        Command::Get(args) => commands::get::run(&cli.global, args, out, err),
         Command::Version(args) => commands::version::run(args, out),
         Command::Kustomize(cmd) => commands::kustomize::run(cmd, out),
         Command::Helm(cmd) => commands::helm::run(cmd, out),

@@ -1,5 +1,6 @@
 //! One module per `flux` command family; each exposes clap `Args` and a `run` function.
 
+pub mod get;
 pub mod helm;
 pub mod install;
 pub mod kustomize;
@@ -23,6 +24,9 @@ pub enum CommandError {
     /// `diff` found changes; exit code 1 without a message, as `flux diff`.
     #[error("")]
     Changes,
+    /// A cluster request failed, or found what the user named missing or not Ready.
+    #[error("{0}")]
+    Cluster(String),
     #[error("unable to write output: {0}")]
     Output(#[from] std::io::Error),
 }
