@@ -53,6 +53,12 @@ pub enum Command {
     Helm(commands::helm::HelmCommand),
     /// Get the resources and their status.
     Get(commands::get::GetArgs),
+    /// Reconcile sources and resources.
+    Reconcile(commands::reconcile::ReconcileArgs),
+    /// Resume suspended resources.
+    Resume(commands::suspend::ResumeArgs),
+    /// Suspend resources.
+    Suspend(commands::suspend::SuspendArgs),
     /// Install or upgrade Flux.
     Install(commands::install::InstallArgs),
     /// Build kustomizations as `kubectl kustomize` does.
@@ -99,6 +105,9 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), C
     match &cli.command {
         Command::Install(args) => commands::install::run(&cli.global, args, out),
         Command::Get(args) => commands::get::run(&cli.global, args, out, err),
+        Command::Reconcile(args) => commands::reconcile::run(&cli.global, args, err),
+        Command::Resume(args) => commands::suspend::run_resume(&cli.global, args, err),
+        Command::Suspend(args) => commands::suspend::run_suspend(&cli.global, args, err),
         Command::Version(args) => commands::version::run(args, out),
         Command::Kustomize(cmd) => commands::kustomize::run(cmd, out),
         Command::Helm(cmd) => commands::helm::run(cmd, out),

@@ -20,19 +20,29 @@ pub fn run<T, F>(global: &GlobalFlags, fut: F) -> Result<T, CommandError>
 where
     F: Future<Output = Result<T, CommandError>>,
 {
+    let timeout = global.timeout;
+    block_on(async move {
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(result) => result,
+            Err(_) => Err(CommandError::Cluster(format!(
+                "timeout waiting for the operation to complete after {}: context deadline exceeded",
+                flux_runtime::flags::GoDuration(timeout)
+            ))),
+        }
+    })
+}
+
+/// Runs `fut` to completion on a fresh runtime, for commands that bound their own waits by
+/// `--timeout` and report each object that ran out of time.
+pub fn block_on<T, F>(fut: F) -> Result<T, CommandError>
+where
+    F: Future<Output = Result<T, CommandError>>,
+{
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CommandError::Cluster(format!("unable to start the async runtime: {e}")))?;
-    runtime.block_on(async {
-        match tokio::time::timeout(global.timeout, fut).await {
-            Ok(result) => result,
-            Err(_) => Err(CommandError::Cluster(format!(
-                "timeout waiting for the operation to complete after {}: context deadline exceeded",
-                flux_runtime::flags::GoDuration(global.timeout)
-            ))),
-        }
-    })
+    runtime.block_on(fut)
 }
 
 /// A client for the cluster the kubeconfig and context flags select.

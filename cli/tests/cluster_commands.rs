@@ -148,6 +148,53 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    fn read(&self, kind: &str, ns: &str, name: &str) -> Value {
+        let obj = self.rt.block_on(self.api(kind, ns).get(name)).unwrap();
+        serde_json::to_value(obj).unwrap()
+    }
+
+    /// Stands in for a controller: every object of `kind` in `ns` that is not suspended and
+    /// has an unhandled reconcile request or an unobserved generation gets `status` merged in,
+    /// with `lastHandledReconcileAt` and `observedGeneration` caught up.
+    fn fake_controller(&self, kind: &str, ns: &str, status: Value) {
+        let api = self.api(kind, ns);
+        self.rt.spawn(async move {
+            loop {
+                for obj in api.list(&Default::default()).await.unwrap().items {
+                    let obj = serde_json::to_value(obj).unwrap();
+                    if obj["spec"]["suspend"] == json!(true) {
+                        continue;
+                    }
+                    let requested = &obj["metadata"]["annotations"][REQUESTED_AT];
+                    let generation = &obj["metadata"]["generation"];
+                    if requested == &obj["status"]["lastHandledReconcileAt"]
+                        && generation == &obj["status"]["observedGeneration"]
+                    {
+                        continue;
+                    }
+                    let mut patch = status.clone();
+                    patch["observedGeneration"] = generation.clone();
+                    if !requested.is_null() {
+                        patch["lastHandledReconcileAt"] = requested.clone();
+                    }
+                    let name = obj["metadata"]["name"].as_str().unwrap();
+                    api.patch_status(
+                        name,
+                        &PatchParams::default(),
+                        &Patch::Merge(json!({"status": patch})),
+                    )
+                    .await
+                    .unwrap();
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        });
+    }
+}
+
+const REQUESTED_AT: &str = "reconcile.fluxcd.io/requestedAt";
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         if let Some(server) = self.server.take() {
@@ -357,4 +404,203 @@ fn context_flag_selects_the_kubeconfig_context() {
     let out = c.flux_with(&["get", "sources", "git", "--context", "missing"], &two);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("missing"), "{}", out.stderr);
+}
+
+fn applied() -> Value {
+    json!({"lastAppliedRevision": format!("main@sha1:{SHA}"),
+        "conditions": ready("True", &format!("Applied revision: main@sha1:{SHA}"))})
+}
+
+#[test]
+fn suspend_then_resume_waits_for_ready() {
+    let c = Cluster::start();
+    git_fleet(&c);
+    c.create(
+        "Kustomization",
+        "flux-system",
+        "apps",
+        ks_spec("podinfo"),
+        applied(),
+    );
+
+    let out = c.flux(&[
+        "suspend",
+        "ks",
+        "apps",
+        "missing",
+        "apps",
+        "--reason",
+        "maintenance",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        "► suspending kustomization apps in flux-system namespace\n\
+         ✔ kustomization suspended\n\
+         ✗ Kustomization missing not found in flux-system namespace\n"
+    );
+    let ks = c.read("Kustomization", "flux-system", "apps");
+    assert_eq!(ks["spec"]["suspend"], json!(true));
+    assert_eq!(
+        ks["metadata"]["annotations"]["suspend.toolkit.fluxcd.io/reason"],
+        json!("maintenance")
+    );
+
+    let out = c.flux(&["get", "ks", "--no-header"]);
+    assert!(
+        out.stdout.starts_with("apps\tmain@sha1:696f056d\tTrue\t"),
+        "{}",
+        out.stdout
+    );
+
+    let out = c.flux(&["reconcile", "ks", "apps"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stderr, "✗ resource is suspended\n");
+
+    c.fake_controller("Kustomization", "flux-system", applied());
+    let out = c.flux(&["resume", "kustomization", "apps"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "► resuming kustomization apps in flux-system namespace\n\
+             ✔ kustomization resumed\n\
+             ◎ waiting for Kustomization reconciliation\n\
+             ✔ Kustomization apps reconciliation completed\n\
+             ✔ applied revision main@sha1:{SHA}\n"
+        )
+    );
+    let ks = c.read("Kustomization", "flux-system", "apps");
+    assert_eq!(ks["spec"]["suspend"], json!(false));
+    assert!(
+        ks["metadata"]["annotations"]
+            .get("suspend.toolkit.fluxcd.io/reason")
+            .is_none()
+    );
+}
+
+#[test]
+fn suspend_all_and_resume_without_wait() {
+    let c = Cluster::start();
+    git_fleet(&c);
+
+    let out = c.flux(&["suspend", "source", "git", "--all"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        "► suspending source git broken in flux-system namespace\n\
+         ✔ source git suspended\n\
+         ► suspending source git podinfo in flux-system namespace\n\
+         ✔ source git suspended\n"
+    );
+    for name in ["broken", "podinfo"] {
+        assert_eq!(
+            c.read("GitRepository", "flux-system", name)["spec"]["suspend"],
+            json!(true)
+        );
+    }
+    // The other namespace is out of scope.
+    assert_eq!(
+        c.read("GitRepository", "apps", "team")["spec"]["suspend"],
+        json!(true)
+    );
+
+    let out = c.flux(&["resume", "source", "git", "podinfo", "--wait=false"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        "► resuming source git podinfo in flux-system namespace\n✔ source git resumed\n"
+    );
+    assert_eq!(
+        c.read("GitRepository", "flux-system", "podinfo")["spec"]["suspend"],
+        json!(false)
+    );
+    assert_eq!(
+        c.read("GitRepository", "flux-system", "broken")["spec"]["suspend"],
+        json!(true)
+    );
+
+    let out = c.flux(&["suspend", "kustomization"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stderr, "✗ kustomization name is required\n");
+}
+
+#[test]
+fn reconcile_with_source_annotates_and_waits_for_both() {
+    let c = Cluster::start();
+    git_fleet(&c);
+    c.create(
+        "Kustomization",
+        "flux-system",
+        "apps",
+        ks_spec("podinfo"),
+        applied(),
+    );
+    c.fake_controller("GitRepository", "flux-system", git_status("True", "stored"));
+    c.fake_controller("Kustomization", "flux-system", applied());
+
+    let out = c.flux(&["reconcile", "ks", "apps", "--with-source"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "► annotating GitRepository podinfo in flux-system namespace\n\
+             ✔ GitRepository annotated\n\
+             ◎ waiting for GitRepository reconciliation\n\
+             ✔ fetched revision main@sha1:{SHA}\n\
+             ► annotating Kustomization apps in flux-system namespace\n\
+             ✔ Kustomization annotated\n\
+             ◎ waiting for Kustomization reconciliation\n\
+             ✔ applied revision main@sha1:{SHA}\n"
+        )
+    );
+    for (kind, name) in [("GitRepository", "podinfo"), ("Kustomization", "apps")] {
+        let obj = c.read(kind, "flux-system", name);
+        let requested = &obj["metadata"]["annotations"][REQUESTED_AT];
+        assert!(requested.is_string(), "{obj}");
+        assert_eq!(&obj["status"]["lastHandledReconcileAt"], requested);
+    }
+}
+
+#[test]
+fn reconcile_reports_failure_missing_objects_and_timeouts() {
+    let c = Cluster::start();
+    git_fleet(&c);
+    c.create(
+        "Kustomization",
+        "flux-system",
+        "apps",
+        ks_spec("podinfo"),
+        applied(),
+    );
+
+    let out = c.flux(&["reconcile", "kustomization", "nope"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stderr, "✗ Kustomization 'flux-system/nope' not found\n");
+
+    // Nothing handles the request: the command gives up at --timeout.
+    let out = c.flux(&["reconcile", "ks", "apps", "--timeout", "3s"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.ends_with(
+            "✗ timeout waiting for Kustomization 'flux-system/apps' reconciliation: context deadline exceeded\n"
+        ),
+        "{}",
+        out.stderr
+    );
+
+    c.fake_controller(
+        "Kustomization",
+        "flux-system",
+        json!({"conditions": ready("False", "kustomize build failed")}),
+    );
+    let out = c.flux(&["reconcile", "ks", "apps"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        "► annotating Kustomization apps in flux-system namespace\n\
+         ✔ Kustomization annotated\n\
+         ◎ waiting for Kustomization reconciliation\n\
+         ✗ Kustomization reconciliation failed: 'kustomize build failed'\n"
+    );
 }

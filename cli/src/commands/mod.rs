@@ -5,6 +5,9 @@ pub mod helm;
 pub mod install;
 pub mod kustomize;
 pub mod local;
+pub mod objects;
+pub mod reconcile;
+pub mod suspend;
 pub mod version;
 
 use crate::manifests::ManifestError;
