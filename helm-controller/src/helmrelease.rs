@@ -97,7 +97,9 @@ pub async fn run(
         config = config.labels(selector);
     }
     let charts: Api<flux_api::source::v1::HelmChart> = Api::all(ctx.client.clone());
-    Controller::new(api, config)
+    let controller = Controller::new(api, config);
+    let shutdown = flux_runtime::manager::after_sync(controller.store(), shutdown);
+    controller
         .watches(charts, watcher::Config::default(), |chart| {
             // The HelmChart a release templates carries the release's name and namespace.
             let labels = chart.labels();

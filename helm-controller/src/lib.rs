@@ -9,3 +9,45 @@ pub mod apply;
 pub mod helmrelease;
 pub mod release;
 pub mod values;
+
+use std::sync::Arc;
+
+use flux_runtime::events::Recorder;
+use flux_runtime::manager::{self, ManagerError};
+use flux_runtime::server::RunContext;
+use kube::api::ApiResource;
+
+/// The controller's work: the HelmRelease reconciler, configured from Flux's flags, until
+/// `run.shutdown` turns.
+pub async fn start(flags: flags::Flags, run: RunContext) -> Result<(), ManagerError> {
+    let common = &flags.common;
+    let namespace = manager::watch_namespace(common)?;
+    let (kube_config, client) = manager::kube_client().await?;
+    let kinds = [
+        ApiResource::erase::<flux_api::helm::v2::HelmRelease>(&()),
+        ApiResource::erase::<flux_api::source::v1::HelmChart>(&()),
+    ];
+    manager::require_kinds(&client, namespace.as_deref(), &kinds).await?;
+    let ctx = Arc::new(helmrelease::Context {
+        recorder: Recorder::new(client.clone(), CONTROLLER_NAME, Some(&common.events_addr)),
+        client,
+        kube_config,
+        default_service_account: Some(common.default_service_account.clone())
+            .filter(|s| !s.is_empty()),
+        http: reqwest::Client::new(),
+        backoff: Default::default(),
+        jitter_percent: u32::from(common.jitter.percentage),
+        requeue_dependency: common.requeue_dependency.as_duration(),
+        max_artifact_size: flux_artifact::DEFAULT_MAX_DOWNLOAD_SIZE,
+    });
+    tracing::info!(target: "setup", namespace = namespace.as_deref().unwrap_or(""), "starting reconcilers");
+    helmrelease::run(
+        ctx,
+        namespace.as_deref(),
+        manager::label_selector(common),
+        manager::concurrency(common),
+        manager::on_stop(run.shutdown),
+    )
+    .await;
+    Ok(())
+}

@@ -1,15 +1,21 @@
-//! `helm-controller`: parses Flux's flags, then serves health and metrics until SIGTERM.
+//! `helm-controller`: parses Flux's flags, serves health and metrics, and runs the reconcilers
+//! until SIGTERM.
 
 use std::process::ExitCode;
 
-use flux_runtime::server::{ControllerServer, run};
+use flux_runtime::server::{ControllerServer, run_with};
 use helm_controller::CONTROLLER_NAME;
 use helm_controller::flags::{FEATURE_GATES, Flags};
 
 fn main() -> ExitCode {
     let flags = Flags::parse_or_exit();
     let server = ControllerServer::new(CONTROLLER_NAME, env!("CARGO_PKG_VERSION"));
-    run(server, &flags.common, FEATURE_GATES, |_| {
-        tracing::info!(target: "setup", graceful_shutdown_timeout = %flags.graceful_shutdown_timeout, "helm options");
-    })
+    let common = flags.common.clone();
+    run_with(
+        server,
+        &common,
+        FEATURE_GATES,
+        |_| {},
+        |ctx| helm_controller::start(flags, ctx),
+    )
 }

@@ -1,99 +1,29 @@
 //! The `helm-controller` binary as a real process: endpoints, signals, flag errors.
 
-use flux_runtime::testkit::{RunningController, http_get, run_to_exit};
+use flux_runtime::testkit::{BinarySpec, check_controller_binary, check_needs_a_cluster};
 use helm_controller::flags::Flags;
 
-const BIN: &str = env!("CARGO_BIN_EXE_helm-controller");
-
-#[test]
-fn serves_health_readiness_and_openmetrics_then_exits_zero_on_sigterm() {
-    let args: Vec<String> = ["--feature-gates=OOMWatch=true"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let ctl = RunningController::start(BIN, &args).unwrap();
-
-    let (status, _) = http_get(ctl.health, "/healthz").unwrap();
-    assert_eq!(status, 200);
-    let (status, _) = http_get(ctl.health, "/readyz").unwrap();
-    assert_eq!(status, 200);
-
-    let (status, body) = http_get(ctl.metrics, "/metrics").unwrap();
-    assert_eq!(status, 200);
-    assert!(
-        body.to_lowercase()
-            .contains("content-type: application/openmetrics-text"),
-        "{body}"
-    );
-    assert!(
-        body.contains("# TYPE gotk_reconcile_duration_seconds histogram"),
-        "{body}"
-    );
-    assert!(body.trim_end().ends_with("# EOF"), "{body}");
-    assert!(body.contains("process_resident_memory_bytes "), "{body}");
-
-    let (status, stderr) = ctl.terminate().unwrap();
-    assert_eq!(status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains(r#""msg":"starting manager""#), "{stderr}");
-    assert!(
-        stderr.contains(r#""controller":"helm-controller""#),
-        "{stderr}"
-    );
-    assert!(stderr.contains(r#""signal":"SIGTERM""#), "{stderr}");
-}
-
-#[test]
-fn unknown_flag_exits_one_naming_the_flag() {
-    let out = run_to_exit(BIN, &["--no-such-flag"]).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
-    assert!(out.stderr.contains("--no-such-flag"), "{}", out.stderr);
-}
-
-#[test]
-fn bad_duration_exits_one_with_a_clear_message() {
-    let out = run_to_exit(BIN, &["--graceful-shutdown-timeout=ten"]).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
-    assert!(out.stderr.contains("invalid duration"), "{}", out.stderr);
-    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
-}
-
-#[test]
-fn unsupported_feature_gate_exits_one() {
-    let out = run_to_exit(
-        BIN,
-        &[
-            "--feature-gates=NoSuchGate=true",
-            "--health-addr=127.0.0.1:0",
-            "--metrics-addr=0",
-        ],
-    )
-    .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("feature-gate 'NoSuchGate' not supported"),
-        "{}",
-        out.stderr
-    );
-}
-
-#[test]
-fn help_exits_zero_and_lists_flux_flags() {
-    let out = run_to_exit(BIN, &["--help"]).unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    for flag in [
-        "--metrics-addr",
-        "--health-addr",
-        "--enable-leader-election",
-        "--log-level",
-        "--watch-all-namespaces",
-    ] {
-        assert!(
-            out.stdout.contains(flag),
-            "{flag} missing from help:\n{}",
-            out.stdout
-        );
+fn spec<'a>(args: &'a [&'a str], env: &'a [(&'a str, &'a str)]) -> BinarySpec<'a> {
+    BinarySpec {
+        bin: env!("CARGO_BIN_EXE_helm-controller"),
+        name: "helm-controller",
+        args,
+        env,
+        bad_duration: ("--graceful-shutdown-timeout=ten", "invalid duration"),
     }
+}
+
+#[test]
+fn behaves_like_a_flux_controller_binary() {
+    let cluster = cluster(true);
+    let args = ["--feature-gates=OOMWatch=true"];
+    check_controller_binary(&spec(&args, &[("KUBECONFIG", &cluster.kubeconfig)]));
+}
+
+#[test]
+fn needs_a_cluster() {
+    let bare = cluster(false);
+    check_needs_a_cluster(&spec(&[], &[]), &bare.kubeconfig);
 }
 
 #[test]
@@ -103,4 +33,45 @@ fn helm_flags_default_as_in_flux() {
     assert_eq!(f.graceful_shutdown_timeout.to_string(), "10m0s");
     assert_eq!(f.oom_watch_interval.to_string(), "500ms");
     assert_eq!(f.oom_watch_memory_threshold, 95);
+}
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+
+/// An in-memory API server on its own runtime, and its admin kubeconfig on disk.
+struct Cluster {
+    _server: flux_apiserver::RunningServer,
+    _runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+    kubeconfig: String,
+}
+
+/// With `crds`, the Flux CRDs are installed.
+fn cluster(crds: bool) -> Cluster {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = runtime.block_on(async {
+        let server = flux_apiserver::start(Default::default())
+            .await
+            .expect("apiserver");
+        if crds {
+            let client = server.client().await.expect("client");
+            let api: kube::Api<CustomResourceDefinition> = kube::Api::all(client);
+            for crd in flux_api::crds::all() {
+                api.create(&Default::default(), &crd).await.expect("CRD");
+            }
+        }
+        server
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&path).expect("kubeconfig");
+    Cluster {
+        _server: server,
+        _runtime: runtime,
+        _dir: dir,
+        kubeconfig: path.display().to_string(),
+    }
 }

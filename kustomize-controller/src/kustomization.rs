@@ -129,6 +129,7 @@ pub async fn run(
     }
     let controller = Controller::new(api, config);
     let store = controller.store();
+    let shutdown = flux_runtime::manager::after_sync(store.clone(), shutdown);
     let mapper = move |kind: SourceKind| {
         let store = store.clone();
         move |src_ns: Option<String>, src_name: String| {
@@ -409,6 +410,8 @@ struct Applied {
     origin_revision: Option<String>,
     changes: Vec<Change>,
     health: Option<Result<Duration, String>>,
+    /// Identity of the applied objects in `status.history`.
+    digest: String,
 }
 
 async fn apply_kustomization(
@@ -438,6 +441,22 @@ async fn apply_kustomization(
                 Some(Err(message)) => Some(message.clone()),
                 _ => None,
             };
+            let mut snapshot_meta = revision_meta(&applied.revision);
+            if let Some(origin) = &applied.origin_revision {
+                snapshot_meta.insert("originRevision".into(), origin.clone());
+            }
+            crate::history::upsert(
+                &mut status.history,
+                &applied.digest,
+                now,
+                started.elapsed(),
+                if health_failed.is_some() {
+                    HEALTH_CHECK_FAILED_REASON
+                } else {
+                    RECONCILIATION_SUCCEEDED_REASON
+                },
+                snapshot_meta,
+            );
             if let Some(message) = health_failed {
                 conditions::set(
                     &mut status.conditions,
@@ -689,6 +708,7 @@ async fn reconcile_steps(
     for o in &mut objects {
         crate::build::set_common_metadata(o, &labels, &BTreeMap::new());
     }
+    let digest = crate::history::digest(&objects);
     let clients = target_clients(obj, ctx).await?;
     let client = clients.apply;
     let mut resolver = Resolver::new(clients.discovery);
@@ -803,6 +823,7 @@ async fn reconcile_steps(
         origin_revision,
         changes,
         health,
+        digest,
     })
 }
 

@@ -8,6 +8,47 @@ pub mod apply;
 pub mod build;
 pub mod convert;
 pub mod godur;
+pub mod history;
 pub mod inventory;
 pub mod kustomization;
 pub mod overrides;
+
+use std::sync::Arc;
+
+use flux_runtime::events::Recorder;
+use flux_runtime::manager::{self, ManagerError};
+use flux_runtime::server::RunContext;
+use kube::api::ApiResource;
+
+/// The controller's work: the Kustomization reconciler, configured from Flux's flags, until
+/// `run.shutdown` turns.
+pub async fn start(flags: flags::Flags, run: RunContext) -> Result<(), ManagerError> {
+    let common = &flags.common;
+    let namespace = manager::watch_namespace(common)?;
+    let (kube_config, client) = manager::kube_client().await?;
+    let kinds = [
+        ApiResource::erase::<flux_api::kustomize::v1::Kustomization>(&()),
+        ApiResource::erase::<flux_api::source::v1::GitRepository>(&()),
+        ApiResource::erase::<flux_api::source::v1::OCIRepository>(&()),
+        ApiResource::erase::<flux_api::source::v1::Bucket>(&()),
+    ];
+    manager::require_kinds(&client, namespace.as_deref(), &kinds).await?;
+    let ctx = Arc::new(kustomization::Context {
+        recorder: Recorder::new(client.clone(), CONTROLLER_NAME, Some(&common.events_addr)),
+        client,
+        kube_config,
+        http: reqwest::Client::new(),
+        options: kustomization::Options::from_flags(&flags),
+        backoff: Default::default(),
+    });
+    tracing::info!(target: "setup", namespace = namespace.as_deref().unwrap_or(""), "starting reconcilers");
+    kustomization::run(
+        ctx,
+        namespace.as_deref(),
+        manager::label_selector(common),
+        manager::concurrency(common),
+        manager::on_stop(run.shutdown),
+    )
+    .await;
+    Ok(())
+}

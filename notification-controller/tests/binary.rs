@@ -1,99 +1,19 @@
 //! The `notification-controller` binary as a real process: endpoints, signals, flag errors.
 
-use flux_runtime::testkit::{RunningController, http_get, run_to_exit};
+use flux_runtime::testkit::{BinarySpec, check_controller_binary, run_to_exit};
 use notification_controller::flags::Flags;
 
 const BIN: &str = env!("CARGO_BIN_EXE_notification-controller");
 
 #[test]
-fn serves_health_readiness_and_openmetrics_then_exits_zero_on_sigterm() {
-    let args: Vec<String> = ["--receiverAddr=127.0.0.1:0"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let ctl = RunningController::start(BIN, &args).unwrap();
-
-    let (status, _) = http_get(ctl.health, "/healthz").unwrap();
-    assert_eq!(status, 200);
-    let (status, _) = http_get(ctl.health, "/readyz").unwrap();
-    assert_eq!(status, 200);
-
-    let (status, body) = http_get(ctl.metrics, "/metrics").unwrap();
-    assert_eq!(status, 200);
-    assert!(
-        body.to_lowercase()
-            .contains("content-type: application/openmetrics-text"),
-        "{body}"
-    );
-    assert!(
-        body.contains("# TYPE gotk_reconcile_duration_seconds histogram"),
-        "{body}"
-    );
-    assert!(body.trim_end().ends_with("# EOF"), "{body}");
-    assert!(body.contains("process_resident_memory_bytes "), "{body}");
-
-    let (status, stderr) = ctl.terminate().unwrap();
-    assert_eq!(status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains(r#""msg":"starting manager""#), "{stderr}");
-    assert!(
-        stderr.contains(r#""controller":"notification-controller""#),
-        "{stderr}"
-    );
-    assert!(stderr.contains(r#""signal":"SIGTERM""#), "{stderr}");
-}
-
-#[test]
-fn unknown_flag_exits_one_naming_the_flag() {
-    let out = run_to_exit(BIN, &["--no-such-flag"]).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
-    assert!(out.stderr.contains("--no-such-flag"), "{}", out.stderr);
-}
-
-#[test]
-fn bad_duration_exits_one_with_a_clear_message() {
-    let out = run_to_exit(BIN, &["--rate-limit-interval=5"]).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
-    assert!(out.stderr.contains("missing unit"), "{}", out.stderr);
-    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
-}
-
-#[test]
-fn unsupported_feature_gate_exits_one() {
-    let out = run_to_exit(
-        BIN,
-        &[
-            "--feature-gates=NoSuchGate=true",
-            "--health-addr=127.0.0.1:0",
-            "--metrics-addr=0",
-        ],
-    )
-    .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("feature-gate 'NoSuchGate' not supported"),
-        "{}",
-        out.stderr
-    );
-}
-
-#[test]
-fn help_exits_zero_and_lists_flux_flags() {
-    let out = run_to_exit(BIN, &["--help"]).unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    for flag in [
-        "--metrics-addr",
-        "--health-addr",
-        "--enable-leader-election",
-        "--log-level",
-        "--watch-all-namespaces",
-    ] {
-        assert!(
-            out.stdout.contains(flag),
-            "{flag} missing from help:\n{}",
-            out.stdout
-        );
-    }
+fn behaves_like_a_flux_controller_binary() {
+    check_controller_binary(&BinarySpec {
+        bin: BIN,
+        name: "notification-controller",
+        args: &["--receiverAddr=127.0.0.1:0"],
+        env: &[],
+        bad_duration: ("--rate-limit-interval=5", "missing unit"),
+    });
 }
 
 #[test]

@@ -73,7 +73,9 @@ pub async fn run(
     if let Some(selector) = label_selector.filter(|s| !s.is_empty()) {
         config = config.labels(selector);
     }
-    Controller::new(api, config)
+    let controller = Controller::new(api, config);
+    let shutdown = flux_runtime::manager::after_sync(controller.store(), shutdown);
+    controller
         .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)

@@ -97,6 +97,7 @@ pub async fn run(
     let client = ctx.client.clone();
     let controller = Controller::new(api::<HelmChart>(&client, namespace), config);
     let store = controller.store();
+    let shutdown = flux_runtime::manager::after_sync(store.clone(), shutdown);
     let (s1, s2, s3) = (store.clone(), store.clone(), store);
     controller
         .watches(

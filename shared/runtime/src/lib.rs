@@ -3,6 +3,7 @@
 pub mod conditions;
 pub mod events;
 pub mod flags;
+pub mod manager;
 pub mod metrics;
 pub mod reconcile;
 pub mod server;

@@ -76,8 +76,18 @@ pub struct Finished {
 
 /// Runs `bin args` to completion (at most 30 s).
 pub fn run_to_exit(bin: &str, args: &[&str]) -> io::Result<Finished> {
+    run_to_exit_with_env(bin, args, &[])
+}
+
+/// Runs `bin args` to completion (at most 30 s) with `env` added to the environment.
+pub fn run_to_exit_with_env(
+    bin: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> io::Result<Finished> {
     let mut child = Command::new(bin)
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -134,12 +144,19 @@ impl RunningController {
     /// Starts `bin` with `--health-addr`/`--metrics-addr` on free loopback ports plus `args`,
     /// and waits (up to 20 s) until `/healthz` answers.
     pub fn start(bin: &str, args: &[String]) -> io::Result<Self> {
+        Self::start_with_env(bin, args, &[])
+    }
+
+    /// Like [`RunningController::start`], with `env` added to the child's environment
+    /// (`KUBECONFIG`, `RUNTIME_NAMESPACE`).
+    pub fn start_with_env(bin: &str, args: &[String], env: &[(&str, &str)]) -> io::Result<Self> {
         let health: SocketAddr = ([127, 0, 0, 1], free_port()?).into();
         let metrics: SocketAddr = ([127, 0, 0, 1], free_port()?).into();
         let mut child = Command::new(bin)
             .arg(format!("--health-addr={health}"))
             .arg(format!("--metrics-addr={metrics}"))
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -185,9 +202,12 @@ impl RunningController {
     /// Sends `signal` and waits (up to 15 s) for the exit, returning the status and stderr.
     pub fn stop_with(mut self, signal: i32) -> io::Result<(ExitStatus, String)> {
         send_signal(&self.child, signal)?;
-        let status = wait_timeout(&mut self.child, Duration::from_secs(15))?;
+        let status = wait_timeout(&mut self.child, Duration::from_secs(15));
         let stderr = collect(std::mem::take(&mut self.stderr));
-        Ok((status, stderr))
+        match status {
+            Ok(status) => Ok((status, stderr)),
+            Err(e) => Err(io::Error::new(e.kind(), format!("{e}; stderr:\n{stderr}"))),
+        }
     }
 }
 
@@ -199,4 +219,145 @@ impl Drop for RunningController {
             let _ = self.child.wait();
         }
     }
+}
+
+/// The checks every controller binary must pass, with what differs per controller.
+#[derive(Debug, Clone, Copy)]
+pub struct BinarySpec<'a> {
+    /// Path to the binary (`env!("CARGO_BIN_EXE_...")`).
+    pub bin: &'a str,
+    /// The controller name it logs (`"controller":"<name>"`).
+    pub name: &'a str,
+    /// Controller-specific flags for the serving run, proving they parse.
+    pub args: &'a [&'a str],
+    /// Added to the environment of every run (e.g. `KUBECONFIG` of a test API server).
+    pub env: &'a [(&'a str, &'a str)],
+    /// A duration flag with a bad value (`--flag=value`) and a fragment of the expected error.
+    pub bad_duration: (&'a str, &'a str),
+}
+
+/// Runs the checks shared by all controller binaries, panicking on the first failure: the
+/// process serves `/healthz`, `/readyz` and OpenMetrics `/metrics`, exits 0 on SIGTERM after
+/// logging it; unknown flags, bad durations and unknown feature gates exit 1 with a clear
+/// message; `--help` exits 0 and lists Flux's common flags.
+pub fn check_controller_binary(spec: &BinarySpec<'_>) {
+    check_serves_and_stops_on_sigterm(spec);
+    check_flag_errors(spec);
+    check_help(spec);
+}
+
+/// `/healthz`, `/readyz`, `/metrics`, then SIGTERM → exit 0.
+pub fn check_serves_and_stops_on_sigterm(spec: &BinarySpec<'_>) {
+    let args: Vec<String> = spec.args.iter().map(|s| s.to_string()).collect();
+    let ctl = RunningController::start_with_env(spec.bin, &args, spec.env)
+        .unwrap_or_else(|e| panic!("{} did not start: {e}", spec.name));
+
+    let (status, _) = http_get(ctl.health, "/healthz").expect("healthz");
+    assert_eq!(status, 200, "/healthz");
+    let (status, _) = http_get(ctl.health, "/readyz").expect("readyz");
+    assert_eq!(status, 200, "/readyz");
+
+    let (status, body) = http_get(ctl.metrics, "/metrics").expect("metrics");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.to_lowercase()
+            .contains("content-type: application/openmetrics-text"),
+        "{body}"
+    );
+    assert!(
+        body.contains("# TYPE gotk_reconcile_duration_seconds histogram"),
+        "{body}"
+    );
+    assert!(body.trim_end().ends_with("# EOF"), "{body}");
+    assert!(body.contains("process_resident_memory_bytes "), "{body}");
+
+    let (status, stderr) = ctl.terminate().expect("terminate");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains(r#""msg":"starting manager""#), "{stderr}");
+    let controller = format!(r#""controller":"{}""#, spec.name);
+    assert!(stderr.contains(&controller), "{stderr}");
+    assert!(stderr.contains(r#""signal":"SIGTERM""#), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Unknown flag, bad duration and unknown feature gate: exit 1, message naming the problem.
+pub fn check_flag_errors(spec: &BinarySpec<'_>) {
+    let run = |args: &[&str]| {
+        run_to_exit_with_env(spec.bin, args, spec.env)
+            .unwrap_or_else(|e| panic!("{} {args:?}: {e}", spec.name))
+    };
+    let out = run(&["--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("--no-such-flag"), "{}", out.stderr);
+
+    let (flag, message) = spec.bad_duration;
+    let out = run(&[flag]);
+    assert_eq!(out.status.code(), Some(1), "{flag}: {}", out.stderr);
+    assert!(out.stderr.contains(message), "{flag}: {}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{flag}: {}", out.stderr);
+
+    let out = run(&[
+        "--feature-gates=NoSuchGate=true",
+        "--health-addr=127.0.0.1:0",
+        "--metrics-addr=0",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("feature-gate 'NoSuchGate' not supported"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// `--help` exits 0 and lists Flux's common flags.
+pub fn check_help(spec: &BinarySpec<'_>) {
+    let out = run_to_exit(spec.bin, &["--help"]).expect("help");
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
+    for flag in [
+        "--metrics-addr",
+        "--health-addr",
+        "--enable-leader-election",
+        "--log-level",
+        "--watch-all-namespaces",
+    ] {
+        assert!(
+            out.stdout.contains(flag),
+            "{flag} missing from help:\n{}",
+            out.stdout
+        );
+    }
+}
+
+/// For controllers that talk to Kubernetes: without a usable kubeconfig, with
+/// `--watch-all-namespaces=false` but no `RUNTIME_NAMESPACE`, or against a cluster without the
+/// Flux CRDs (`bare_kubeconfig`), the process exits 1 saying why. `spec.env` must not set
+/// `KUBECONFIG` or `RUNTIME_NAMESPACE` for this check.
+pub fn check_needs_a_cluster(spec: &BinarySpec<'_>, bare_kubeconfig: &str) {
+    let quiet = ["--health-addr=127.0.0.1:0", "--metrics-addr=0"];
+    let mut env = spec.env.to_vec();
+    env.push(("KUBECONFIG", "/nonexistent/flux-rs/kubeconfig"));
+    let out = run_to_exit_with_env(spec.bin, &quiet, &env).expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unable to load the kubeconfig"),
+        "{}",
+        out.stderr
+    );
+
+    let mut args = quiet.to_vec();
+    args.push("--watch-all-namespaces=false");
+    let out = run_to_exit_with_env(spec.bin, &args, spec.env).expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("RUNTIME_NAMESPACE"), "{}", out.stderr);
+
+    let mut env = spec.env.to_vec();
+    env.push(("KUBECONFIG", bare_kubeconfig));
+    let out = run_to_exit_with_env(spec.bin, &quiet, &env).expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("are the CRDs installed?"),
+        "{}",
+        out.stderr
+    );
 }
