@@ -51,8 +51,16 @@ pub enum Command {
     /// Render Helm charts locally.
     #[command(subcommand)]
     Helm(commands::helm::HelmCommand),
+    /// Check requirements and installation.
+    Check(commands::check::CheckArgs),
+    /// Display Kubernetes events for Flux resources.
+    Events(commands::events::EventsArgs),
+    /// Export resources in YAML format.
+    Export(commands::export::ExportArgs),
     /// Get the resources and their status.
     Get(commands::get::GetArgs),
+    /// Print the resources reconciled by Flux.
+    Tree(commands::tree::TreeArgs),
     /// Reconcile sources and resources.
     Reconcile(commands::reconcile::ReconcileArgs),
     /// Resume suspended resources.
@@ -105,6 +113,10 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), C
     match &cli.command {
         Command::Install(args) => commands::install::run(&cli.global, args, out),
         Command::Get(args) => commands::get::run(&cli.global, args, out, err),
+        Command::Check(args) => commands::check::run(&cli.global, args, err),
+        Command::Events(args) => commands::events::run(&cli.global, args, out, err),
+        Command::Export(args) => commands::export::run(&cli.global, args, out, err),
+        Command::Tree(args) => commands::tree::run(&cli.global, args, out),
         Command::Reconcile(args) => commands::reconcile::run(&cli.global, args, err),
         Command::Resume(args) => commands::suspend::run_resume(&cli.global, args, err),
         Command::Suspend(args) => commands::suspend::run_suspend(&cli.global, args, err),

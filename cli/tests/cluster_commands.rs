@@ -25,6 +25,10 @@ struct Output {
 
 impl Cluster {
     fn start() -> Cluster {
+        Self::start_with(flux_apiserver::ServerOptions::default(), true)
+    }
+
+    fn start_with(opts: flux_apiserver::ServerOptions, install_crds: bool) -> Cluster {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -33,12 +37,10 @@ impl Cluster {
         let dir = tempfile::tempdir().unwrap();
         let kubeconfig = dir.path().join("kubeconfig");
         let (server, client) = rt.block_on(async {
-            let server = flux_apiserver::start(flux_apiserver::ServerOptions::default())
-                .await
-                .unwrap();
+            let server = flux_apiserver::start(opts).await.unwrap();
             let client = server.client().await.unwrap();
             let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-            for crd in flux_api::crds::all() {
+            for crd in flux_api::crds::all().into_iter().filter(|_| install_crds) {
                 crds.create(&PostParams::default(), &crd).await.unwrap();
             }
             (server, client)
@@ -603,4 +605,312 @@ fn reconcile_reports_failure_missing_objects_and_timeouts() {
          ◎ waiting for Kustomization reconciliation\n\
          ✗ Kustomization reconciliation failed: 'kustomize build failed'\n"
     );
+}
+
+#[test]
+fn check_pre_reads_the_server_version() {
+    let c = Cluster::start();
+    let out = c.flux(&["check", "--pre"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "► Checking flux pre-requisites\n\
+             ✔ flux {} is a flux-rs build\n\
+             ► Checking kubernetes pre-requisites\n\
+             ✔ kubernetes 1.33.0-flux-rs>=1.30.0-0\n\
+             ► All pre-requisites checks passed\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}
+
+#[test]
+fn check_fails_without_an_installation() {
+    let c = Cluster::start();
+    let out = c.flux(&["check"]);
+    assert_eq!(out.code, 1);
+    let tail: Vec<&str> = out.stderr.lines().skip(4).collect();
+    assert_eq!(
+        tail,
+        [
+            "► Checking flux installation status",
+            "✔ bootstrapped: false",
+            "► Checking flux controllers",
+            "✗ no controllers found in the 'flux-system' namespace with the label selector 'app.kubernetes.io/part-of=flux'",
+            "► Checking flux crds",
+            "✗ no crds found with the label selector 'app.kubernetes.io/part-of=flux'",
+            "✗ checks failed",
+        ]
+    );
+}
+
+#[test]
+fn check_passes_after_flux_install() {
+    let opts = flux_apiserver::ServerOptions {
+        simulate_workloads: true,
+        ..Default::default()
+    };
+    let c = Cluster::start_with(opts, false);
+    let install = c.flux(&["install", "--export"]);
+    assert_eq!(install.code, 0, "{}", install.stderr);
+    c.rt.block_on(async {
+        for doc in serde_yaml::Deserializer::from_str(&install.stdout) {
+            let obj: Value = serde::Deserialize::deserialize(doc).unwrap();
+            if obj.is_null() {
+                continue;
+            }
+            let (group, version) = obj["apiVersion"]
+                .as_str()
+                .unwrap()
+                .rsplit_once('/')
+                .unwrap_or(("", obj["apiVersion"].as_str().unwrap()));
+            let gvk =
+                kube::api::GroupVersionKind::gvk(group, version, obj["kind"].as_str().unwrap());
+            let (ar, caps) = kube::discovery::pinned_kind(&c.client, &gvk).await.unwrap();
+            let api: Api<DynamicObject> = match caps.scope {
+                kube::discovery::Scope::Namespaced => Api::namespaced_with(
+                    c.client.clone(),
+                    obj["metadata"]["namespace"].as_str().unwrap(),
+                    &ar,
+                ),
+                kube::discovery::Scope::Cluster => Api::all_with(c.client.clone(), &ar),
+            };
+            let obj: DynamicObject = serde_json::from_value(obj).unwrap();
+            match api.create(&PostParams::default(), &obj).await {
+                Ok(_) => {}
+                // flux-system exists already.
+                Err(kube::Error::Api(s)) if s.code == 409 => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    });
+
+    let out = c.flux(&["check", "--poll-interval", "100ms"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = format!("v{}", env!("CARGO_PKG_VERSION"));
+    let expected: Vec<String> = [
+        "► Checking flux installation status".to_string(),
+        format!("✔ distribution: flux-{v}"),
+        "✔ bootstrapped: false".to_string(),
+        "✔ helm-controller: deployment ready".to_string(),
+        "✔ kustomize-controller: deployment ready".to_string(),
+        "✔ notification-controller: deployment ready".to_string(),
+        "✔ source-controller: deployment ready".to_string(),
+        "► Checking flux controllers".to_string(),
+        format!("✔ ghcr.io/flux-rs/helm-controller:{v}"),
+        format!("✔ ghcr.io/flux-rs/kustomize-controller:{v}"),
+        format!("✔ ghcr.io/flux-rs/notification-controller:{v}"),
+        format!("✔ ghcr.io/flux-rs/source-controller:{v}"),
+        "► Checking flux crds".to_string(),
+        "✔ alerts.notification.toolkit.fluxcd.io/v1beta3".to_string(),
+    ]
+    .to_vec();
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(
+        &lines[4..4 + expected.len()],
+        expected.as_slice(),
+        "{}",
+        out.stderr
+    );
+    assert!(lines.contains(&"✔ kustomizations.kustomize.toolkit.fluxcd.io/v1"));
+    assert_eq!(lines.last(), Some(&"► All checks passed"));
+}
+
+fn ago(seconds: i64) -> String {
+    let now = k8s_openapi::jiff::Timestamp::now();
+    k8s_openapi::jiff::Timestamp::from_second(now.as_second() - seconds)
+        .unwrap()
+        .to_string()
+}
+
+/// An Event about `object` ("Kind/name") with its type, reason and message, first and last
+/// seen that many seconds ago, `count` times.
+fn event(
+    c: &Cluster,
+    name: &str,
+    object: &str,
+    what: [&str; 3],
+    (first_ago, last_ago, count): (i64, i64, i64),
+) {
+    let (kind, object) = object.split_once('/').unwrap();
+    let [type_, reason, message] = what;
+    c.create_core(
+        "v1",
+        "Event",
+        "events",
+        Some("flux-system"),
+        json!({"metadata": {"name": name, "namespace": "flux-system"},
+            "involvedObject": {"kind": kind, "name": object, "namespace": "flux-system"},
+            "type": type_, "reason": reason, "message": message, "count": count,
+            "firstTimestamp": ago(first_ago), "lastTimestamp": ago(last_ago),
+            "source": {"component": "kustomize-controller"}}),
+    );
+}
+
+const DAY: i64 = 86400;
+
+#[test]
+fn events_of_flux_objects_oldest_first() {
+    let c = Cluster::start();
+    git_fleet(&c);
+    c.create(
+        "Kustomization",
+        "flux-system",
+        "apps",
+        ks_spec("podinfo"),
+        applied(),
+    );
+    event(
+        &c,
+        "e1",
+        "Kustomization/apps",
+        [
+            "Normal",
+            "ReconciliationSucceeded",
+            "Reconciliation finished",
+        ],
+        (10 * DAY, 10 * DAY, 1),
+    );
+    event(
+        &c,
+        "e2",
+        "GitRepository/podinfo",
+        ["Normal", "NewArtifact", "stored artifact"],
+        (20 * DAY, 12 * DAY, 3),
+    );
+    event(
+        &c,
+        "e3",
+        "GitRepository/broken",
+        ["Warning", "GitOperationFailed", "auth failed"],
+        (3 * DAY, 3 * DAY, 1),
+    );
+    event(
+        &c,
+        "e4",
+        "Pod/web-1",
+        ["Normal", "Pulled", "image pulled"],
+        (DAY, DAY, 1),
+    );
+
+    let out = c.flux(&["events"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "LAST SEEN        \tTYPE   \tREASON                 \tOBJECT               \tMESSAGE                 \n\
+         12d (x3 over 20d)\tNormal \tNewArtifact            \tGitRepository/podinfo\tstored artifact        \t\n\
+         10d              \tNormal \tReconciliationSucceeded\tKustomization/apps   \tReconciliation finished\t\n\
+         3d               \tWarning\tGitOperationFailed     \tGitRepository/broken \tauth failed            \t\n"
+    );
+
+    let out = c.flux(&["events", "--for", "Kustomization/apps", "--types", "Normal"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let objects: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').nth(3).unwrap().trim())
+        .collect();
+    assert_eq!(objects, ["GitRepository/podinfo", "Kustomization/apps"]);
+
+    let out = c.flux(&["events", "--types", "Warning", "--no-such-flag"]);
+    assert_eq!(out.code, 1);
+
+    let out = c.flux(&["events", "-n", "apps"]);
+    assert_eq!(out.code, 0);
+    assert_eq!(out.stderr, "✗ No events found in apps namespace.\n");
+}
+
+#[test]
+fn export_prints_spec_without_status_or_server_fields() {
+    let c = Cluster::start();
+    git_fleet(&c);
+    // timeout is the CRD's default, filled in by the API server as Flux's export shows it.
+    let out = c.flux(&["export", "source", "git", "podinfo"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: podinfo\n  namespace: flux-system\nspec:\n  interval: 1m\n  ref:\n    branch: main\n  timeout: 60s\n  url: https://github.com/stefanprodan/podinfo\n"
+    );
+
+    let out = c.flux(&["export", "source", "git", "--all"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.matches("---\n").count(), 2);
+    assert!(!out.stdout.contains("status"), "{}", out.stdout);
+    assert!(!out.stdout.contains("uid"), "{}", out.stdout);
+
+    let out = c.flux(&["export", "ks", "nope"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stderr, "✗ Kustomization 'flux-system/nope' not found\n");
+}
+
+#[test]
+fn tree_expands_nested_kustomizations() {
+    let c = Cluster::start();
+    let inventory = |ids: &[&str]| json!({"entries": ids.iter().map(|id| json!({"id": id, "v": "v1"})).collect::<Vec<_>>()});
+    c.create(
+        "Kustomization",
+        "flux-system",
+        "flux-system",
+        ks_spec("flux-system"),
+        json!({"inventory": inventory(&[
+            "_flux-system__Namespace",
+            "flux-system_source-controller_apps_Deployment",
+            "flux-system_infrastructure_kustomize.toolkit.fluxcd.io_Kustomization",
+            "flux-system_flux-system_source.toolkit.fluxcd.io_GitRepository",
+        ])}),
+    );
+    c.create(
+        "Kustomization",
+        "flux-system",
+        "infrastructure",
+        ks_spec("flux-system"),
+        json!({"inventory": inventory(&[
+            "_cert-manager__Namespace",
+            "cert-manager_cert-manager_source.toolkit.fluxcd.io_HelmRepository",
+            "cert-manager_cert-manager_helm.toolkit.fluxcd.io_HelmRelease",
+        ])}),
+    );
+    c.create(
+        "Kustomization",
+        "flux-system",
+        "empty",
+        ks_spec("flux-system"),
+        Value::Null,
+    );
+
+    let out = c.flux(&["tree", "kustomization", "flux-system"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // cmd/flux/testdata/tree/tree.golden in fluxcd/flux2, fewer Deployments.
+    assert_eq!(
+        out.stdout,
+        "Kustomization/flux-system/flux-system\n\
+         ├── Namespace/flux-system\n\
+         ├── Deployment/flux-system/source-controller\n\
+         ├── Kustomization/flux-system/infrastructure\n\
+         │   ├── Namespace/cert-manager\n\
+         │   ├── HelmRepository/cert-manager/cert-manager\n\
+         │   └── HelmRelease/cert-manager/cert-manager\n\
+         └── GitRepository/flux-system/flux-system\n\
+         \n"
+    );
+
+    let out = c.flux(&["tree", "ks", "flux-system", "--compact"]);
+    assert_eq!(
+        out.stdout,
+        "Kustomization/flux-system/flux-system\n\
+         ├── Kustomization/flux-system/infrastructure\n\
+         │   ├── HelmRepository/cert-manager/cert-manager\n\
+         │   └── HelmRelease/cert-manager/cert-manager\n\
+         └── GitRepository/flux-system/flux-system\n\
+         \n"
+    );
+
+    let out = c.flux(&["tree", "kustomization", "empty"]);
+    assert_eq!(out.stdout, "Kustomization/flux-system/empty\n\n");
+
+    let out = c.flux(&["tree", "kustomization", "nope"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stderr, "✗ Kustomization 'flux-system/nope' not found\n");
 }

@@ -1,5 +1,8 @@
 //! One module per `flux` command family; each exposes clap `Args` and a `run` function.
 
+pub mod check;
+pub mod events;
+pub mod export;
 pub mod get;
 pub mod helm;
 pub mod install;
@@ -8,6 +11,7 @@ pub mod local;
 pub mod objects;
 pub mod reconcile;
 pub mod suspend;
+pub mod tree;
 pub mod version;
 
 use crate::manifests::ManifestError;
