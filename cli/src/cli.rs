@@ -53,6 +53,9 @@ pub enum Command {
     Helm(commands::helm::HelmCommand),
     /// Check requirements and installation.
     Check(commands::check::CheckArgs),
+    /// Generates completion scripts for various shells.
+    #[command(subcommand)]
+    Completion(commands::completion::CompletionCommand),
     /// Display Kubernetes events for Flux resources.
     Events(commands::events::EventsArgs),
     /// Export resources in YAML format.
@@ -114,6 +117,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), C
         Command::Install(args) => commands::install::run(&cli.global, args, out),
         Command::Get(args) => commands::get::run(&cli.global, args, out, err),
         Command::Check(args) => commands::check::run(&cli.global, args, err),
+        Command::Completion(cmd) => commands::completion::run(cmd, out),
         Command::Events(args) => commands::events::run(&cli.global, args, out, err),
         Command::Export(args) => commands::export::run(&cli.global, args, out, err),
         Command::Tree(args) => commands::tree::run(&cli.global, args, out),

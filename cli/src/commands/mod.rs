@@ -1,6 +1,7 @@
 //! One module per `flux` command family; each exposes clap `Args` and a `run` function.
 
 pub mod check;
+pub mod completion;
 pub mod events;
 pub mod export;
 pub mod get;
