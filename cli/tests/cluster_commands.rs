@@ -914,3 +914,134 @@ fn tree_expands_nested_kustomizations() {
     assert_eq!(out.code, 1);
     assert_eq!(out.stderr, "✗ Kustomization 'flux-system/nope' not found\n");
 }
+
+fn helm_release_status(ready_status: &str, message: &str) -> Value {
+    json!({"observedGeneration": 1, "helmChart": "flux-system/flux-system-podinfo",
+        "lastAttemptedRevision": "6.0.0", "conditions": ready(ready_status, message),
+        "history": [{"digest": "sha256:1", "name": "podinfo", "namespace": "flux-system",
+            "version": 1, "status": "deployed", "chartName": "podinfo", "chartVersion": "6.0.0",
+            "configDigest": "sha256:2", "firstDeployed": "2026-01-01T00:00:00Z",
+            "lastDeployed": "2026-01-01T00:00:00Z"}]})
+}
+
+fn helm_fleet(c: &Cluster) {
+    c.create(
+        "HelmRelease",
+        "flux-system",
+        "podinfo",
+        json!({"interval": "10m", "chart": {"spec": {"chart": "podinfo",
+            "sourceRef": {"kind": "HelmRepository", "name": "podinfo"}}}}),
+        helm_release_status(
+            "True",
+            "Helm install succeeded for release flux-system/podinfo.v1 with chart podinfo@6.0.0",
+        ),
+    );
+    c.create(
+        "HelmChart",
+        "flux-system",
+        "flux-system-podinfo",
+        json!({"chart": "podinfo", "interval": "10m",
+            "sourceRef": {"kind": "HelmRepository", "name": "podinfo"}}),
+        json!({"observedGeneration": 1, "conditions": ready("True", "pulled 'podinfo' chart with version '6.0.0'"),
+            "artifact": {"revision": "6.0.0", "path": "p", "url": "http://x/p",
+                "digest": "sha256:0", "lastUpdateTime": "2026-01-01T00:00:00Z"}}),
+    );
+}
+
+#[test]
+fn get_helmreleases_and_image_columns() {
+    let c = Cluster::start();
+    helm_fleet(&c);
+    c.create(
+        "ImageRepository",
+        "flux-system",
+        "podinfo",
+        json!({"image": "ghcr.io/stefanprodan/podinfo", "interval": "1m"}),
+        json!({"observedGeneration": 1, "conditions": ready("True", "successful scan: found 10 tags"),
+            "lastScanResult": {"tagCount": 10, "scanTime": "2026-01-02T03:04:05.123Z"}}),
+    );
+    c.create(
+        "ImagePolicy",
+        "flux-system",
+        "podinfo",
+        json!({"imageRepositoryRef": {"name": "podinfo"}, "policy": {"semver": {"range": "5.0.x"}}}),
+        json!({"observedGeneration": 1, "latestRef": {"name": "ghcr.io/stefanprodan/podinfo", "tag": "5.0.3"},
+            "conditions": ready("True", "Latest image tag for ghcr.io/stefanprodan/podinfo resolved to 5.0.3")}),
+    );
+
+    let out = c.flux(&["get", "hr"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "NAME   \tREVISION\tSUSPENDED\tREADY\tMESSAGE                                                                            \n\
+         podinfo\t6.0.0   \tFalse    \tTrue \tHelm install succeeded for release flux-system/podinfo.v1 with chart podinfo@6.0.0\t\n"
+    );
+
+    let out = c.flux(&["get", "images", "repository", "--no-header"]);
+    assert_eq!(
+        out.stdout,
+        "podinfo\t2026-01-02T03:04:05Z\tFalse\tTrue\tsuccessful scan: found 10 tags\t\n"
+    );
+
+    let out = c.flux(&["get", "image", "policy"]);
+    assert_eq!(
+        out.stdout,
+        "NAME   \tIMAGE                       \tTAG  \tREADY\tMESSAGE                                                             \n\
+         podinfo\tghcr.io/stefanprodan/podinfo\t5.0.3\tTrue \tLatest image tag for ghcr.io/stefanprodan/podinfo resolved to 5.0.3\t\n"
+    );
+
+    let out = c.flux(&["get", "sources", "chart", "-l", "team=a"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        "✗ no HelmChart objects found in \"flux-system\" namespace\n"
+    );
+    c.rt.block_on(c.api("HelmChart", "flux-system").patch(
+        "flux-system-podinfo",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"team": "a"}}})),
+    ))
+    .unwrap();
+    let out = c.flux(&["get", "sources", "chart", "-l", "team=a", "--no-header"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .starts_with("flux-system-podinfo\t6.0.0\tFalse\tTrue\t"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn reconcile_helmrelease_with_source_goes_through_its_chart() {
+    let c = Cluster::start();
+    helm_fleet(&c);
+    c.fake_controller("HelmChart", "flux-system", json!({}));
+    c.fake_controller("HelmRelease", "flux-system", json!({}));
+
+    let out = c.flux(&["reconcile", "hr", "podinfo", "--with-source", "--force"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        "► annotating HelmChart flux-system-podinfo in flux-system namespace\n\
+         ✔ HelmChart annotated\n\
+         ◎ waiting for HelmChart reconciliation\n\
+         ✔ fetched revision 6.0.0\n\
+         ► annotating HelmRelease podinfo in flux-system namespace\n\
+         ✔ HelmRelease annotated\n\
+         ◎ waiting for HelmRelease reconciliation\n\
+         ✔ applied revision 6.0.0\n"
+    );
+    let hr = c.read("HelmRelease", "flux-system", "podinfo");
+    let annotations = &hr["metadata"]["annotations"];
+    assert_eq!(
+        annotations["reconcile.fluxcd.io/forceAt"],
+        annotations[REQUESTED_AT]
+    );
+    let chart = c.read("HelmChart", "flux-system", "flux-system-podinfo");
+    assert!(
+        chart["metadata"]["annotations"]
+            .get("reconcile.fluxcd.io/forceAt")
+            .is_none()
+    );
+}
