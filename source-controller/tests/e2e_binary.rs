@@ -1,0 +1,154 @@
+//! The real `source-controller` process against the in-memory API server and a real git server:
+//! a GitRepository becomes Ready with an artifact that downloads from the process's own artifact
+//! server, objects outside the watched namespace or label selector are left alone, and SIGTERM
+//! still ends the process with exit code 0.
+
+use std::time::Duration;
+
+use flux_api::source::v1::GitRepository;
+use flux_artifact::{UnpackLimits, fetch_verified, unpack};
+use flux_runtime::testkit::{RunningController, free_port};
+use flux_testservers::{HttpAuth, HttpGitServer, SourceRepo};
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, PostParams};
+
+const BIN: &str = env!("CARGO_BIN_EXE_source-controller");
+
+async fn create_repo(client: &kube::Client, ns: &str, name: &str, url: &str, shard: Option<&str>) {
+    let labels = match shard {
+        Some(shard) => serde_json::json!({ "shard": shard }),
+        None => serde_json::json!({}),
+    };
+    let obj: GitRepository = serde_json::from_value(serde_json::json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": { "name": name, "namespace": ns, "labels": labels },
+        "spec": { "interval": "1m", "url": url, "ref": { "branch": "main" } }
+    }))
+    .expect("gitrepository");
+    Api::<GitRepository>::namespaced(client.clone(), ns)
+        .create(&PostParams::default(), &obj)
+        .await
+        .expect("create");
+}
+
+fn is_ready(obj: &GitRepository) -> bool {
+    obj.status.as_ref().is_some_and(|s| {
+        s.conditions
+            .iter()
+            .any(|c| c.type_ == "Ready" && c.status == "True")
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_reconciles_a_git_repository_and_serves_its_artifact() {
+    let server = flux_apiserver::start(Default::default())
+        .await
+        .expect("apiserver");
+    let client = server.client().await.expect("client");
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in flux_api::crds::all() {
+        crds.create(&PostParams::default(), &crd)
+            .await
+            .expect("CRD");
+    }
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    for name in ["flux-system", "elsewhere"] {
+        let ns = serde_json::from_value(serde_json::json!({ "metadata": { "name": name } }))
+            .expect("namespace");
+        namespaces
+            .create(&PostParams::default(), &ns)
+            .await
+            .expect("namespace");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+
+    let repo = SourceRepo::new();
+    let git = HttpGitServer::start(repo.root(), HttpAuth::None);
+    let url = git.url("fleet.git");
+    // Created before the controller starts, so all of them are in its first list; only
+    // `fleet` is in the runtime namespace and carries the selected label.
+    create_repo(&client, "flux-system", "unlabelled", &url, None).await;
+    create_repo(&client, "elsewhere", "other-ns", &url, Some("one")).await;
+    create_repo(&client, "flux-system", "fleet", &url, Some("one")).await;
+
+    let storage_addr = format!("127.0.0.1:{}", free_port().expect("port"));
+    let args = vec![
+        format!("--storage-path={}", dir.path().join("storage").display()),
+        format!("--storage-addr={storage_addr}"),
+        "--watch-all-namespaces=false".to_string(),
+        "--watch-label-selector=shard=one".to_string(),
+        "--concurrent=3".to_string(),
+    ];
+    let kubeconfig = kubeconfig.display().to_string();
+    let ctl = tokio::task::spawn_blocking(move || {
+        RunningController::start_with_env(
+            BIN,
+            &args,
+            &[
+                ("KUBECONFIG", kubeconfig.as_str()),
+                ("RUNTIME_NAMESPACE", "flux-system"),
+            ],
+        )
+    })
+    .await
+    .expect("join")
+    .expect("start");
+
+    let repos: Api<GitRepository> = Api::namespaced(client.clone(), "flux-system");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let fleet = loop {
+        let obj = repos.get("fleet").await.expect("get");
+        if is_ready(&obj) {
+            break obj;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "GitRepository never became Ready; status: {:?}",
+            obj.status
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let artifact = fleet.status.and_then(|s| s.artifact).expect("artifact");
+    assert_eq!(artifact.revision, format!("main@sha1:{}", repo.rev("main")));
+    assert!(
+        artifact.url.starts_with(&format!("http://{storage_addr}/")),
+        "{}",
+        artifact.url
+    );
+    let digest = artifact.digest.clone().expect("digest");
+    let bytes = fetch_verified(&reqwest::Client::new(), &artifact.url, &digest, 10 << 20)
+        .await
+        .expect("download from the controller's artifact server");
+    let out = tempfile::tempdir().expect("tempdir");
+    unpack(&bytes, out.path(), UnpackLimits::default()).expect("unpack");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("apps/app.yaml")).expect("file"),
+        "kind: ConfigMap\n"
+    );
+
+    // A graceful stop lets started reconciles finish, so anything the controller had picked up
+    // would now carry a status.
+    let (status, stderr) = tokio::task::spawn_blocking(move || ctl.terminate())
+        .await
+        .expect("join")
+        .expect("terminate");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains(r#""signal":"SIGTERM""#), "{stderr}");
+    // The CRD defaults `status.observedGeneration` to -1, so "untouched" means no conditions.
+    let untouched = |obj: &GitRepository| {
+        obj.status
+            .as_ref()
+            .is_none_or(|s| s.conditions.is_empty() && s.artifact.is_none())
+    };
+    let unlabelled = repos.get("unlabelled").await.expect("get");
+    assert!(untouched(&unlabelled), "{:?}", unlabelled.status);
+    let other = Api::<GitRepository>::namespaced(client.clone(), "elsewhere")
+        .get("other-ns")
+        .await
+        .expect("get");
+    assert!(untouched(&other), "{:?}", other.status);
+}
