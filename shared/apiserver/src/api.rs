@@ -48,6 +48,20 @@ async fn route(st: Arc<ServerState>, req: Request) -> Result<Response, ApiError>
     let q = query_map(parts.uri.query());
     let method = parts.method.clone();
     let get = method == Method::GET;
+    if get
+        && matches!(segs.as_slice(), ["api"] | ["apis"])
+        && discovery::wants_aggregated(&accept(&parts.headers))
+    {
+        let doc = discovery::aggregated(&st.registry, segs[0] == "api");
+        let mut r = ok(&doc);
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(discovery::AGGREGATED_V2),
+        );
+        r.headers_mut()
+            .insert(http::header::VARY, http::HeaderValue::from_static("Accept"));
+        return Ok(r);
+    }
     let discovery_doc = match segs.as_slice() {
         ["version"] => Some(discovery::version()),
         ["healthz" | "livez" | "readyz"] => {
@@ -71,6 +85,22 @@ async fn route(st: Arc<ServerState>, req: Request) -> Result<Response, ApiError>
         ["openapi", "v3", "apis", g, v] => Some(
             discovery::openapi_v3_gv(&st.registry, g, v).ok_or_else(ApiError::path_not_found)?,
         ),
+        ["openapi", "v2"] => {
+            let acc = accept(&parts.headers);
+            let json_ok = acc.is_empty()
+                || acc.split(',').any(|m| {
+                    let m = m.split(';').next().unwrap_or("").trim();
+                    m == "application/json" || m == "*/*" || m == "application/*"
+                });
+            if !json_ok {
+                return Err(ApiError::new(
+                    406,
+                    "NotAcceptable",
+                    "only the following media types are accepted: application/json",
+                ));
+            }
+            Some(discovery::openapi_v2(&st.registry))
+        }
         ["openapi", ..] => return Err(ApiError::path_not_found()),
         _ => None,
     };

@@ -5,8 +5,8 @@
 
 use serde_json::{Value, json};
 
-use crate::server::ServerState;
 use crate::registry::GroupResource;
+use crate::server::ServerState;
 use crate::store::Change;
 
 const WORKLOAD_GROUPS: &[&str] = &[

@@ -148,9 +148,62 @@ fn fingerprint(reg: &Registry, group: &str, version: &str) -> u64 {
     h.finish()
 }
 
+/// Schemas of built-in kinds from their k8s-openapi types, collected in one generator so shared
+/// definitions (ObjectMeta, PodSpec, ...) are emitted once and referenced.
+struct SchemaOf<'a>(&'a mut schemars::SchemaGenerator);
+
+impl crate::typed::KindVisitor for SchemaOf<'_> {
+    type Out = Option<String>;
+    fn visit<T>(self) -> Option<String>
+    where
+        T: serde::de::DeserializeOwned + serde::Serialize + schemars::JsonSchema,
+    {
+        self.0.subschema_for::<T>();
+        Some(T::schema_name().into_owned())
+    }
+}
+
+/// Schema definitions for `defs` under `gen`'s definitions path: the definition name of each
+/// kind (None when it has no schema) and every definition, the kinds' marked with their GVK so
+/// `kubectl explain` finds them.
+fn kind_schemas(
+    defs: &[std::sync::Arc<ResourceDef>],
+    mut generator: schemars::SchemaGenerator,
+) -> (Vec<Option<String>>, serde_json::Map<String, Value>) {
+    let mut names = Vec::new();
+    let mut custom = Vec::new();
+    for d in defs {
+        let name = if d.custom {
+            d.schema.as_deref().map(|s| {
+                let n = schema_name(&d.group, &d.version, &d.kind);
+                custom.push((n.clone(), s.clone()));
+                n
+            })
+        } else {
+            crate::typed::visit_kind(&d.group, &d.kind, SchemaOf(&mut generator)).flatten()
+        };
+        names.push(name);
+    }
+    let mut schemas = generator.take_definitions(true);
+    for (n, s) in custom {
+        schemas.insert(n, s);
+    }
+    for (d, name) in defs.iter().zip(&names) {
+        let gvk = json!({"group": d.group, "version": d.version, "kind": d.kind});
+        if let Some(o) = name
+            .as_ref()
+            .and_then(|n| schemas.get_mut(n))
+            .and_then(Value::as_object_mut)
+        {
+            o.insert("x-kubernetes-group-version-kind".into(), json!([gvk]));
+        }
+    }
+    (names, schemas)
+}
+
 /// A minimal OpenAPI v3 document for one group-version: its paths carry the PATCH operations with
 /// the GVK extension and the `fieldValidation` parameter (so kubectl validates on the server),
-/// and components hold CRD schemas (so `kubectl explain` and client-side apply can use them).
+/// and components hold the kinds' schemas (so `kubectl explain` and client-side apply can use them).
 pub fn openapi_v3_gv(reg: &Registry, group: &str, version: &str) -> Option<Value> {
     let defs: Vec<_> = reg
         .all()
@@ -165,14 +218,17 @@ pub fn openapi_v3_gv(reg: &Registry, group: &str, version: &str) -> Option<Value
         return None;
     }
     let mut paths = serde_json::Map::new();
-    let mut schemas = serde_json::Map::new();
     let params = json!([
         {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
         {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
         {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
         {"name": "force", "in": "query", "schema": {"type": "boolean", "uniqueItems": true}}
     ]);
-    for d in defs {
+    let (names, schemas) = kind_schemas(
+        &defs,
+        schemars::generate::SchemaSettings::openapi3().into_generator(),
+    );
+    for (d, name) in defs.iter().zip(names) {
         let gvk = json!({"group": d.group, "version": d.version, "kind": d.kind});
         let prefix = format!("/{}", gv_path(group, version));
         let item = if d.namespaced {
@@ -180,8 +236,8 @@ pub fn openapi_v3_gv(reg: &Registry, group: &str, version: &str) -> Option<Value
         } else {
             format!("{prefix}/{}/{{name}}", d.plural)
         };
-        let schema_name = schema_name(&d.group, &d.version, &d.kind);
-        let body_ref = json!({"schema": {"$ref": format!("#/components/schemas/{schema_name}")}});
+        let name = name.unwrap_or_else(|| schema_name(&d.group, &d.version, &d.kind));
+        let body_ref = json!({"schema": {"$ref": format!("#/components/schemas/{name}")}});
         let mut content = serde_json::Map::new();
         for ct in [
             "application/json-patch+json",
@@ -190,12 +246,9 @@ pub fn openapi_v3_gv(reg: &Registry, group: &str, version: &str) -> Option<Value
         ] {
             content.insert(ct.into(), json!({"schema": {"type": "object"}}));
         }
-        if !d.custom {
-            content.insert(
-                "application/strategic-merge-patch+json".into(),
-                json!({"schema": {"type": "object"}}),
-            );
-        }
+        // Strategic merge patch is not advertised although built-in kinds take it: kubectl's
+        // client-side apply would then compute its patches from these schemas, which lack the
+        // patchStrategy/patchMergeKey extensions, instead of from its compiled-in patch metadata.
         paths.insert(item, json!({
             "get": {"operationId": format!("read{}", d.kind), "x-kubernetes-action": "get",
                     "x-kubernetes-group-version-kind": gvk,
@@ -209,14 +262,6 @@ pub fn openapi_v3_gv(reg: &Registry, group: &str, version: &str) -> Option<Value
                     "requestBody": {"content": content},
                     "responses": {"200": {"description": "OK", "content": {"application/json": body_ref}}}}
         }));
-        // Built-in kinds get no schema: kubectl then falls back to its compiled-in patch metadata.
-        let Some(mut schema) = d.schema.as_deref().cloned() else {
-            continue;
-        };
-        if let Some(o) = schema.as_object_mut() {
-            o.insert("x-kubernetes-group-version-kind".into(), json!([gvk]));
-        }
-        schemas.insert(schema_name, schema);
     }
     Some(json!({
         "openapi": "3.0.0",
@@ -226,6 +271,55 @@ pub fn openapi_v3_gv(reg: &Registry, group: &str, version: &str) -> Option<Value
     }))
 }
 
+/// The Swagger 2.0 document (`/openapi/v2`) in JSON: every served kind's definition with its
+/// GVK, and a PATCH operation per kind. kubectl asks for this document in protobuf only, which
+/// is not served (406): kubectl then carries on without it, as it does for any server.
+pub fn openapi_v2(reg: &Registry) -> Value {
+    let defs: Vec<_> = reg.all().into_iter().filter(|d| !d.virtual_only).collect();
+    // Swagger 2.0 allows siblings of `$ref` (kube-apiserver's v2 document has them), so none of
+    // the JSON Schema draft rewrites apply.
+    let settings = schemars::generate::SchemaSettings::draft07().with(|s| s.transforms.clear());
+    let (names, definitions) = kind_schemas(&defs, settings.into_generator());
+    let mut paths = serde_json::Map::new();
+    for (d, name) in defs.iter().zip(names) {
+        let gvk = json!({"group": d.group, "version": d.version, "kind": d.kind});
+        let prefix = format!("/{}", gv_path(&d.group, &d.version));
+        let item = if d.namespaced {
+            format!("{prefix}/namespaces/{{namespace}}/{}/{{name}}", d.plural)
+        } else {
+            format!("{prefix}/{}/{{name}}", d.plural)
+        };
+        let ok = match name {
+            Some(n) => {
+                json!({"description": "OK", "schema": {"$ref": format!("#/definitions/{n}")}})
+            }
+            None => json!({"description": "OK"}),
+        };
+        paths.insert(item, json!({
+            "get": {"operationId": format!("read{}", d.kind), "produces": ["application/json"],
+                    "x-kubernetes-action": "get", "x-kubernetes-group-version-kind": gvk,
+                    "responses": {"200": ok}},
+            "patch": {"operationId": format!("patch{}", d.kind),
+                    "consumes": ["application/json-patch+json", "application/merge-patch+json",
+                                 "application/apply-patch+yaml"],
+                    "produces": ["application/json"],
+                    "x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk,
+                    "parameters": [
+                        {"name": "body", "in": "body", "required": true, "schema": {"type": "object"}},
+                        {"name": "fieldManager", "in": "query", "type": "string", "uniqueItems": true},
+                        {"name": "fieldValidation", "in": "query", "type": "string", "uniqueItems": true}
+                    ],
+                    "responses": {"200": ok}}
+        }));
+    }
+    json!({
+        "swagger": "2.0",
+        "info": {"title": "Kubernetes", "version": "v1.33.0"},
+        "paths": paths,
+        "definitions": definitions,
+    })
+}
+
 fn schema_name(group: &str, version: &str, kind: &str) -> String {
     if group.is_empty() {
         format!("io.k8s.api.core.{version}.{kind}")
@@ -233,4 +327,84 @@ fn schema_name(group: &str, version: &str, kind: &str) -> String {
         let rev: Vec<&str> = group.split('.').rev().collect();
         format!("{}.{version}.{kind}", rev.join("."))
     }
+}
+
+/// The media type of aggregated discovery (apidiscovery.k8s.io/v2), which kubectl asks for first
+/// on /api and /apis: one response instead of one request per group-version.
+pub const AGGREGATED_V2: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// Whether an Accept header asks for aggregated discovery v2 (v2beta1 alone gets the plain form).
+pub fn wants_aggregated(accept: &str) -> bool {
+    accept.split(',').any(|m| {
+        let params: Vec<&str> = m.split(';').skip(1).map(str::trim).collect();
+        params.contains(&"g=apidiscovery.k8s.io")
+            && params.contains(&"v=v2")
+            && params.contains(&"as=APIGroupDiscoveryList")
+    })
+}
+
+fn aggregated_resource(d: &ResourceDef) -> Value {
+    let kind = |group: &str, version: &str, kind: &str| json!({"group": group, "version": version, "kind": kind});
+    let mut subresources = Vec::new();
+    if d.status {
+        subresources.push(json!({"subresource": "status",
+            "responseKind": kind(&d.group, &d.version, &d.kind), "verbs": ["get", "patch", "update"]}));
+    }
+    if d.scale.is_some() {
+        subresources.push(json!({"subresource": "scale",
+            "responseKind": kind("autoscaling", "v1", "Scale"), "verbs": ["get", "patch", "update"]}));
+    }
+    if d.group.is_empty() && d.plural == "serviceaccounts" {
+        subresources.push(json!({"subresource": "token",
+            "responseKind": kind("authentication.k8s.io", "v1", "TokenRequest"), "verbs": ["create"]}));
+    }
+    let mut r = json!({
+        "resource": d.plural,
+        "responseKind": kind(&d.group, &d.version, &d.kind),
+        "scope": if d.namespaced { "Namespaced" } else { "Cluster" },
+        "singularResource": d.singular,
+        "verbs": d.verbs,
+    });
+    if !d.short_names.is_empty() {
+        r["shortNames"] = json!(d.short_names);
+    }
+    if !d.categories.is_empty() {
+        r["categories"] = json!(d.categories);
+    }
+    if !subresources.is_empty() {
+        r["subresources"] = json!(subresources);
+    }
+    r
+}
+
+/// Aggregated discovery of the core group (`core`) or of every named group: the same resources
+/// as the per-group-version lists, preferred version first.
+pub fn aggregated(reg: &Registry, core: bool) -> Value {
+    let defs = reg.all();
+    let items: Vec<Value> = reg
+        .groups()
+        .into_iter()
+        .filter(|(g, _)| g.is_empty() == core)
+        .map(|(g, vs)| {
+            let versions: Vec<Value> = vs
+                .iter()
+                .map(|v| {
+                    let resources: Vec<Value> = defs
+                        .iter()
+                        .filter(|d| d.group == g && d.version == *v)
+                        .map(|d| aggregated_resource(d))
+                        .collect();
+                    json!({"version": v, "resources": resources, "freshness": "Current"})
+                })
+                .collect();
+            json!({"metadata": {"name": g, "creationTimestamp": null}, "versions": versions})
+        })
+        .collect();
+    json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "metadata": {},
+        "items": items,
+    })
 }

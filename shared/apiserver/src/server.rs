@@ -96,6 +96,11 @@ pub async fn start(opts: ServerOptions) -> Result<RunningServer, Error> {
     let app = axum::Router::new()
         .fallback(crate::api::handle)
         .with_state(state.clone());
+    // Watch events are small writes in quick succession: without TCP_NODELAY, Nagle holds each
+    // one back until the previous is acknowledged, and the receiver delays its ACKs.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let mut sd = shutdown.clone();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

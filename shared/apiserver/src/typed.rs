@@ -18,72 +18,102 @@ use crate::registry::ResourceDef;
 
 type RoundTrip = fn(&Value) -> Result<Value, String>;
 
-fn via<T: serde::de::DeserializeOwned + serde::Serialize>(obj: &Value) -> Result<Value, String> {
-    let typed: T = serde_json::from_value(obj.clone()).map_err(|e| e.to_string())?;
-    serde_json::to_value(typed).map_err(|e| e.to_string())
+/// Something done with the Rust type of a built-in kind.
+pub trait KindVisitor {
+    type Out;
+    fn visit<T>(self) -> Self::Out
+    where
+        T: serde::de::DeserializeOwned + serde::Serialize + schemars::JsonSchema;
 }
 
-fn round_trip(group: &str, kind: &str) -> Option<RoundTrip> {
+/// Calls `v` with the k8s-openapi type of a built-in kind, if there is one.
+pub fn visit_kind<V: KindVisitor>(group: &str, kind: &str, v: V) -> Option<V::Out> {
     Some(match (group, kind) {
-        ("", "Namespace") => via::<core::Namespace>,
-        ("", "ConfigMap") => via::<core::ConfigMap>,
-        ("", "Secret") => via::<core::Secret>,
-        ("", "ServiceAccount") => via::<core::ServiceAccount>,
-        ("", "Service") => via::<core::Service>,
-        ("", "Endpoints") => via::<core::Endpoints>,
-        ("", "Event") => via::<core::Event>,
-        ("", "Pod") => via::<core::Pod>,
-        ("", "PersistentVolumeClaim") => via::<core::PersistentVolumeClaim>,
-        ("", "ResourceQuota") => via::<core::ResourceQuota>,
-        ("", "LimitRange") => via::<core::LimitRange>,
-        ("", "PersistentVolume") => via::<core::PersistentVolume>,
-        ("", "Node") => via::<core::Node>,
-        ("", "ReplicationController") => via::<core::ReplicationController>,
-        ("", "PodTemplate") => via::<core::PodTemplate>,
-        ("apps", "Deployment") => via::<apps::Deployment>,
-        ("apps", "ReplicaSet") => via::<apps::ReplicaSet>,
-        ("apps", "StatefulSet") => via::<apps::StatefulSet>,
-        ("apps", "DaemonSet") => via::<apps::DaemonSet>,
-        ("apps", "ControllerRevision") => via::<apps::ControllerRevision>,
-        ("batch", "Job") => via::<batch::Job>,
-        ("batch", "CronJob") => via::<batch::CronJob>,
-        ("networking.k8s.io", "Ingress") => via::<networking::Ingress>,
-        ("networking.k8s.io", "NetworkPolicy") => via::<networking::NetworkPolicy>,
-        ("networking.k8s.io", "IngressClass") => via::<networking::IngressClass>,
-        ("autoscaling", "HorizontalPodAutoscaler") => via::<autoscaling::HorizontalPodAutoscaler>,
-        ("policy", "PodDisruptionBudget") => via::<policy::PodDisruptionBudget>,
-        ("rbac.authorization.k8s.io", "Role") => via::<rbac::Role>,
-        ("rbac.authorization.k8s.io", "ClusterRole") => via::<rbac::ClusterRole>,
-        ("rbac.authorization.k8s.io", "RoleBinding") => via::<rbac::RoleBinding>,
-        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => via::<rbac::ClusterRoleBinding>,
-        ("coordination.k8s.io", "Lease") => via::<coordination::Lease>,
-        ("events.k8s.io", "Event") => via::<events::Event>,
-        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
-            via::<apiextensions::CustomResourceDefinition>
+        ("", "Namespace") => v.visit::<core::Namespace>(),
+        ("", "ConfigMap") => v.visit::<core::ConfigMap>(),
+        ("", "Secret") => v.visit::<core::Secret>(),
+        ("", "ServiceAccount") => v.visit::<core::ServiceAccount>(),
+        ("", "Service") => v.visit::<core::Service>(),
+        ("", "Endpoints") => v.visit::<core::Endpoints>(),
+        ("", "Event") => v.visit::<core::Event>(),
+        ("", "Pod") => v.visit::<core::Pod>(),
+        ("", "PersistentVolumeClaim") => v.visit::<core::PersistentVolumeClaim>(),
+        ("", "ResourceQuota") => v.visit::<core::ResourceQuota>(),
+        ("", "LimitRange") => v.visit::<core::LimitRange>(),
+        ("", "PersistentVolume") => v.visit::<core::PersistentVolume>(),
+        ("", "Node") => v.visit::<core::Node>(),
+        ("", "ReplicationController") => v.visit::<core::ReplicationController>(),
+        ("", "PodTemplate") => v.visit::<core::PodTemplate>(),
+        ("apps", "Deployment") => v.visit::<apps::Deployment>(),
+        ("apps", "ReplicaSet") => v.visit::<apps::ReplicaSet>(),
+        ("apps", "StatefulSet") => v.visit::<apps::StatefulSet>(),
+        ("apps", "DaemonSet") => v.visit::<apps::DaemonSet>(),
+        ("apps", "ControllerRevision") => v.visit::<apps::ControllerRevision>(),
+        ("batch", "Job") => v.visit::<batch::Job>(),
+        ("batch", "CronJob") => v.visit::<batch::CronJob>(),
+        ("networking.k8s.io", "Ingress") => v.visit::<networking::Ingress>(),
+        ("networking.k8s.io", "NetworkPolicy") => v.visit::<networking::NetworkPolicy>(),
+        ("networking.k8s.io", "IngressClass") => v.visit::<networking::IngressClass>(),
+        ("autoscaling", "HorizontalPodAutoscaler") => {
+            v.visit::<autoscaling::HorizontalPodAutoscaler>()
         }
-        ("discovery.k8s.io", "EndpointSlice") => via::<discovery::EndpointSlice>,
-        ("storage.k8s.io", "StorageClass") => via::<storage::StorageClass>,
-        ("storage.k8s.io", "CSIDriver") => via::<storage::CSIDriver>,
-        ("scheduling.k8s.io", "PriorityClass") => via::<scheduling::PriorityClass>,
-        ("node.k8s.io", "RuntimeClass") => via::<node::RuntimeClass>,
+        ("policy", "PodDisruptionBudget") => v.visit::<policy::PodDisruptionBudget>(),
+        ("rbac.authorization.k8s.io", "Role") => v.visit::<rbac::Role>(),
+        ("rbac.authorization.k8s.io", "ClusterRole") => v.visit::<rbac::ClusterRole>(),
+        ("rbac.authorization.k8s.io", "RoleBinding") => v.visit::<rbac::RoleBinding>(),
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
+            v.visit::<rbac::ClusterRoleBinding>()
+        }
+        ("coordination.k8s.io", "Lease") => v.visit::<coordination::Lease>(),
+        ("events.k8s.io", "Event") => v.visit::<events::Event>(),
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            v.visit::<apiextensions::CustomResourceDefinition>()
+        }
+        ("discovery.k8s.io", "EndpointSlice") => v.visit::<discovery::EndpointSlice>(),
+        ("storage.k8s.io", "StorageClass") => v.visit::<storage::StorageClass>(),
+        ("storage.k8s.io", "CSIDriver") => v.visit::<storage::CSIDriver>(),
+        ("scheduling.k8s.io", "PriorityClass") => v.visit::<scheduling::PriorityClass>(),
+        ("node.k8s.io", "RuntimeClass") => v.visit::<node::RuntimeClass>(),
         ("admissionregistration.k8s.io", "MutatingWebhookConfiguration") => {
-            via::<admission::MutatingWebhookConfiguration>
+            v.visit::<admission::MutatingWebhookConfiguration>()
         }
         ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration") => {
-            via::<admission::ValidatingWebhookConfiguration>
+            v.visit::<admission::ValidatingWebhookConfiguration>()
         }
         ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => {
-            via::<admission::ValidatingAdmissionPolicy>
+            v.visit::<admission::ValidatingAdmissionPolicy>()
         }
         ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding") => {
-            via::<admission::ValidatingAdmissionPolicyBinding>
+            v.visit::<admission::ValidatingAdmissionPolicyBinding>()
         }
-        ("apiregistration.k8s.io", "APIService") => via::<apiregistration::APIService>,
+        ("apiregistration.k8s.io", "APIService") => v.visit::<apiregistration::APIService>(),
         ("certificates.k8s.io", "CertificateSigningRequest") => {
-            via::<certificates::CertificateSigningRequest>
+            v.visit::<certificates::CertificateSigningRequest>()
         }
         _ => return None,
     })
+}
+
+fn via<T: serde::de::DeserializeOwned + serde::Serialize>(obj: &Value) -> Result<Value, String> {
+    // Deserialising from a borrowed Value spares a deep copy of the object.
+    let typed = T::deserialize(obj).map_err(|e| e.to_string())?;
+    serde_json::to_value(typed).map_err(|e| e.to_string())
+}
+
+struct RoundTripOf;
+
+impl KindVisitor for RoundTripOf {
+    type Out = RoundTrip;
+    fn visit<T>(self) -> RoundTrip
+    where
+        T: serde::de::DeserializeOwned + serde::Serialize + schemars::JsonSchema,
+    {
+        via::<T>
+    }
+}
+
+fn round_trip(group: &str, kind: &str) -> Option<RoundTrip> {
+    visit_kind(group, kind, RoundTripOf)
 }
 
 /// Paths present (and not null) in `before` but missing from `after`.

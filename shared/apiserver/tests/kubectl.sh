@@ -126,6 +126,10 @@ kubectl apply -f "$work/d.yaml"
 sed -i 's/nginx:1/nginx:2/' "$work/d.yaml"
 kubectl apply -f "$work/d.yaml"
 expect "nginx:2" kubectl get deploy app -n team-a -o jsonpath='{.spec.template.spec.containers[0].image}'
+# an env entry dropped from the file is removed by its merge key, the new one added
+sed -i 's/env: \[{name: A, value: "1"}\]/env: [{name: B, value: "2"}]/' "$work/d.yaml"
+kubectl apply -f "$work/d.yaml"
+expect "B=2" kubectl get deploy app -n team-a -o jsonpath='{range .spec.template.spec.containers[0].env[*]}{.name}={.value}{end}'
 sed 's/replicas: 2/replica: 2/' "$work/d.yaml" >"$work/typo.yaml"
 if kubectl apply -f "$work/typo.yaml" 2>"$work/err"; then fail "typo in a Deployment accepted"; fi
 grep -q 'unknown field "spec.replica"' "$work/err" || fail "strict error for built-in: $(cat "$work/err")"
@@ -134,6 +138,10 @@ if [[ "${SIMULATE:-0}" == 1 ]]; then
   kubectl wait --for=condition=Ready pod -l app=app -n team-a --timeout=10s
   [[ $(kubectl get pods -n team-a -l app=app -o name | wc -l) == 2 ]] || fail "want 2 pods"
 fi
+
+# explain reads the OpenAPI v3 schemas of built-in kinds and CRDs
+output_has 'Number of desired pods' kubectl explain deployment.spec.replicas || fail "explain of a built-in kind"
+output_has 'FIELD: *size <integer>' kubectl explain widget.spec.size || fail "explain of a custom resource"
 
 # authorization
 expect "yes" kubectl auth can-i list pods -n team-b
