@@ -51,8 +51,27 @@ pub async fn client(global: &GlobalFlags) -> Result<kube::Client, CommandError> 
         Some(path) => Kubeconfig::read_from(path),
         // KUBECONFIG (a list of files, merged) or ~/.kube/config, as kubectl.
         None => Kubeconfig::read(),
-    }
-    .map_err(|e| CommandError::Cluster(format!("unable to read the kubeconfig: {e}")))?;
+    };
+    let kubeconfig = match kubeconfig {
+        Ok(kubeconfig) => kubeconfig,
+        // No kubeconfig inside a Pod: its ServiceAccount, as client-go falls back to.
+        Err(_)
+            if global.kubeconfig.is_none()
+                && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() =>
+        {
+            let config = kube::Config::incluster().map_err(|e| {
+                CommandError::Cluster(format!("unable to load the in-cluster config: {e}"))
+            })?;
+            return kube::Client::try_from(config).map_err(|e| {
+                CommandError::Cluster(format!("unable to create a Kubernetes client: {e}"))
+            });
+        }
+        Err(e) => {
+            return Err(CommandError::Cluster(format!(
+                "unable to read the kubeconfig: {e}"
+            )));
+        }
+    };
     let options = KubeConfigOptions {
         context: global.context.clone(),
         ..KubeConfigOptions::default()
@@ -97,6 +116,18 @@ pub fn api_error(e: kube::Error) -> CommandError {
         }
         other => CommandError::Cluster(other.to_string()),
     }
+}
+
+/// A failed list: a 404 there means the kind's CRD is not installed, said as kubectl says it.
+pub fn list_error(info: &KindInfo, e: kube::Error) -> CommandError {
+    if is_not_found(&e) {
+        return CommandError::Cluster(format!(
+            "no matches for kind \"{}\" in version \"{}\"",
+            info.kind,
+            info.api_version()
+        ));
+    }
+    api_error(e)
 }
 
 /// Whether an error is the API server's 404.

@@ -1045,3 +1045,73 @@ fn reconcile_helmrelease_with_source_goes_through_its_chart() {
             .is_none()
     );
 }
+
+#[test]
+fn get_watch_prints_changes_as_they_happen() {
+    use std::io::{BufRead, BufReader};
+
+    let c = Cluster::start();
+    c.create(
+        "Kustomization",
+        "flux-system",
+        "apps",
+        ks_spec("podinfo"),
+        applied(),
+    );
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flux"))
+        // --timeout ends the watch, and the test, should a change never arrive.
+        .args(["get", "ks", "--watch", "--timeout", "60s", "--kubeconfig"])
+        .arg(&c.kubeconfig)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || lines.next().unwrap().unwrap();
+    assert_eq!(
+        next(),
+        "NAME\tREVISION          \tSUSPENDED\tREADY\tMESSAGE                              "
+    );
+    assert_eq!(
+        next(),
+        "apps\tmain@sha1:696f056d\tFalse    \tTrue \tApplied revision: main@sha1:696f056d\t"
+    );
+
+    // The initial list is printed: changes from now on reach the open watch.
+    c.rt.block_on(c.api("Kustomization", "flux-system").patch_status(
+        "apps",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"status": {"conditions": ready("False", "build failed")}})),
+    ))
+    .unwrap();
+    assert_eq!(
+        next(),
+        "apps\tmain@sha1:696f056d\tFalse\tFalse\tbuild failed\t"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let out = c.flux(&["get", "all", "--watch"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        "✗ expected a single resource type, but found all\n"
+    );
+}
+
+#[test]
+fn get_names_a_kind_whose_crd_is_missing() {
+    let c = Cluster::start_with(flux_apiserver::ServerOptions::default(), false);
+    let out = c.flux(&["get", "kustomizations"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        "✗ no matches for kind \"Kustomization\" in version \"kustomize.toolkit.fluxcd.io/v1\"\n"
+    );
+    // `get all` leaves uninstalled kinds out.
+    let out = c.flux(&["get", "all"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (0, "", "")
+    );
+}

@@ -42,7 +42,7 @@ pub fn run(
             let list = cluster::api(&client, info, Some(ns))
                 .list(&ListParams::default())
                 .await
-                .map_err(cluster::api_error)?;
+                .map_err(|e| cluster::list_error(info, e))?;
             if list.items.is_empty() {
                 cluster::Log(err).failure(format!("no objects found in {ns} namespace"))?;
                 return Ok(());

@@ -5,7 +5,8 @@ use std::io::Write;
 
 use clap::{Args, Subcommand};
 use flux_api::crds::KindInfo;
-use kube::api::ListParams;
+use futures::StreamExt;
+use kube::api::{ListParams, WatchEvent, WatchParams};
 use serde_json::Value;
 
 use super::CommandError;
@@ -39,6 +40,10 @@ pub struct GetFlags {
     /// Filter objects by label selector.
     #[arg(short = 'l', long, global = true)]
     pub label_selector: Option<String>,
+
+    /// After listing/getting the requested object, watch for changes.
+    #[arg(short = 'w', long, global = true)]
+    pub watch: bool,
 }
 
 /// An optional object name.
@@ -152,12 +157,31 @@ pub fn run(
             (kinds, n, true)
         }
     };
+    if all && args.flags.watch {
+        return Err(CommandError::Cluster(
+            "expected a single resource type, but found all".to_string(),
+        ));
+    }
     let selector = args
         .flags
         .status_selector
         .as_deref()
         .map(StatusSelector::parse)
         .transpose()?;
+    if args.flags.watch {
+        let query = Query {
+            global,
+            flags: &args.flags,
+            selector: selector.as_ref(),
+            name: name.name.as_deref(),
+            all,
+        };
+        let info = cluster::kind(kinds[0]);
+        return cluster::block_on(async {
+            let client = cluster::client(global).await?;
+            watch_kind(&client, info, &query, out).await
+        });
+    }
     cluster::run(global, async {
         let client = cluster::client(global).await?;
         for kind in kinds {
@@ -231,18 +255,14 @@ async fn get_kind(
     out: &mut dyn Write,
 ) -> Result<(), CommandError> {
     let namespace = (!q.flags.all_namespaces).then_some(q.global.namespace.as_str());
-    let mut params = ListParams::default();
-    if let Some(name) = q.name {
-        params = params.fields(&format!("metadata.name={name}"));
-    }
-    if let Some(labels) = &q.flags.label_selector {
-        params = params.labels(labels);
-    }
-    let list = match cluster::api(client, info, namespace).list(&params).await {
+    let list = match cluster::api(client, info, namespace)
+        .list(&list_params(q))
+        .await
+    {
         Ok(list) => list,
         // The kind's CRD is not installed: `get all` skips it, as Flux skips "no matches".
         Err(e) if q.all && cluster::is_not_found(&e) => return Ok(()),
-        Err(e) => return Err(cluster::api_error(e)),
+        Err(e) => return Err(cluster::list_error(info, e)),
     };
     let scope = match namespace {
         Some(ns) => format!("{ns:?}"),
@@ -265,28 +285,30 @@ async fn get_kind(
     }
     let mut rows = Vec::new();
     for item in &list.items {
-        let obj = cluster::to_value(item)?;
-        if let Some(selector) = q.selector
-            && !selector.matches(&conditions(info.kind, &obj))
-        {
-            continue;
-        }
-        let mut row = Vec::new();
-        if q.flags.all_namespaces {
-            row.push(cluster::str_at(&obj, &["metadata", "namespace"]).to_string());
-        }
-        let name = cluster::str_at(&obj, &["metadata", "name"]);
-        row.push(if q.all {
-            format!("{}/{name}", info.kind.to_lowercase())
-        } else {
-            name.to_string()
-        });
-        row.extend(summarise(info.kind, &obj));
-        rows.push(row);
+        rows.extend(row(info, &cluster::to_value(item)?, q));
     }
     if q.all && rows.is_empty() {
         return Ok(());
     }
+    cluster::print_table(out, &header(info, q), &rows)?;
+    if q.all {
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn list_params(q: &Query<'_>) -> ListParams {
+    let mut params = ListParams::default();
+    if let Some(name) = q.name {
+        params = params.fields(&format!("metadata.name={name}"));
+    }
+    if let Some(labels) = &q.flags.label_selector {
+        params = params.labels(labels);
+    }
+    params
+}
+
+fn header(info: &KindInfo, q: &Query<'_>) -> Vec<&'static str> {
     let mut header: Vec<&str> = Vec::new();
     if !q.flags.no_header {
         if q.flags.all_namespaces {
@@ -295,11 +317,94 @@ async fn get_kind(
         header.push("Name");
         header.extend(headers(info.kind));
     }
-    cluster::print_table(out, &header, &rows)?;
-    if q.all {
-        writeln!(out)?;
+    header
+}
+
+/// The table row of an object, or `None` when the status selector leaves it out.
+fn row(info: &KindInfo, obj: &Value, q: &Query<'_>) -> Option<Vec<String>> {
+    if let Some(selector) = q.selector
+        && !selector.matches(&conditions(info.kind, obj))
+    {
+        return None;
     }
-    Ok(())
+    let mut row = Vec::new();
+    if q.flags.all_namespaces {
+        row.push(cluster::str_at(obj, &["metadata", "namespace"]).to_string());
+    }
+    let name = cluster::str_at(obj, &["metadata", "name"]);
+    row.push(if q.all {
+        format!("{}/{name}", info.kind.to_lowercase())
+    } else {
+        name.to_string()
+    });
+    row.extend(summarise(info.kind, obj));
+    Some(row)
+}
+
+/// `--watch`: the objects listed, then one line per change until `--timeout`. As Flux, only
+/// the first line comes with the header, and each later line is padded on its own.
+async fn watch_kind(
+    client: &kube::Client,
+    info: &'static KindInfo,
+    q: &Query<'_>,
+    out: &mut dyn Write,
+) -> Result<(), CommandError> {
+    let namespace = (!q.flags.all_namespaces).then_some(q.global.namespace.as_str());
+    let api = cluster::api(client, info, namespace);
+    let params = list_params(q);
+    let deadline = tokio::time::Instant::now() + q.global.timeout;
+    let mut first = true;
+    let mut print = |obj: &Value, out: &mut dyn Write| -> Result<(), CommandError> {
+        if let Some(row) = row(info, obj, q) {
+            let header = if first { header(info, q) } else { Vec::new() };
+            first = false;
+            cluster::print_table(out, &header, &[row])?;
+            out.flush()?;
+        }
+        Ok(())
+    };
+    let list = api
+        .list(&params)
+        .await
+        .map_err(|e| cluster::list_error(info, e))?;
+    for item in &list.items {
+        print(&cluster::to_value(item)?, out)?;
+    }
+    let mut version = list.metadata.resource_version.unwrap_or_default();
+    let mut watch_params = WatchParams::default().timeout(290);
+    if let Some(fields) = &params.field_selector {
+        watch_params = watch_params.fields(fields);
+    }
+    if let Some(labels) = &params.label_selector {
+        watch_params = watch_params.labels(labels);
+    }
+    let timed_out = || CommandError::Cluster("timed out waiting for the condition".to_string());
+    loop {
+        let stream = tokio::time::timeout_at(deadline, api.watch(&watch_params, &version))
+            .await
+            .map_err(|_| timed_out())?
+            .map_err(cluster::api_error)?;
+        let mut stream = std::pin::pin!(stream);
+        loop {
+            let next = tokio::time::timeout_at(deadline, stream.next())
+                .await
+                .map_err(|_| timed_out())?;
+            let Some(event) = next else { break };
+            match event.map_err(cluster::api_error)? {
+                WatchEvent::Added(obj) | WatchEvent::Modified(obj) => {
+                    version = obj.metadata.resource_version.clone().unwrap_or(version);
+                    print(&cluster::to_value(&obj)?, out)?;
+                }
+                WatchEvent::Deleted(obj) => {
+                    version = obj.metadata.resource_version.clone().unwrap_or(version);
+                }
+                WatchEvent::Bookmark(b) => version = b.metadata.resource_version,
+                WatchEvent::Error(status) => {
+                    return Err(CommandError::Cluster(status.message.clone()));
+                }
+            }
+        }
+    }
 }
 
 /// The columns after NAME, per kind.

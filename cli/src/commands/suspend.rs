@@ -71,7 +71,7 @@ async fn list_names(
     let list = cluster::api(client, info, Some(namespace))
         .list(&ListParams::default())
         .await
-        .map_err(cluster::api_error)?;
+        .map_err(|e| cluster::list_error(info, e))?;
     Ok(list
         .items
         .into_iter()
