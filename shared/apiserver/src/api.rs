@@ -310,8 +310,9 @@ impl Req {
     }
 
     pub(crate) fn respond(&self, code: StatusCode, obj: &Value) -> Result<Response, ApiError> {
-        let table = table::wants_table(&accept(&self.headers)) && self.t.subresource.is_none();
-        if table::wants_metadata(&accept(&self.headers)) && self.t.subresource.is_none() {
+        let acc = accept(&self.headers);
+        let table = table::wants_table(&acc) && self.t.subresource.is_none();
+        if table::wants_metadata(&acc) && self.t.subresource.is_none() {
             return Ok(json_response(code, &table::partial(obj)));
         }
         if !table && !crate::convert::needed(self.def()) {
@@ -319,7 +320,7 @@ impl Req {
             return Ok(json_response(code, obj));
         }
         let out = present(self.def(), obj);
-        if table::wants_table(&accept(&self.headers)) && self.t.subresource.is_none() {
+        if table {
             let meta = json!({"resourceVersion": meta_str(obj, "resourceVersion")});
             let inc = self
                 .q

@@ -131,7 +131,10 @@ struct State {
     queue: VecDeque<Bytes>,
     rx: broadcast::Receiver<Arc<Event>>,
     shutdown: tokio::sync::watch::Receiver<bool>,
-    deadline: tokio::time::Instant,
+    // Both timers live as long as the watch: re-arming them on every event would put a timer
+    // entry in and out of the wheel per event and watcher.
+    tick: std::pin::Pin<Box<tokio::time::Sleep>>,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
     done: bool,
 }
 
@@ -222,7 +225,8 @@ pub fn serve(req: &Req) -> Result<Response, ApiError> {
         queue,
         rx,
         shutdown: req.st.shutdown.clone(),
-        deadline: tokio::time::Instant::now() + Duration::from_secs(timeout),
+        tick: Box::pin(tokio::time::sleep(BOOKMARK_EVERY)),
+        deadline: Box::pin(tokio::time::sleep(Duration::from_secs(timeout))),
         done: false,
     };
     let s = futures::stream::unfold(state, |mut s| async move {
@@ -233,7 +237,6 @@ pub fn serve(req: &Req) -> Result<Response, ApiError> {
             if s.done || *s.shutdown.borrow() {
                 return None;
             }
-            let tick = tokio::time::sleep(BOOKMARK_EVERY);
             tokio::select! {
                 r = s.rx.recv() => match r {
                     Ok(e) => {
@@ -248,14 +251,15 @@ pub fn serve(req: &Req) -> Result<Response, ApiError> {
                     }
                     Err(RecvError::Closed) => s.done = true,
                 },
-                _ = tick => {
+                _ = s.tick.as_mut() => {
+                    s.tick.as_mut().reset(tokio::time::Instant::now() + BOOKMARK_EVERY);
                     if s.w.bookmarks && s.rx.is_empty() {
                         let rv = s.w.last_rv;
                         let b = s.w.bookmark(rv, false);
                         s.queue.push_back(b);
                     }
                 }
-                _ = tokio::time::sleep_until(s.deadline) => s.done = true,
+                _ = s.deadline.as_mut() => s.done = true,
                 _ = s.shutdown.changed() => s.done = true,
             }
         }
