@@ -1115,3 +1115,73 @@ fn get_names_a_kind_whose_crd_is_missing() {
         (0, "", "")
     );
 }
+
+#[test]
+fn events_watch_prints_new_events() {
+    use std::io::{BufRead, BufReader};
+
+    let c = Cluster::start();
+    event(
+        &c,
+        "e1",
+        "Kustomization/apps",
+        ["Normal", "ReconciliationSucceeded", "done"],
+        (10 * DAY, 10 * DAY, 1),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flux"))
+        // --timeout ends the watch, and the test, should an event never arrive.
+        .args(["events", "--watch", "--timeout", "60s", "--kubeconfig"])
+        .arg(&c.kubeconfig)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || lines.next().unwrap().unwrap();
+    assert_eq!(
+        next(),
+        "LAST SEEN\tTYPE  \tREASON                 \tOBJECT            \tMESSAGE "
+    );
+    assert_eq!(
+        next(),
+        "10d      \tNormal\tReconciliationSucceeded\tKustomization/apps\tdone   \t"
+    );
+
+    event(
+        &c,
+        "e2",
+        "GitRepository/podinfo",
+        ["Warning", "GitOperationFailed", "auth failed"],
+        (3 * DAY, 3 * DAY, 1),
+    );
+    assert_eq!(
+        next(),
+        "3d\tWarning\tGitOperationFailed\tGitRepository/podinfo\tauth failed\t"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn reconcile_of_an_object_without_controller_is_a_no_op() {
+    let c = Cluster::start();
+    c.create(
+        "Provider",
+        "flux-system",
+        "slack",
+        json!({"type": "slack", "channel": "general"}),
+        Value::Null,
+    );
+    let out = c.flux(&["reconcile", "alert-provider", "slack"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "✔ reconciliation not supported by the object\n");
+    let provider = c.read("Provider", "flux-system", "slack");
+    assert!(
+        provider["metadata"]["annotations"]
+            .get(REQUESTED_AT)
+            .is_none()
+    );
+
+    let out = c.flux(&["reconcile", "ks"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stderr, "✗ Kustomization name is required\n");
+}

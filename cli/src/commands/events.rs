@@ -4,9 +4,10 @@
 use std::io::Write;
 
 use clap::Args;
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Api, ListParams};
+use kube::api::{Api, ListParams, WatchEvent, WatchParams};
 use serde_json::Value;
 
 use super::CommandError;
@@ -26,6 +27,10 @@ pub struct EventsArgs {
     /// Filter events by type: Normal, Warning (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub types: Vec<String>,
+
+    /// After listing, watch for new events until --timeout.
+    #[arg(short = 'w', long)]
+    pub watch: bool,
 }
 
 /// An object events are about: kind, namespace, name.
@@ -45,72 +50,46 @@ pub fn run(
         }
     }
     let namespace = (!args.all_namespaces).then_some(global.namespace.as_str());
-    cluster::run(global, async {
+    // A watch runs until --timeout and then ends quietly, as Flux's.
+    let deadline = std::time::Instant::now() + global.timeout;
+    let body = async {
         let client = cluster::client(global).await?;
         let refs = match &args.for_object {
             Some(selector) => Some(related(&client, selector, &global.namespace).await?),
             None => None,
         };
-        let mut events = Vec::new();
         let mut namespaces: Vec<Option<&str>> = vec![namespace];
         if let Some(refs) = &refs {
             for (_, ns, _) in refs {
-                if namespace.is_some() && namespace != Some(ns.as_str()) {
+                if namespace.is_some() && !namespaces.contains(&Some(ns.as_str())) {
                     namespaces.push(Some(ns.as_str()));
                 }
             }
         }
-        namespaces.dedup();
+        let show_namespace = namespace.is_none() || namespaces.len() > 1;
+        let filter = Filter {
+            args,
+            refs: refs.as_ref(),
+            show_namespace,
+        };
+        let mut kept: Vec<(Timestamp, Vec<String>)> = Vec::new();
+        let mut version = String::new();
         for ns in &namespaces {
-            let api: Api<Event> = match ns {
-                Some(ns) => Api::namespaced(client.clone(), ns),
-                None => Api::all(client.clone()),
-            };
-            let list = api
+            let list = events_api(&client, *ns)
                 .list(&ListParams::default())
                 .await
                 .map_err(cluster::api_error)?;
-            events.extend(list.items);
+            version = list.metadata.resource_version.clone().unwrap_or_default();
+            for e in &list.items {
+                kept.extend(filter.row(e, Timestamp::now())?);
+            }
         }
-        let show_namespace = namespace.is_none() || namespaces.len() > 1;
-        let now = Timestamp::now();
-        let mut kept: Vec<(Timestamp, Vec<String>)> = Vec::new();
-        for e in &events {
-            let e = serde_json::to_value(e)
-                .map_err(|e| CommandError::Cluster(format!("invalid Event: {e}")))?;
-            let kind = cluster::str_at(&e, &["involvedObject", "kind"]);
-            if flux_api::crds::kinds().iter().all(|k| k.kind != kind) {
-                continue;
-            }
-            let type_ = cluster::str_at(&e, &["type"]);
-            if !args.types.is_empty() && !args.types.iter().any(|t| t.eq_ignore_ascii_case(type_)) {
-                continue;
-            }
-            if let Some(refs) = &refs {
-                let this = (
-                    kind.to_string(),
-                    cluster::str_at(&e, &["involvedObject", "namespace"]).to_string(),
-                    cluster::str_at(&e, &["involvedObject", "name"]).to_string(),
-                );
-                if !refs.contains(&this) {
-                    continue;
-                }
-            }
-            let mut row = Vec::new();
-            if show_namespace {
-                row.push(cluster::str_at(&e, &["metadata", "namespace"]).to_string());
-            }
-            row.push(last_seen(&e, now));
-            row.push(type_.to_string());
-            row.push(cluster::str_at(&e, &["reason"]).to_string());
-            row.push(format!(
-                "{kind}/{}",
-                cluster::str_at(&e, &["involvedObject", "name"])
-            ));
-            row.push(cluster::str_at(&e, &["message"]).to_string());
-            kept.push((event_time(&e).unwrap_or_default(), row));
+        let mut header = Vec::new();
+        if show_namespace {
+            header.push("Namespace");
         }
-        if kept.is_empty() {
+        header.extend(["Last seen", "Type", "Reason", "Object", "Message"]);
+        if kept.is_empty() && !args.watch {
             let msg = match namespace {
                 None => "No events found.".to_string(),
                 Some(ns) => format!("No events found in {ns} namespace."),
@@ -118,17 +97,122 @@ pub fn run(
             cluster::Log(err).failure(msg)?;
             return Ok(());
         }
-        // Stable: events at the same time keep the API server's order, as Go's sort did not promise.
+        // Stable: events at the same time keep the API server's order.
         kept.sort_by_key(|(t, _)| *t);
-        let mut header = Vec::new();
-        if show_namespace {
-            header.push("Namespace");
-        }
-        header.extend(["Last seen", "Type", "Reason", "Object", "Message"]);
         let rows: Vec<Vec<String>> = kept.into_iter().map(|(_, r)| r).collect();
-        cluster::print_table(out, &header, &rows)?;
-        Ok(())
-    })
+        if !rows.is_empty() {
+            cluster::print_table(out, &header, &rows)?;
+        }
+        if !args.watch {
+            return Ok(());
+        }
+        let mut first = rows.is_empty();
+        // Events of several namespaces come from one watch of all of them.
+        let scope = if namespaces.len() > 1 {
+            None
+        } else {
+            namespace
+        };
+        let api = events_api(&client, scope);
+        let params = WatchParams::default().timeout(290);
+        let deadline = tokio::time::Instant::from_std(deadline);
+        loop {
+            let Ok(stream) = tokio::time::timeout_at(deadline, api.watch(&params, &version)).await
+            else {
+                return Ok(());
+            };
+            let mut stream = std::pin::pin!(stream.map_err(cluster::api_error)?);
+            while let Ok(Some(event)) = tokio::time::timeout_at(deadline, stream.next()).await {
+                let e = match event.map_err(cluster::api_error)? {
+                    WatchEvent::Added(e) | WatchEvent::Modified(e) => e,
+                    WatchEvent::Deleted(e) => {
+                        version = e.metadata.resource_version.clone().unwrap_or(version);
+                        continue;
+                    }
+                    WatchEvent::Bookmark(b) => {
+                        version = b.metadata.resource_version;
+                        continue;
+                    }
+                    WatchEvent::Error(status) => {
+                        return Err(CommandError::Cluster(status.message.clone()));
+                    }
+                };
+                version = e.metadata.resource_version.clone().unwrap_or(version);
+                if let Some((_, row)) = filter.row(&e, Timestamp::now())? {
+                    let header = if first { header.clone() } else { Vec::new() };
+                    first = false;
+                    cluster::print_table(out, &header, &[row])?;
+                    out.flush()?;
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(());
+            }
+        }
+    };
+    if args.watch {
+        cluster::block_on(body)
+    } else {
+        cluster::run(global, body)
+    }
+}
+
+fn events_api(client: &kube::Client, namespace: Option<&str>) -> Api<Event> {
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// Which events to show and how.
+struct Filter<'a> {
+    args: &'a EventsArgs,
+    refs: Option<&'a Vec<Ref>>,
+    show_namespace: bool,
+}
+
+impl Filter<'_> {
+    /// The sort time and row of an event about a Flux object that passes the filters.
+    fn row(
+        &self,
+        e: &Event,
+        now: Timestamp,
+    ) -> Result<Option<(Timestamp, Vec<String>)>, CommandError> {
+        let e = serde_json::to_value(e)
+            .map_err(|e| CommandError::Cluster(format!("invalid Event: {e}")))?;
+        let kind = cluster::str_at(&e, &["involvedObject", "kind"]);
+        if flux_api::crds::kinds().iter().all(|k| k.kind != kind) {
+            return Ok(None);
+        }
+        let type_ = cluster::str_at(&e, &["type"]);
+        let types = &self.args.types;
+        if !types.is_empty() && !types.iter().any(|t| t.eq_ignore_ascii_case(type_)) {
+            return Ok(None);
+        }
+        if let Some(refs) = self.refs {
+            let this = (
+                kind.to_string(),
+                cluster::str_at(&e, &["involvedObject", "namespace"]).to_string(),
+                cluster::str_at(&e, &["involvedObject", "name"]).to_string(),
+            );
+            if !refs.contains(&this) {
+                return Ok(None);
+            }
+        }
+        let mut row = Vec::new();
+        if self.show_namespace {
+            row.push(cluster::str_at(&e, &["metadata", "namespace"]).to_string());
+        }
+        row.push(last_seen(&e, now));
+        row.push(type_.to_string());
+        row.push(cluster::str_at(&e, &["reason"]).to_string());
+        row.push(format!(
+            "{kind}/{}",
+            cluster::str_at(&e, &["involvedObject", "name"])
+        ));
+        row.push(cluster::str_at(&e, &["message"]).to_string());
+        Ok(Some((event_time(&e).unwrap_or_default(), row)))
+    }
 }
 
 /// The object `--for Kind/name` names and those whose events Flux shows with it: its source
