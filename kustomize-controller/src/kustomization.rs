@@ -29,7 +29,7 @@ use kube::discovery::ApiResource;
 use kube::runtime::controller::{Action as ControllerAction, Controller};
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
 use serde_json::Value;
 
@@ -127,8 +127,17 @@ pub async fn run(
     if let Some(selector) = label_selector.filter(|s| !s.is_empty()) {
         config = config.labels(selector);
     }
-    let controller = Controller::new(api, config);
-    let store = controller.store();
+    // Only spec changes, reconcile requests and deletions trigger a reconcile: the status
+    // (history timestamps included) is written by the reconciler itself.
+    let (store, writer) = kube::runtime::reflector::store();
+    let objects = kube::runtime::reflector(writer, watcher(api, config))
+        .default_backoff()
+        .applied_objects()
+        .predicate_filter(
+            flux_runtime::reconcile::reconcile_trigger,
+            Default::default(),
+        );
+    let controller = Controller::for_stream(objects, store.clone());
     let shutdown = flux_runtime::manager::after_sync(store.clone(), shutdown);
     let mapper = move |kind: SourceKind| {
         let store = store.clone();

@@ -392,3 +392,49 @@ async fn origin_revision_of_the_artifact_is_recorded_as_last_applied_origin_revi
         Some("v1.2.3@sha1:abc")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_counts_reconciliations_per_set_of_applied_objects() {
+    let h = Harness::start().await;
+    let cm = |v: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hist\n  namespace: apps\ndata:\n  a: \"{v}\"\n"
+        )
+    };
+    let first = h.publish("fleet", &[("h/cm.yaml", &cm("1"))]).await;
+    h.create_ks("flux-system", "hist", serde_json::json!({"path": "./h"}))
+        .await;
+    h.wait_ks("flux-system", "hist", 30, ready_at(&first)).await;
+    h.kustomizations("flux-system")
+        .patch(
+            "hist",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": "again"}}})),
+        )
+        .await
+        .expect("annotate");
+    let ks = h
+        .wait_ks("flux-system", "hist", 30, |k| {
+            k.status.as_ref().is_some_and(|s| {
+                s.history
+                    .first()
+                    .is_some_and(|s| s.total_reconciliations == 2)
+            })
+        })
+        .await;
+    let history = ks.status.expect("status").history;
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0].last_reconciled_status, "ReconciliationSucceeded");
+    assert_eq!(history[0].metadata["revision"], first);
+    assert!(history[0].digest.starts_with("sha256:"));
+
+    let second = h.publish("fleet", &[("h/cm.yaml", &cm("2"))]).await;
+    let ks = h
+        .wait_ks("flux-system", "hist", 30, ready_at(&second))
+        .await;
+    let history = ks.status.expect("status").history;
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert_eq!(history[0].metadata["revision"], second);
+    assert_eq!(history[1].metadata["revision"], first);
+    assert_ne!(history[0].digest, history[1].digest);
+}

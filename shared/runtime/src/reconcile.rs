@@ -12,6 +12,20 @@ use kube::api::{Api, Patch, PatchParams};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// What makes an object worth reconciling again, as Flux's controllers filter their own
+/// kind (`GenerationChangedPredicate` or `ReconcileRequestedPredicate`): its generation, the
+/// `reconcile.fluxcd.io/requestedAt` annotation, or a deletion. Status updates, which
+/// reconcilers make themselves, do not count; use with kube's `predicate_filter`.
+pub fn reconcile_trigger<K: kube::Resource>(obj: &K) -> Option<u64> {
+    let meta = obj.meta();
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(&meta.generation, &mut hasher);
+    std::hash::Hash::hash(&requested_at(meta), &mut hasher);
+    std::hash::Hash::hash(&meta.deletion_timestamp.is_some(), &mut hasher);
+    std::hash::Hash::hash(&meta.finalizers, &mut hasher);
+    Some(hasher.finish())
+}
+
 /// The finalizer every Flux controller puts on the objects it reconciles.
 pub const FINALIZER: &str = "finalizers.fluxcd.io";
 
