@@ -1185,3 +1185,43 @@ fn reconcile_of_an_object_without_controller_is_a_no_op() {
     assert_eq!(out.code, 1);
     assert_eq!(out.stderr, "✗ Kustomization name is required\n");
 }
+
+#[test]
+fn get_output_json_and_yaml() {
+    let c = Cluster::start();
+    git_fleet(&c);
+    let out = c.flux(&["get", "sources", "git", "podinfo", "-o", "yaml"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "- Message: stored artifact for revision 'main@sha1:696f056d'\n  Name: podinfo\n  Namespace: flux-system\n  Ready: True\n  Revision: main@sha1:696f056d\n  Suspended: False\n"
+    );
+    let parsed: Value = serde_yaml::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        parsed[0]["Message"],
+        "stored artifact for revision 'main@sha1:696f056d'"
+    );
+    let out = c.flux(&["get", "sources", "git", "-A", "-o", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let records: Value = serde_json::from_str(&out.stdout).unwrap();
+    let names: Vec<(&str, &str)> = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["Namespace"].as_str().unwrap(),
+                r["Name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("apps", "team"),
+            ("flux-system", "broken"),
+            ("flux-system", "podinfo")
+        ]
+    );
+    assert_eq!(records[1]["Message"], "authentication required");
+}

@@ -44,6 +44,16 @@ pub struct GetFlags {
     /// After listing/getting the requested object, watch for changes.
     #[arg(short = 'w', long, global = true)]
     pub watch: bool,
+
+    /// Print the rows as a JSON or YAML list of objects keyed by column name.
+    #[arg(short = 'o', long, global = true, value_enum)]
+    pub output: Option<Output>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    Json,
+    Yaml,
 }
 
 /// An optional object name.
@@ -157,6 +167,11 @@ pub fn run(
             (kinds, n, true)
         }
     };
+    if args.flags.watch && args.flags.output.is_some() {
+        return Err(CommandError::Cluster(
+            "--watch prints tables: it cannot be combined with --output".to_string(),
+        ));
+    }
     if all && args.flags.watch {
         return Err(CommandError::Cluster(
             "expected a single resource type, but found all".to_string(),
@@ -184,6 +199,7 @@ pub fn run(
     }
     cluster::run(global, async {
         let client = cluster::client(global).await?;
+        let mut records = Vec::new();
         for kind in kinds {
             let info = cluster::kind(kind);
             let query = Query {
@@ -194,11 +210,20 @@ pub fn run(
                 all,
             };
             match get_kind(&client, info, &query, out).await {
-                Ok(()) => {}
+                Ok(found) => records.extend(found),
                 // `get all` reports a kind it cannot list and goes on with the others.
                 Err(e) if all => Log(err).failure(e.to_string())?,
                 Err(e) => return Err(e),
             }
+        }
+        match args.flags.output {
+            Some(Output::Json) => {
+                let text = serde_json::to_string_pretty(&records)
+                    .map_err(|e| CommandError::Cluster(format!("unable to write JSON: {e}")))?;
+                writeln!(out, "{text}")?;
+            }
+            Some(Output::Yaml) => out.write_all(records_yaml(&records).as_bytes())?,
+            None => {}
         }
         Ok(())
     })
@@ -248,12 +273,13 @@ struct Query<'a> {
     all: bool,
 }
 
+/// Prints the table of one kind, or with `--output` returns its rows as records.
 async fn get_kind(
     client: &kube::Client,
     info: &'static KindInfo,
     q: &Query<'_>,
     out: &mut dyn Write,
-) -> Result<(), CommandError> {
+) -> Result<Vec<Value>, CommandError> {
     let namespace = (!q.flags.all_namespaces).then_some(q.global.namespace.as_str());
     let list = match cluster::api(client, info, namespace)
         .list(&list_params(q))
@@ -261,7 +287,7 @@ async fn get_kind(
     {
         Ok(list) => list,
         // The kind's CRD is not installed: `get all` skips it, as Flux skips "no matches".
-        Err(e) if q.all && cluster::is_not_found(&e) => return Ok(()),
+        Err(e) if q.all && cluster::is_not_found(&e) => return Ok(Vec::new()),
         Err(e) => return Err(cluster::list_error(info, e)),
     };
     let scope = match namespace {
@@ -281,20 +307,77 @@ async fn get_kind(
                 info.kind
             )));
         }
-        return Ok(());
+        return Ok(Vec::new());
     }
     let mut rows = Vec::new();
     for item in &list.items {
         rows.extend(row(info, &cluster::to_value(item)?, q));
     }
+    if q.flags.output.is_some() {
+        let keys = header(info, q);
+        return Ok(rows.into_iter().map(|row| record(&keys, row)).collect());
+    }
     if q.all && rows.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     cluster::print_table(out, &header(info, q), &rows)?;
     if q.all {
         writeln!(out)?;
     }
-    Ok(())
+    Ok(Vec::new())
+}
+
+/// A row as an object keyed by column name, keys sorted as Go marshals a map.
+fn record(keys: &[&str], row: Vec<String>) -> Value {
+    let mut pairs: Vec<(&str, String)> = keys.iter().copied().zip(row).collect();
+    pairs.sort_by(|a, b| a.0.cmp(b.0));
+    Value::Object(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v)))
+            .collect(),
+    )
+}
+
+/// Records as a YAML list of flat maps, quoting only the values plain YAML cannot hold.
+fn records_yaml(records: &[Value]) -> String {
+    if records.is_empty() {
+        return "[]\n".to_string();
+    }
+    let mut text = String::new();
+    for record in records {
+        let Some(map) = record.as_object() else {
+            continue;
+        };
+        for (i, (key, value)) in map.iter().enumerate() {
+            text.push_str(if i == 0 { "- " } else { "  " });
+            text.push_str(key);
+            text.push_str(": ");
+            text.push_str(&yaml_scalar(value.as_str().unwrap_or("")));
+            text.push('\n');
+        }
+    }
+    text
+}
+
+fn yaml_scalar(s: &str) -> String {
+    let needs_quotes = s.is_empty()
+        || s.contains(": ")
+        || s.contains(" #")
+        || s.ends_with(':')
+        || s.contains('\n')
+        || s.starts_with([
+            '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%',
+            '@', '`', ' ',
+        ])
+        || s.ends_with(' ')
+        || matches!(s, "null" | "~" | "true" | "false")
+        || s.parse::<f64>().is_ok();
+    if needs_quotes {
+        format!("'{}'", s.replace('\'', "''"))
+    } else {
+        s.to_string()
+    }
 }
 
 fn list_params(q: &Query<'_>) -> ListParams {
@@ -308,10 +391,15 @@ fn list_params(q: &Query<'_>) -> ListParams {
     params
 }
 
+/// With `--output`, every record names its namespace.
+fn with_namespace(q: &Query<'_>) -> bool {
+    q.flags.all_namespaces || q.flags.output.is_some()
+}
+
 fn header(info: &KindInfo, q: &Query<'_>) -> Vec<&'static str> {
     let mut header: Vec<&str> = Vec::new();
-    if !q.flags.no_header {
-        if q.flags.all_namespaces {
+    if !q.flags.no_header || q.flags.output.is_some() {
+        if with_namespace(q) {
             header.push("Namespace");
         }
         header.push("Name");
@@ -328,7 +416,7 @@ fn row(info: &KindInfo, obj: &Value, q: &Query<'_>) -> Option<Vec<String>> {
         return None;
     }
     let mut row = Vec::new();
-    if q.flags.all_namespaces {
+    if with_namespace(q) {
         row.push(cluster::str_at(obj, &["metadata", "namespace"]).to_string());
     }
     let name = cluster::str_at(obj, &["metadata", "name"]);
@@ -577,6 +665,37 @@ mod tests {
             summarise("HelmRelease", &hr),
             ["6.0.0", "True", "True", "Helm install succeeded"]
         );
+    }
+
+    #[test]
+    fn records_as_yaml_match_flux() {
+        // cmd/flux/testdata/get/get_yaml.golden in fluxcd/flux2, first item.
+        let keys = [
+            "Namespace",
+            "Name",
+            "Revision",
+            "Suspended",
+            "Ready",
+            "Message",
+        ];
+        let row = [
+            "flux-system-15",
+            "podinfo",
+            "main@sha1:696f056d",
+            "False",
+            "True",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(["Fetched revision: main@sha1:696f056d".to_string()])
+        .collect();
+        assert_eq!(
+            records_yaml(&[record(&keys, row)]),
+            "- Message: 'Fetched revision: main@sha1:696f056d'\n  Name: podinfo\n  Namespace: flux-system-15\n  Ready: True\n  Revision: main@sha1:696f056d\n  Suspended: False\n"
+        );
+        assert_eq!(records_yaml(&[]), "[]\n");
+        assert_eq!(yaml_scalar(""), "''");
+        assert_eq!(yaml_scalar("it's: here"), "'it''s: here'");
     }
 
     #[test]
