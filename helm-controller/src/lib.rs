@@ -41,13 +41,26 @@ pub async fn start(flags: flags::Flags, run: RunContext) -> Result<(), ManagerEr
         max_artifact_size: flux_artifact::DEFAULT_MAX_DOWNLOAD_SIZE,
     });
     tracing::info!(target: "setup", namespace = namespace.as_deref().unwrap_or(""), "starting reconcilers");
-    helmrelease::run(
-        ctx,
-        namespace.as_deref(),
+    let (selector, concurrency) = (
         manager::label_selector(common),
         manager::concurrency(common),
-        manager::on_stop(run.shutdown),
+    );
+    flux_runtime::leader::run_elected(
+        ctx.client.clone(),
+        CONTROLLER_NAME,
+        &common.leader_election,
+        run.shutdown,
+        |stop| async {
+            helmrelease::run(
+                ctx,
+                namespace.as_deref(),
+                selector,
+                concurrency,
+                manager::on_stop(stop),
+            )
+            .await;
+            Ok(())
+        },
     )
-    .await;
-    Ok(())
+    .await
 }

@@ -42,13 +42,26 @@ pub async fn start(flags: flags::Flags, run: RunContext) -> Result<(), ManagerEr
         backoff: Default::default(),
     });
     tracing::info!(target: "setup", namespace = namespace.as_deref().unwrap_or(""), "starting reconcilers");
-    kustomization::run(
-        ctx,
-        namespace.as_deref(),
+    let (selector, concurrency) = (
         manager::label_selector(common),
         manager::concurrency(common),
-        manager::on_stop(run.shutdown),
+    );
+    flux_runtime::leader::run_elected(
+        ctx.client.clone(),
+        CONTROLLER_NAME,
+        &common.leader_election,
+        run.shutdown,
+        |stop| async {
+            kustomization::run(
+                ctx,
+                namespace.as_deref(),
+                selector,
+                concurrency,
+                manager::on_stop(stop),
+            )
+            .await;
+            Ok(())
+        },
     )
-    .await;
-    Ok(())
+    .await
 }

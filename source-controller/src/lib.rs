@@ -54,10 +54,28 @@ pub async fn start(flags: flags::Flags, run: RunContext) -> Result<(), ManagerEr
         ApiResource::erase::<flux_api::source::v1::Bucket>(&()),
     ];
     manager::require_kinds(&client, namespace.as_deref(), &kinds).await?;
+    // As in Flux, the artifact server runs on the leader only, with the reconcilers.
+    flux_runtime::leader::run_elected(
+        client.clone(),
+        CONTROLLER_NAME,
+        &common.leader_election,
+        run.shutdown,
+        |stop| run_sources(&flags, client, namespace.as_deref(), stop),
+    )
+    .await
+}
+
+async fn run_sources(
+    flags: &flags::Flags,
+    client: kube::Client,
+    namespace: Option<&str>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), ManagerError> {
+    let common = &flags.common;
     let setup = |what: &str, e: &dyn std::fmt::Display| ManagerError::Setup(format!("{what}: {e}"));
     let storage = flux_artifact::Storage::new(
         &flags.storage_path,
-        &advertised_storage_addr(&flags),
+        &advertised_storage_addr(flags),
         usize::try_from(flags.artifact_retention_records).unwrap_or(usize::MAX),
     )
     .map_err(|e| setup("unable to initialise storage", &e))?;
@@ -72,9 +90,9 @@ pub async fn start(flags: flags::Flags, run: RunContext) -> Result<(), ManagerEr
     let router = flux_artifact::router(storage.clone());
     let artifact_server = async {
         let Some(listener) = listener else { return };
-        tracing::info!(target: "setup", storage_path = %flags.storage_path, storage_addr = %flags.storage_addr, advertised = %advertised_storage_addr(&flags), "serving artifacts");
+        tracing::info!(target: "setup", storage_path = %flags.storage_path, storage_addr = %flags.storage_addr, advertised = %advertised_storage_addr(flags), "serving artifacts");
         if let Err(err) = axum::serve(listener, router)
-            .with_graceful_shutdown(manager::on_stop(run.shutdown.clone()))
+            .with_graceful_shutdown(manager::on_stop(shutdown.clone()))
             .await
         {
             tracing::error!(target: "setup", error = %err, "artifact server error");
@@ -121,11 +139,11 @@ pub async fn start(flags: flags::Flags, run: RunContext) -> Result<(), ManagerEr
             .map_err(|e| setup("unable to create a work directory", &e))?;
     }
     let (ns, selector, n) = (
-        namespace.as_deref(),
+        namespace,
         manager::label_selector(common),
         manager::concurrency(common),
     );
-    let stop = || manager::on_stop(run.shutdown.clone());
+    let stop = || manager::on_stop(shutdown.clone());
     tracing::info!(target: "setup", namespace = ns.unwrap_or(""), "starting reconcilers");
     tokio::join!(
         artifact_server,

@@ -3,6 +3,7 @@
 pub mod conditions;
 pub mod events;
 pub mod flags;
+pub mod leader;
 pub mod manager;
 pub mod metrics;
 pub mod reconcile;
