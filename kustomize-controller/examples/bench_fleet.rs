@@ -72,7 +72,7 @@ async fn main() {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let storage = Storage::new(&dir.path().join("storage"), &addr.to_string(), 2).expect("storage");
+    let storage = Storage::new(dir.path().join("storage"), &addr.to_string(), 2).expect("storage");
     let router = flux_artifact::router(storage.clone());
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
