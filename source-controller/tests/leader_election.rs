@@ -282,3 +282,42 @@ async fn binaries_with_leader_election_hand_over_on_sigterm() {
         .expect("terminate b");
     assert_eq!(status.code(), Some(0), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_whose_lease_is_taken_stops_its_work_with_an_error() {
+    let server = flux_apiserver::start(Default::default())
+        .await
+        .expect("apiserver");
+    let client = server.client().await.expect("client");
+    let leaders = Arc::new(Leaders::default());
+    let mut a = candidate(&client, config("a", true), leaders.clone());
+    wait_leading(&mut a, "a").await;
+
+    // Another writer takes the Lease (as a candidate with a skewed view would).
+    let api = Api::<Lease>::namespaced(client.clone(), "default");
+    let mut lease = api
+        .get("source-controller-leader-election")
+        .await
+        .expect("lease");
+    let spec = lease.spec.get_or_insert_with(Default::default);
+    spec.holder_identity = Some("intruder".into());
+    spec.lease_duration_seconds = Some(3600);
+    spec.renew_time = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime(
+        k8s_openapi::jiff::Timestamp::now(),
+    ));
+    api.replace(
+        "source-controller-leader-election",
+        &Default::default(),
+        &lease,
+    )
+    .await
+    .expect("take over");
+
+    let result = tokio::time::timeout(Duration::from_secs(20), a.task)
+        .await
+        .expect("a noticed the loss")
+        .expect("join");
+    let err = result.expect_err("losing the lease is an error");
+    assert!(err.to_string().contains("intruder"), "{err}");
+    assert_eq!(holder(&client).await.0.as_deref(), Some("intruder"));
+}
