@@ -72,6 +72,8 @@ pub enum Command {
     Suspend(commands::suspend::SuspendArgs),
     /// Install or upgrade Flux.
     Install(commands::install::InstallArgs),
+    /// Uninstall Flux and its custom resource definitions.
+    Uninstall(commands::uninstall::UninstallArgs),
     /// Build kustomizations as `kubectl kustomize` does.
     #[command(subcommand)]
     Kustomize(commands::kustomize::KustomizeCommand),
@@ -114,7 +116,8 @@ where
 
 fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), CommandError> {
     match &cli.command {
-        Command::Install(args) => commands::install::run(&cli.global, args, out),
+        Command::Install(args) => commands::install::run(&cli.global, args, out, err),
+        Command::Uninstall(args) => commands::uninstall::run(&cli.global, args, err),
         Command::Get(args) => commands::get::run(&cli.global, args, out, err),
         Command::Check(args) => commands::check::run(&cli.global, args, err),
         Command::Completion(cmd) => commands::completion::run(cmd, out),
@@ -124,7 +127,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), C
         Command::Reconcile(args) => commands::reconcile::run(&cli.global, args, err),
         Command::Resume(args) => commands::suspend::run_resume(&cli.global, args, err),
         Command::Suspend(args) => commands::suspend::run_suspend(&cli.global, args, err),
-        Command::Version(args) => commands::version::run(args, out),
+        Command::Version(args) => commands::version::run(Some(&cli.global), args, out),
         Command::Kustomize(cmd) => commands::kustomize::run(cmd, out),
         Command::Helm(cmd) => commands::helm::run(cmd, out),
         Command::Local(cmd) => commands::local::run(cmd, out, err),

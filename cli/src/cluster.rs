@@ -253,6 +253,9 @@ impl Log<'_> {
     pub fn waiting(&mut self, msg: impl AsRef<str>) -> std::io::Result<()> {
         writeln!(self.0, "◎ {}", msg.as_ref())
     }
+    pub fn generate(&mut self, msg: impl AsRef<str>) -> std::io::Result<()> {
+        writeln!(self.0, "✚ {}", msg.as_ref())
+    }
     pub fn failure(&mut self, msg: impl AsRef<str>) -> std::io::Result<()> {
         writeln!(self.0, "✗ {}", msg.as_ref())
     }

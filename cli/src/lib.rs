@@ -1,5 +1,6 @@
 //! flux-cli: the `flux` command line as a library, so tests and xtask reuse its parts.
 
+pub mod apply;
 pub mod cli;
 pub mod cluster;
 pub mod commands;

@@ -1,4 +1,5 @@
-//! `flux install`: render (and, later, apply) the controllers' manifests.
+//! `flux install`: render the controllers' manifests, and apply them to the cluster unless
+//! `--export`.
 
 use std::io::Write;
 
@@ -6,6 +7,7 @@ use clap::{ArgAction, Args};
 
 use super::CommandError;
 use crate::cli::GlobalFlags;
+use crate::cluster::{self, Log};
 use crate::manifests::{self, DEFAULT_COMPONENTS, InstallOptions};
 
 #[derive(Debug, Clone, Args)]
@@ -78,14 +80,54 @@ pub fn run(
     global: &GlobalFlags,
     args: &InstallArgs,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<(), CommandError> {
-    let yaml = manifests::install_yaml(&args.options(global))?;
-    if !args.export {
-        return Err(CommandError::Unsupported(
-            "installing into a cluster is not available yet: use `flux install --export | kubectl apply -f -`"
-                .to_string(),
-        ));
+    if args.export {
+        let yaml = manifests::install_yaml(&args.options(global))?;
+        out.write_all(yaml.as_bytes())?;
+        return Ok(());
     }
-    out.write_all(yaml.as_bytes())?;
-    Ok(())
+    let mut log = Log(err);
+    log.generate("generating manifests")?;
+    let yaml = manifests::install_yaml(&args.options(global))?;
+    let objects = crate::apply::parse_yaml(&yaml)?;
+    log.success("manifests build completed")?;
+    log.action(format!(
+        "installing components in {} namespace",
+        global.namespace
+    ))?;
+    let deadline = tokio::time::Instant::now() + global.timeout;
+    cluster::block_on(async {
+        let client = cluster::client(global).await?;
+        let changes = tokio::time::timeout_at(
+            deadline,
+            crate::apply::apply_staged(&client, &objects, "flux"),
+        )
+        .await
+        .map_err(|_| CommandError::Failed("install failed: timeout waiting for the CRDs".into()))?
+        .map_err(|e| CommandError::Failed(format!("install failed: {e}")))?;
+        for change in &changes {
+            writeln!(log.0, "{change}")?;
+        }
+        log.waiting("verifying installation")?;
+        let deployments: Vec<String> = objects
+            .iter()
+            .filter(|o| o["kind"] == "Deployment")
+            .filter_map(|o| o.pointer("/metadata/name").and_then(|n| n.as_str()))
+            .map(String::from)
+            .collect();
+        if !crate::apply::wait_deployments(
+            &client,
+            &global.namespace,
+            &deployments,
+            deadline,
+            &mut log,
+        )
+        .await?
+        {
+            return Err(CommandError::Failed("install failed".into()));
+        }
+        log.success("install finished")?;
+        Ok(())
+    })
 }

@@ -13,6 +13,7 @@ pub mod objects;
 pub mod reconcile;
 pub mod suspend;
 pub mod tree;
+pub mod uninstall;
 pub mod version;
 
 use crate::manifests::ManifestError;
