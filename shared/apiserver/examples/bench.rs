@@ -117,6 +117,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         load_average(),
         std::thread::available_parallelism().map_or(0, |p| p.get())
     );
+    let busy = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next()?.parse::<f64>().ok())
+        .is_some_and(|l| l > 1.5);
+    if busy {
+        println!(
+            "the machine is busy: wall-clock figures understate the server; \
+             `nice -n -20` on the benchmark gives it the CPUs back"
+        );
+    }
     let server = flux_apiserver::start(flux_apiserver::ServerOptions::default()).await?;
     let client = server.client().await?;
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
@@ -187,6 +197,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut latencies = Vec::new();
+    let cpu0 = cpu_time();
     for i in 0..WATCH_EVENTS {
         let sent = Instant::now();
         api.create(&PostParams::default(), &cm(&format!("w-{i}")))
@@ -198,6 +209,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
+    let cpu = match (cpu0, cpu_time()) {
+        (Some(a), Some(b)) if !latencies.is_empty() => {
+            let per = b.saturating_sub(a).as_secs_f64() / latencies.len() as f64;
+            format!(
+                "; CPU {:.1} us per delivery (client + server), so at least {:.2} ms to fan one \
+                 event out on 2 idle cores",
+                per * 1e6,
+                per * WATCHERS as f64 / 2.0 * 1e3
+            )
+        }
+        _ => String::new(),
+    };
     latencies.sort();
     let p = |q: f64| {
         latencies
@@ -208,7 +231,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let p99 = p(0.99);
     println!(
         "watch: {} of {} deliveries to {WATCHERS} watchers (from the create request to the \
-         watcher's decoded event), p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, goal p99 < 5 ms: {}",
+         watcher's decoded event), p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, goal p99 < 5 ms: {}{cpu}",
         latencies.len(),
         WATCHERS * WATCH_EVENTS,
         p(0.5).as_secs_f64() * 1e3,

@@ -166,10 +166,47 @@ impl crate::typed::KindVisitor for SchemaOf<'_> {
 /// Schema definitions for `defs` under `gen`'s definitions path: the definition name of each
 /// kind (None when it has no schema) and every definition, the kinds' marked with their GVK so
 /// `kubectl explain` finds them.
-fn kind_schemas(
+type KindSchemas = (Vec<Option<String>>, serde_json::Map<String, Value>);
+
+/// [`kind_schemas_uncached`], remembered: generating the built-in schemas takes long enough
+/// (the core group's are some 350 kB) to slow every `kubectl apply`, which reads them.
+fn kind_schemas(defs: &[std::sync::Arc<ResourceDef>], swagger2: bool) -> KindSchemas {
+    use std::collections::HashMap;
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<u64, Arc<KindSchemas>>>> = OnceLock::new();
+    let mut h = DefaultHasher::new();
+    swagger2.hash(&mut h);
+    for d in defs {
+        (&d.group, &d.version, &d.kind, d.custom).hash(&mut h);
+        d.schema.as_ref().map(|s| s.to_string()).hash(&mut h);
+    }
+    let key = h.finish();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(hit) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return (**hit).clone();
+    }
+    let settings = if swagger2 {
+        // Swagger 2.0 allows siblings of `$ref` (kube-apiserver's v2 document has them), so
+        // none of the JSON Schema draft rewrites apply.
+        schemars::generate::SchemaSettings::draft07().with(|s| s.transforms.clear())
+    } else {
+        schemars::generate::SchemaSettings::openapi3()
+    };
+    let made = Arc::new(kind_schemas_uncached(defs, settings.into_generator()));
+    let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+    // CRDs coming and going make new keys: keep the cache bounded.
+    if c.len() >= 64 {
+        c.clear();
+    }
+    c.insert(key, made.clone());
+    (*made).clone()
+}
+
+fn kind_schemas_uncached(
     defs: &[std::sync::Arc<ResourceDef>],
     mut generator: schemars::SchemaGenerator,
-) -> (Vec<Option<String>>, serde_json::Map<String, Value>) {
+) -> KindSchemas {
     let mut names = Vec::new();
     let mut custom = Vec::new();
     for d in defs {
@@ -224,10 +261,7 @@ pub fn openapi_v3_gv(reg: &Registry, group: &str, version: &str) -> Option<Value
         {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
         {"name": "force", "in": "query", "schema": {"type": "boolean", "uniqueItems": true}}
     ]);
-    let (names, schemas) = kind_schemas(
-        &defs,
-        schemars::generate::SchemaSettings::openapi3().into_generator(),
-    );
+    let (names, schemas) = kind_schemas(&defs, false);
     for (d, name) in defs.iter().zip(names) {
         let gvk = json!({"group": d.group, "version": d.version, "kind": d.kind});
         let prefix = format!("/{}", gv_path(group, version));
@@ -276,10 +310,7 @@ pub fn openapi_v3_gv(reg: &Registry, group: &str, version: &str) -> Option<Value
 /// is not served (406): kubectl then carries on without it, as it does for any server.
 pub fn openapi_v2(reg: &Registry) -> Value {
     let defs: Vec<_> = reg.all().into_iter().filter(|d| !d.virtual_only).collect();
-    // Swagger 2.0 allows siblings of `$ref` (kube-apiserver's v2 document has them), so none of
-    // the JSON Schema draft rewrites apply.
-    let settings = schemars::generate::SchemaSettings::draft07().with(|s| s.transforms.clear());
-    let (names, definitions) = kind_schemas(&defs, settings.into_generator());
+    let (names, definitions) = kind_schemas(&defs, true);
     let mut paths = serde_json::Map::new();
     for (d, name) in defs.iter().zip(names) {
         let gvk = json!({"group": d.group, "version": d.version, "kind": d.kind});
