@@ -56,6 +56,8 @@ pub enum Command {
     /// Generates completion scripts for various shells.
     #[command(subcommand)]
     Completion(commands::completion::CompletionCommand),
+    /// Create or update sources and resources.
+    Create(commands::create::CreateArgs),
     /// Display Kubernetes events for Flux resources.
     Events(commands::events::EventsArgs),
     /// Export resources in YAML format.
@@ -118,6 +120,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), C
     match &cli.command {
         Command::Install(args) => commands::install::run(&cli.global, args, out, err),
         Command::Uninstall(args) => commands::uninstall::run(&cli.global, args, err),
+        Command::Create(args) => commands::create::run(&cli.global, args, out, err),
         Command::Get(args) => commands::get::run(&cli.global, args, out, err),
         Command::Check(args) => commands::check::run(&cli.global, args, err),
         Command::Completion(cmd) => commands::completion::run(cmd, out),

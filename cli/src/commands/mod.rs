@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod completion;
+pub mod create;
 pub mod events;
 pub mod export;
 pub mod get;
