@@ -56,6 +56,12 @@ pub enum Command {
     /// Generates completion scripts for various shells.
     #[command(subcommand)]
     Completion(commands::completion::CompletionCommand),
+    /// Build a flux object locally.
+    #[command(subcommand)]
+    Build(commands::build::BuildCommand),
+    /// Diff a flux resource.
+    #[command(subcommand)]
+    Diff(commands::build::DiffCommand),
     /// Create or update sources and resources.
     Create(commands::create::CreateArgs),
     /// Display Kubernetes events for Flux resources.
@@ -120,6 +126,8 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), C
     match &cli.command {
         Command::Install(args) => commands::install::run(&cli.global, args, out, err),
         Command::Uninstall(args) => commands::uninstall::run(&cli.global, args, err),
+        Command::Build(cmd) => commands::build::run_build(&cli.global, cmd, out),
+        Command::Diff(cmd) => commands::build::run_diff(&cli.global, cmd, out),
         Command::Create(args) => commands::create::run(&cli.global, args, out, err),
         Command::Get(args) => commands::get::run(&cli.global, args, out, err),
         Command::Check(args) => commands::check::run(&cli.global, args, err),

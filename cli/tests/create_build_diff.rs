@@ -361,3 +361,197 @@ fn create_applies_and_waits_for_ready() {
     assert_eq!(ks.data["spec"]["path"], "./deploy");
     assert_eq!(ks.data["spec"]["prune"], false);
 }
+
+/// A directory with a kustomization of a ConfigMap (with a post-build variable), a Secret and a
+/// Deployment, and the Flux Kustomization that builds it.
+fn app_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(
+        p.join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- app.yaml\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("app.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: default\ndata:\n  greeting: ${greeting:=hi}\n\
+---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: web\n  namespace: default\nstringData:\n  password: hunter2\n\
+---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: default\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("ks.yaml"),
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: web\n  namespace: flux-system\nspec:\n  interval: 1m\n  path: ./\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: repo\n  postBuild:\n    substitute:\n      greeting: hello\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn build_kustomization_dry_run_labels_and_substitutes() {
+    let dir = app_dir();
+    let path = dir.path().to_str().unwrap();
+    let file = dir.path().join("ks.yaml");
+    let out = flux(
+        &[
+            "build",
+            "kustomization",
+            "web",
+            "--path",
+            path,
+            "--kustomization-file",
+            file.to_str().unwrap(),
+            "--dry-run",
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("greeting: hello"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("kustomize.toolkit.fluxcd.io/name: web"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("kustomize.toolkit.fluxcd.io/namespace: flux-system"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.stdout.matches("\n---\n").count(), 2, "{}", out.stdout);
+    // The directory itself is left as it was.
+    let kustomization = std::fs::read_to_string(dir.path().join("kustomization.yaml")).unwrap();
+    assert!(!kustomization.contains("fluxcd"), "{kustomization}");
+
+    let no_file = flux(&["build", "ks", "web", "--path", path, "--dry-run"], None);
+    assert_eq!(no_file.code, 1);
+    assert!(
+        no_file.stderr.contains("requires a kustomization file"),
+        "{}",
+        no_file.stderr
+    );
+}
+
+#[test]
+fn build_and_diff_kustomization_against_the_cluster() {
+    let cluster = Cluster::start();
+    let dir = app_dir();
+    let path = dir.path().to_str().unwrap();
+    // The Kustomization in the cluster takes its variable from a ConfigMap.
+    let ks: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+        "metadata": {"name": "web", "namespace": "flux-system"},
+        "spec": {"interval": "1m", "path": "./", "prune": true,
+            "sourceRef": {"kind": "GitRepository", "name": "repo"},
+            "postBuild": {"substituteFrom": [{"kind": "ConfigMap", "name": "vars"}]}},
+    }))
+    .unwrap();
+    let cms: Api<k8s_openapi::api::core::v1::ConfigMap> =
+        Api::namespaced(cluster.client.clone(), "flux-system");
+    let vars = serde_json::from_value(
+        json!({"metadata": {"name": "vars"}, "data": {"greeting": "from-cluster"}}),
+    )
+    .unwrap();
+    cluster.rt.block_on(async {
+        cluster
+            .api("Kustomization")
+            .create(&PostParams::default(), &ks)
+            .await
+            .unwrap();
+        cms.create(&PostParams::default(), &vars).await.unwrap();
+    });
+
+    let built = cluster.flux(&["build", "ks", "web", "--path", path]);
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    assert!(
+        built.stdout.contains("greeting: from-cluster"),
+        "{}",
+        built.stdout
+    );
+
+    // Nothing deployed yet: every object is created, and the exit code says so.
+    let diff = cluster.flux(&["diff", "ks", "web", "--path", path]);
+    assert_eq!(diff.code, 1, "{}", diff.stderr);
+    assert_eq!(
+        diff.stdout,
+        "► ConfigMap/default/web created\n► Secret/default/web created\n► Deployment/default/web created\n"
+    );
+    assert!(diff.stderr.is_empty(), "{}", diff.stderr);
+
+    // Apply what was built, as the controller would.
+    let objects: Vec<Value> = serde_yaml::Deserializer::from_str(&built.stdout)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect();
+    let resource = |obj: &Value| {
+        let (api_version, kind) = (
+            obj["apiVersion"].as_str().unwrap(),
+            obj["kind"].as_str().unwrap(),
+        );
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let plural = format!("{}s", kind.to_lowercase());
+        ApiResource {
+            group: group.into(),
+            version: version.into(),
+            api_version: api_version.into(),
+            kind: kind.into(),
+            plural,
+        }
+    };
+    let api_of = |obj: &Value| -> Api<DynamicObject> {
+        Api::namespaced_with(cluster.client.clone(), "default", &resource(obj))
+    };
+    cluster.rt.block_on(async {
+        for obj in &objects {
+            let name = obj["metadata"]["name"].as_str().unwrap();
+            api_of(obj)
+                .patch(
+                    name,
+                    &PatchParams::apply("kustomize-controller").force(),
+                    &Patch::Apply(obj),
+                )
+                .await
+                .unwrap();
+        }
+    });
+    let clean = cluster.flux(&["diff", "ks", "web", "--path", path]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    assert_eq!(clean.stdout, "");
+
+    // Someone edits the live objects: the diff names the fields, Secret values masked.
+    cluster.rt.block_on(async {
+        let deploy = objects.iter().find(|o| o["kind"] == "Deployment").unwrap();
+        api_of(deploy)
+            .patch(
+                "web",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": {"replicas": 3}})),
+            )
+            .await
+            .unwrap();
+        let secret = objects.iter().find(|o| o["kind"] == "Secret").unwrap();
+        api_of(secret)
+            .patch(
+                "web",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"data": {"password": "b3RoZXI="}})),
+            )
+            .await
+            .unwrap();
+    });
+    let drift = cluster.flux(&["diff", "ks", "web", "--path", path]);
+    assert_eq!(drift.code, 1, "{}", drift.stderr);
+    assert!(
+        drift.stdout.contains(
+            "► Deployment/default/web drifted\n\nspec.replicas\n± value change\n- 3\n+ 1\n"
+        ),
+        "{}",
+        drift.stdout
+    );
+    assert!(drift.stdout.contains("► Secret/default/web drifted\n\ndata.password\n± value change\n- *** (before)\n+ *** (after)\n"), "{}", drift.stdout);
+    assert!(
+        !drift.stdout.contains("hunter2") && !drift.stdout.contains("b3RoZXI="),
+        "{}",
+        drift.stdout
+    );
+    assert!(!drift.stdout.contains("ConfigMap"), "{}", drift.stdout);
+}
