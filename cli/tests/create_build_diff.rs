@@ -554,4 +554,44 @@ fn build_and_diff_kustomization_against_the_cluster() {
         drift.stdout
     );
     assert!(!drift.stdout.contains("ConfigMap"), "{}", drift.stdout);
+
+    // An object the last apply recorded and the build no longer has is reported as deleted.
+    let old = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "old", "namespace": "default"}, "data": {"a": "b"}});
+    cluster.rt.block_on(async {
+        api_of(&old)
+            .patch(
+                "old",
+                &PatchParams::apply("kustomize-controller"),
+                &Patch::Apply(&old),
+            )
+            .await
+            .unwrap();
+        cluster
+            .api("Kustomization")
+            .patch_status(
+                "web",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"status": {"inventory": {"entries": [
+                    {"id": "default_old__ConfigMap", "v": "v1"},
+                    {"id": "default_web__ConfigMap", "v": "v1"},
+                    {"id": "default_gone__ConfigMap", "v": "v1"},
+                ]}}})),
+            )
+            .await
+            .unwrap();
+    });
+    let pruned = cluster.flux(&["diff", "ks", "web", "--path", path]);
+    assert_eq!(pruned.code, 1, "{}", pruned.stderr);
+    assert!(
+        pruned.stdout.ends_with("► ConfigMap/default/old deleted\n"),
+        "{}",
+        pruned.stdout
+    );
+    assert!(
+        !pruned.stdout.contains("ConfigMap/default/web"),
+        "{}",
+        pruned.stdout
+    );
+    assert!(!pruned.stdout.contains("gone"), "{}", pruned.stdout);
 }

@@ -156,7 +156,7 @@ async fn build(
     global: &GlobalFlags,
     args: &BuildArgs,
     client: Option<&kube::Client>,
-) -> Result<Vec<Value>, CommandError> {
+) -> Result<(Value, Vec<Value>), CommandError> {
     let ks = kustomization(global, args, client).await?;
     let namespace = match cluster::str_at(&ks, &["metadata", "namespace"]) {
         "" => global.namespace.clone(),
@@ -196,7 +196,7 @@ async fn build(
             }
         }
     }
-    Ok(objects)
+    Ok((ks, objects))
 }
 
 pub fn run_build(
@@ -210,7 +210,7 @@ pub fn run_build(
             "dry-run mode requires a kustomization file".to_string(),
         ));
     }
-    let objects = cluster::run(global, async {
+    let (_, objects) = cluster::run(global, async {
         if args.dry_run {
             build(global, args, None).await
         } else {
@@ -230,9 +230,10 @@ pub fn run_diff(
     let DiffCommand::Kustomization(args) = cmd;
     let changed = cluster::run(global, async {
         let client = cluster::client(global).await?;
-        let objects = build(global, args, Some(&client)).await?;
+        let (ks, objects) = build(global, args, Some(&client)).await?;
         let mut resolver = Resolver::default();
         let mut changed = false;
+        let mut built = std::collections::HashSet::new();
         for mut obj in objects {
             let (api, namespaced) = resolver.api(&client, &obj).await?;
             if namespaced && cluster::str_at(&obj, &["metadata", "namespace"]).is_empty() {
@@ -240,6 +241,7 @@ pub fn run_diff(
             }
             let name = cluster::str_at(&obj, &["metadata", "name"]).to_string();
             let subject = subject(&obj);
+            built.insert(inventory_id(&obj));
             let existing = api.get_opt(&name).await.map_err(cluster::api_error)?;
             let Some(existing) = existing else {
                 writeln!(out, "► {subject} created")?;
@@ -270,12 +272,70 @@ pub fn run_diff(
             dyff(&before, &after, "", &mut report);
             write!(out, "{report}")?;
         }
+        // With prune, what the last apply recorded and the build no longer has goes away.
+        if ks.pointer("/spec/prune").and_then(Value::as_bool) == Some(true) {
+            let entries = ks
+                .pointer("/status/inventory/entries")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for entry in entries {
+                let id = cluster::str_at(&entry, &["id"]);
+                if built.contains(id) {
+                    continue;
+                }
+                let Some(obj) = inventory_object(id, cluster::str_at(&entry, &["v"])) else {
+                    continue;
+                };
+                let Ok((api, _)) = resolver.api(&client, &obj).await else {
+                    continue;
+                };
+                let name = cluster::str_at(&obj, &["metadata", "name"]);
+                if api
+                    .get_opt(name)
+                    .await
+                    .map_err(cluster::api_error)?
+                    .is_some()
+                {
+                    writeln!(out, "► {} deleted", subject(&obj))?;
+                    changed = true;
+                }
+            }
+        }
         Ok(changed)
     })?;
     if changed {
         return Err(CommandError::Changes);
     }
     Ok(())
+}
+
+/// The inventory id Flux records for an object: `namespace_name_group_kind`.
+fn inventory_id(obj: &Value) -> String {
+    let api_version = cluster::str_at(obj, &["apiVersion"]);
+    let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+    format!(
+        "{}_{}_{group}_{}",
+        cluster::str_at(obj, &["metadata", "namespace"]),
+        cluster::str_at(obj, &["metadata", "name"]),
+        cluster::str_at(obj, &["kind"])
+    )
+}
+
+/// A stub object (identity only) for an inventory entry.
+fn inventory_object(id: &str, version: &str) -> Option<Value> {
+    let mut parts = id.splitn(4, '_');
+    let (ns, name, group, kind) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let api_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    let mut meta = serde_json::json!({"name": name});
+    if !ns.is_empty() {
+        meta["namespace"] = Value::String(ns.to_string());
+    }
+    Some(serde_json::json!({"apiVersion": api_version, "kind": kind, "metadata": meta}))
 }
 
 /// What an apply can change: no status and no server-managed metadata.
