@@ -1,7 +1,7 @@
 //! `flux local`: run, build and diff a fleet repository with no cluster, and serve the
 //! in-memory API server for kubectl.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -183,17 +183,21 @@ async fn run_fleet(
         timeout: args.timeout,
         keep: args.keep.then(|| args.kubeconfig.clone()),
     };
-    let report = local::run::run(&opts, err)
-        .await
-        .map_err(CommandError::Build)?;
-    match args.output {
-        OutputFormat::Text => out.write_all(report.to_text().as_bytes())?,
-        OutputFormat::Json => {
-            let json = serde_json::to_string_pretty(&report)
-                .map_err(|e| CommandError::Build(e.to_string()))?;
-            writeln!(out, "{json}")?;
-        }
-    }
+    let live = std::io::stderr().is_terminal();
+    let mut progress = local::progress::Progress::new(err, live);
+    let format = args.output;
+    let mut printed: std::io::Result<()> = Ok(());
+    let report = local::run::run(&opts, &mut progress, &mut |report| {
+        printed = match format {
+            OutputFormat::Text => out.write_all(report.to_text().as_bytes()),
+            OutputFormat::Json => serde_json::to_string_pretty(report)
+                .map_err(std::io::Error::other)
+                .and_then(|json| writeln!(out, "{json}")),
+        };
+    })
+    .await
+    .map_err(CommandError::Build)?;
+    printed?;
     if report.succeeded {
         Ok(())
     } else if report.timed_out {

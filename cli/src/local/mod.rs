@@ -6,6 +6,7 @@ pub mod apply;
 pub mod build;
 pub mod controllers;
 pub mod diff;
+pub mod progress;
 pub mod report;
 pub mod run;
 pub mod sources;

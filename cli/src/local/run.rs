@@ -15,6 +15,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
 
 use super::build::{FleetOptions, build_path, dependency_cycle, is_flux_object, read_keys};
+use super::progress::Progress;
 use super::report::{ObjectReport, Report};
 
 /// Everything `flux local run` was asked to do.
@@ -66,7 +67,12 @@ const REPORTED: &[(&str, &str, &str, &str)] = &[
 const SETTLE: Duration = Duration::from_secs(4);
 
 /// Runs the fleet and returns the report. Errors are problems before anything ran.
-pub async fn run(opts: &RunOptions, progress: &mut dyn std::io::Write) -> Result<Report, String> {
+/// `on_report` sees the report as soon as it is final, before a `--keep` run waits for Ctrl-C.
+pub async fn run(
+    opts: &RunOptions,
+    progress: &mut Progress<'_>,
+    on_report: &mut dyn FnMut(&Report),
+) -> Result<Report, String> {
     let started = Instant::now();
     let fleet = &opts.build;
     let objects = build_path(&fleet.root, &fleet.path)?;
@@ -139,12 +145,11 @@ pub async fn run(opts: &RunOptions, progress: &mut dyn std::io::Write) -> Result
     super::apply::apply_all(&client, &objects)
         .await
         .map_err(|e| format!("applying {}: {e}", fleet.path))?;
-    let _ = writeln!(
-        progress,
+    progress.message(&format!(
         "► applied {} objects from {}",
         objects.len(),
         fleet.path
-    );
+    ));
 
     let (objects, timed_out) = watch(&client, &keys, opts.timeout, progress).await;
     let succeeded = !timed_out && objects.iter().all(ObjectReport::is_ready);
@@ -154,16 +159,16 @@ pub async fn run(opts: &RunOptions, progress: &mut dyn std::io::Write) -> Result
         elapsed_seconds: started.elapsed().as_secs_f64(),
         objects,
     };
+    on_report(&report);
     if let Some(kubeconfig) = &opts.keep {
         server
             .write_kubeconfig(kubeconfig)
             .map_err(|e| format!("writing {}: {e}", kubeconfig.display()))?;
-        let _ = writeln!(
-            progress,
+        progress.message(&format!(
             "► API server kept at {} (KUBECONFIG={}); Ctrl-C to stop",
             server.url(),
             kubeconfig.display()
-        );
+        ));
         let _ = tokio::signal::ctrl_c().await;
     }
     tasks.abort_all();
@@ -204,7 +209,7 @@ async fn watch(
     client: &kube::Client,
     keys: &BTreeMap<String, Vec<u8>>,
     timeout: Duration,
-    progress: &mut dyn std::io::Write,
+    progress: &mut Progress<'_>,
 ) -> (Vec<ObjectReport>, bool) {
     let deadline = Instant::now() + timeout;
     let mut last: Vec<ObjectReport> = Vec::new();
@@ -214,17 +219,8 @@ async fn watch(
         if !keys.is_empty() {
             ensure_decryption_secrets(client, keys).await;
         }
+        progress.show(&last, &current);
         if current != last {
-            for o in &current {
-                if !last.contains(o) {
-                    let mark = if o.is_ready() { "✔" } else { "…" };
-                    let _ = writeln!(
-                        progress,
-                        "{mark} {}/{}/{}: {}",
-                        o.kind, o.namespace, o.name, o.message
-                    );
-                }
-            }
             last = current;
             last_change = Instant::now();
         }
@@ -232,9 +228,11 @@ async fn watch(
         let settled = last_change.elapsed() >= SETTLE
             && last.iter().all(|o| o.is_ready() || o.ready == "False");
         if all_ready || settled {
+            progress.finish();
             return (last, false);
         }
         if Instant::now() >= deadline {
+            progress.finish();
             return (last, true);
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
