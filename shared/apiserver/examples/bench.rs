@@ -123,8 +123,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .is_some_and(|l| l > 1.5);
     if busy {
         println!(
-            "the machine is busy: wall-clock figures understate the server; \
-             `nice -n -20` on the benchmark gives it the CPUs back"
+            "the machine is busy: wall-clock figures understate the server; run the benchmark \
+             under `chrt -f 10` (as root) to give it the two CPUs as on an idle machine"
         );
     }
     let server = flux_apiserver::start(flux_apiserver::ServerOptions::default()).await?;
