@@ -75,6 +75,26 @@ async fn binary_reconciles_a_git_repository_and_serves_its_artifact() {
     create_repo(&client, "elsewhere", "other-ns", &url, Some("one")).await;
     create_repo(&client, "flux-system", "fleet", &url, Some("one")).await;
 
+    // A stand-in for notification-controller's event receiver (`--events-addr`).
+    let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel::<serde_json::Value>();
+    let receiver = axum::Router::new().route(
+        "/",
+        axum::routing::post(move |body: axum::Json<serde_json::Value>| {
+            let events_tx = events_tx.clone();
+            async move {
+                let _ = events_tx.send(body.0);
+                axum::http::StatusCode::ACCEPTED
+            }
+        }),
+    );
+    let events_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let events_addr = events_listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(events_listener, receiver).await;
+    });
+
     let storage_addr = format!("127.0.0.1:{}", free_port().expect("port"));
     let args = vec![
         format!("--storage-path={}", dir.path().join("storage").display()),
@@ -82,6 +102,7 @@ async fn binary_reconciles_a_git_repository_and_serves_its_artifact() {
         "--watch-all-namespaces=false".to_string(),
         "--watch-label-selector=shard=one".to_string(),
         "--concurrent=3".to_string(),
+        format!("--events-addr=http://{events_addr}/"),
     ];
     let kubeconfig = kubeconfig.display().to_string();
     let ctl = tokio::task::spawn_blocking(move || {
@@ -129,6 +150,19 @@ async fn binary_reconciles_a_git_repository_and_serves_its_artifact() {
         std::fs::read_to_string(out.path().join("apps/app.yaml")).expect("file"),
         "kind: ConfigMap\n"
     );
+
+    let event = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let event = events_rx.recv().await.expect("receiver running");
+            if event["reason"] == "NewArtifact" {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("NewArtifact event posted to --events-addr");
+    assert_eq!(event["involvedObject"]["name"], "fleet");
+    assert_eq!(event["reportingController"], "source-controller");
 
     // A graceful stop lets started reconciles finish, so anything the controller had picked up
     // would now carry a status.
