@@ -185,6 +185,15 @@ fn install_applies_crds_and_controllers_and_waits_for_them() {
             version.stdout
         );
     }
+    let json = cluster.flux(&["version", "-o", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["helm-controller"], format!("v{v}"));
+    assert_eq!(json["distribution"], format!("flux-v{v}"));
+
+    // What was installed passes Flux's own checks.
+    let check = cluster.flux(&["check", "--poll-interval=1s"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+
     let client_only = cluster.flux(&["version", "--client"]);
     assert_eq!(client_only.stdout, format!("flux: v{v}\n"));
 }
@@ -236,6 +245,18 @@ fn uninstall_removes_finalizers_crds_and_namespace() {
     assert_eq!(aborted.code, 1);
     assert!(aborted.stderr.contains("✗ aborting"), "{}", aborted.stderr);
     assert!(!cluster.deployments().is_empty());
+
+    // A dry run names what it would delete and deletes nothing.
+    let dry = cluster.flux(&["uninstall", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stderr
+            .contains("✔ Deployment/flux-system/source-controller deleted (dry run)"),
+        "{}",
+        dry.stderr
+    );
+    assert!(!cluster.deployments().is_empty());
+    assert!(!cluster.crd_names().is_empty());
 
     let kept = cluster.flux(&["uninstall", "--silent", "--keep-namespace", "--timeout=1m"]);
     assert_eq!(kept.code, 0, "{}", kept.stderr);
