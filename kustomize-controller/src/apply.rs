@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use flux_kstatus::{CustomHealthChecks, HealthCheckExpr};
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
 use kube::core::GroupVersionKind;
 use kube::discovery::{ApiResource, Scope};
@@ -491,12 +492,34 @@ pub async fn prune(
     Ok(changes)
 }
 
-/// Waits until every object is Current by kstatus rules. Returns the objects still not ready
-/// (with their status) when `timeout` passes or as soon as one of them has Failed.
+/// Flux's reason for `healthCheckExprs` that do not parse.
+pub const INVALID_CEL_EXPRESSION_REASON: &str = "InvalidCELExpression";
+
+/// Parses a Kustomization's `healthCheckExprs`.
+pub fn custom_health_checks(
+    exprs: &[flux_api::meta::CustomHealthCheck],
+) -> Result<CustomHealthChecks, flux_kstatus::cel::ConfigError> {
+    let entries: Vec<HealthCheckExpr> = exprs
+        .iter()
+        .map(|e| HealthCheckExpr {
+            api_version: e.api_version.clone(),
+            kind: e.kind.clone(),
+            current: e.current.clone(),
+            in_progress: e.in_progress.clone(),
+            failed: e.failed.clone(),
+        })
+        .collect();
+    CustomHealthChecks::new(&entries)
+}
+
+/// Waits until every object is Current, by the `healthCheckExprs` of its kind when `checks`
+/// has some, else by kstatus rules. Returns the objects still not ready (with their status)
+/// when `timeout` passes or as soon as one of them has Failed.
 pub async fn wait_healthy(
     client: &kube::Client,
     resolver: &mut Resolver,
     objects: &[ObjMeta],
+    checks: &CustomHealthChecks,
     timeout: Duration,
     poll: Duration,
 ) -> Result<(), Vec<(ObjMeta, flux_kstatus::Status)>> {
@@ -512,7 +535,9 @@ pub async fn wait_healthy(
                     match api.get_opt(&meta.name).await {
                         Ok(Some(obj)) => serde_json::to_value(obj)
                             .ok()
-                            .and_then(|v| flux_kstatus::compute_flux(&v).ok())
+                            // An expression that cannot be evaluated yet (a field the
+                            // object does not have) leaves the status unknown until timeout.
+                            .and_then(|v| checks.compute(&v).ok())
                             .map_or(flux_kstatus::Status::Unknown, |r| r.status),
                         Ok(None) => flux_kstatus::Status::NotFound,
                         Err(_) => flux_kstatus::Status::Unknown,

@@ -84,3 +84,34 @@ impl Flags {
         flux_runtime::flags::try_parse_from(args, DEFAULT_OVERRIDES)
     }
 }
+
+/// Where `--sops-age-secret` points: the Secret of that name in the runtime namespace, used
+/// only when both are set, as in Flux.
+pub fn sops_age_secret(
+    flags: &Flags,
+    runtime_namespace: Option<String>,
+) -> Option<(String, String)> {
+    let name = flags.sops_age_secret.as_str();
+    match runtime_namespace {
+        Some(ns) if !name.is_empty() && !ns.is_empty() => Some((ns, name.to_string())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sops_age_secret_needs_the_flag_and_the_runtime_namespace() {
+        let flags = Flags::try_parse_from(["kustomize-controller", "--sops-age-secret=sops-age"])
+            .expect("flags");
+        assert_eq!(
+            sops_age_secret(&flags, Some("flux-system".into())),
+            Some(("flux-system".to_string(), "sops-age".to_string()))
+        );
+        assert_eq!(sops_age_secret(&flags, None), None);
+        let none = Flags::try_parse_from(["kustomize-controller"]).expect("flags");
+        assert_eq!(sops_age_secret(&none, Some("flux-system".into())), None);
+    }
+}

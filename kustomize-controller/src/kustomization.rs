@@ -60,6 +60,9 @@ pub struct Options {
     pub health_poll_interval: Duration,
     /// Largest artifact downloaded and unpacked.
     pub max_artifact_size: u64,
+    /// `--sops-age-secret` in `RUNTIME_NAMESPACE` (namespace, name): age keys for SOPS
+    /// Kustomizations without `decryption.secretRef`.
+    pub sops_age_secret: Option<(String, String)>,
 }
 
 impl Default for Options {
@@ -72,6 +75,7 @@ impl Default for Options {
             jitter_percent: 5,
             health_poll_interval: Duration::from_secs(2),
             max_artifact_size: flux_artifact::DEFAULT_MAX_DOWNLOAD_SIZE,
+            sops_age_secret: None,
         }
     }
 }
@@ -655,6 +659,13 @@ async fn reconcile_steps(
     ctx: &Context,
     status: &mut KustomizationStatus,
 ) -> Result<Applied, Wait> {
+    // Expressions that do not parse cannot get better by retrying: fail before any work.
+    let checks =
+        apply::custom_health_checks(&obj.spec.health_check_exprs).map_err(|e| StepFailure {
+            reason: apply::INVALID_CEL_EXPRESSION_REASON,
+            message: format!("Reconciliation failed terminally due to configuration error: {e}"),
+            stalled: true,
+        })?;
     check_dependencies(obj, ctx).await?;
     let artifact = source_artifact(obj, ctx).await?;
     let revision = artifact.revision.clone();
@@ -797,6 +808,7 @@ async fn reconcile_steps(
                 &client,
                 &mut resolver,
                 &to_check,
+                &checks,
                 timeout,
                 ctx.options.health_poll_interval,
             )
@@ -1049,7 +1061,10 @@ async fn decryption_keys(
         return Ok(None);
     }
     let Some(secret_ref) = &dec.secret_ref else {
-        return Ok(Some(flux_sops::Keyring::new()));
+        return match &ctx.options.sops_age_secret {
+            Some((ns, name)) => global_age_keys(ctx, ns, name).await.map(Some),
+            None => Ok(Some(flux_sops::Keyring::new())),
+        };
     };
     let ns = obj.namespace().unwrap_or_default();
     let fail = |detail: String| StepFailure {
@@ -1075,6 +1090,41 @@ async fn decryption_keys(
         })
 }
 
+/// The age identities of the `--sops-age-secret` Secret; its other entries (PGP keys, cloud
+/// credentials) are ignored, as in Flux, so it cannot stand in for workload identity.
+async fn global_age_keys(
+    ctx: &Context,
+    ns: &str,
+    name: &str,
+) -> Result<flux_sops::Keyring, StepFailure> {
+    let fail = |message: String| StepFailure {
+        reason: BUILD_FAILED_REASON,
+        message,
+        stalled: false,
+    };
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), ns);
+    let secret = api
+        .get_opt(name)
+        .await
+        .map_err(|e| {
+            fail(format!(
+                "cannot get sops SOPS age decryption Secret '{ns}/{name}': {e}"
+            ))
+        })?
+        .ok_or_else(|| fail(format!("secrets \"{name}\" not found")))?;
+    let mut keys = flux_sops::Keyring::new();
+    for (entry, value) in secret_bytes(secret) {
+        if entry.ends_with(".agekey") {
+            keys.add_age_identities(&entry, &value).map_err(|e| {
+                fail(format!(
+                    "failed to import '{entry}' data from sops SOPS age decryption Secret '{ns}/{name}': {e}"
+                ))
+            })?;
+        }
+    }
+    Ok(keys)
+}
+
 impl Options {
     /// The reconciler options Flux derives from kustomize-controller's flags.
     pub fn from_flags(flags: &crate::flags::Flags) -> Options {
@@ -1093,6 +1143,10 @@ impl Options {
             requeue_dependency: common.requeue_dependency.as_duration(),
             strict_substitutions: gate("StrictPostBuildSubstitutions"),
             jitter_percent: u32::from(common.jitter.percentage),
+            sops_age_secret: crate::flags::sops_age_secret(
+                flags,
+                flux_runtime::manager::runtime_namespace(),
+            ),
             ..Options::default()
         }
     }

@@ -2,6 +2,7 @@
 //! unstructured objects: is an object Current, InProgress, Failed or Terminating, and why.
 
 mod apps;
+pub mod cel;
 mod core_kinds;
 mod fields;
 mod generic;
@@ -68,6 +69,15 @@ impl StatusResult {
         }
     }
 
+    /// A status without kstatus conditions (custom health checks set none).
+    pub(crate) fn plain(status: Status, message: impl Into<String>) -> StatusResult {
+        StatusResult {
+            status,
+            message: message.into(),
+            conditions: Vec::new(),
+        }
+    }
+
     /// InProgress with a `Reconciling` condition (`newInProgressStatus`).
     pub(crate) fn in_progress(reason: &str, message: impl Into<String>) -> StatusResult {
         let message = message.into();
@@ -110,12 +120,17 @@ pub enum Error {
     },
     #[error("unknown phase {0}")]
     UnknownPhase(String),
+    /// A custom health check expression could not be evaluated on the object.
+    #[error("{0}")]
+    Expression(String),
 }
 
 /// Computes the kstatus status of an object, with the current time for time-based rules.
 pub fn compute(obj: &Value) -> Result<StatusResult, Error> {
     compute_at(obj, Utc::now())
 }
+
+pub use cel::{CustomHealthChecks, HealthCheckExpr};
 
 /// Computes the status as kustomize-controller's health checks do: kstatus with Flux's custom
 /// Job status reader, under which a Job is Current only once it has completed.
