@@ -329,6 +329,36 @@ mod tests {
     }
 
     #[test]
+    fn cheatsheet_style_expressions() {
+        let obj = widget(1, 1, "True");
+        for (expr, want) in [
+            (
+                "status.conditions.exists(e, e.type == 'Ready' && e.status == 'True')",
+                Status::Current,
+            ),
+            (
+                "has(status.conditions) && size(status.conditions) == 1",
+                Status::Current,
+            ),
+            (
+                "status.observedGeneration == metadata.generation && spec.size >= 3.0",
+                Status::Current,
+            ),
+            (
+                "status.conditions.map(e, e.type) == ['Ready'] && metadata.name in ['w', 'x']",
+                Status::Current,
+            ),
+            (
+                "status.conditions.exists_one(e, e.reason == 'Nope')",
+                Status::InProgress,
+            ),
+        ] {
+            let c = checks(&[entry(expr, None, None)]);
+            assert_eq!(status(&c, &obj), want, "{expr}");
+        }
+    }
+
+    #[test]
     fn other_kinds_keep_the_kstatus_rules() {
         let c = checks(&[entry("false", None, None)]);
         let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
@@ -370,6 +400,13 @@ mod tests {
                 "failed to create custom status evaluator for healthchecks[1]: failed to parse the expression Failed: failed to parse the CEL expression 'status.conditions.filter(e, ': "
             ),
             "{text}"
+        );
+        let err = CustomHealthChecks::new(&[entry("status.phase ==", None, None)]).unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "failed to parse the expression Current: failed to parse the CEL expression 'status.phase ==': "
+            ),
+            "{err}"
         );
         let err = CustomHealthChecks::new(&[entry("", None, None)]).unwrap_err();
         assert_eq!(
