@@ -87,6 +87,14 @@ async fn route(st: Arc<ServerState>, req: Request) -> Result<Response, ApiError>
         ),
         ["openapi", "v2"] => {
             let acc = accept(&parts.headers);
+            if get && crate::openapi_pb::wanted(&acc) {
+                let doc = discovery::openapi_v2(&st.registry);
+                return Ok(Response::builder()
+                    .status(StatusCode::OK)
+                    .header(http::header::CONTENT_TYPE, crate::openapi_pb::MEDIA_TYPE)
+                    .body(Body::from(crate::openapi_pb::encode(&doc)))
+                    .unwrap_or_default());
+            }
             let json_ok = acc.is_empty()
                 || acc.split(',').any(|m| {
                     let m = m.split(';').next().unwrap_or("").trim();

@@ -305,9 +305,10 @@ pub fn openapi_v3_gv(reg: &Registry, group: &str, version: &str) -> Option<Value
     }))
 }
 
-/// The Swagger 2.0 document (`/openapi/v2`) in JSON: every served kind's definition with its
-/// GVK, and a PATCH operation per kind. kubectl asks for this document in protobuf only, which
-/// is not served (406): kubectl then carries on without it, as it does for any server.
+/// The Swagger 2.0 document (`/openapi/v2`): every served kind's definition with its GVK, and a
+/// GET and PATCH operation per kind. kubectl asks for it in protobuf (see `openapi_pb`), for
+/// `explain --output plaintext-openapiv2` and as client-side apply's second choice after v3.
+/// PATCH does not list strategic merge patch, so apply takes its compiled-in patch metadata.
 pub fn openapi_v2(reg: &Registry) -> Value {
     let defs: Vec<_> = reg.all().into_iter().filter(|d| !d.virtual_only).collect();
     let (names, definitions) = kind_schemas(&defs, true);

@@ -21,6 +21,7 @@ mod gc;
 mod http_util;
 mod immutable;
 mod objects;
+mod openapi_pb;
 mod patch;
 mod persist;
 mod protobuf;

@@ -138,13 +138,19 @@ async fn openapi_documents_carry_built_in_kind_schemas_for_explain() -> Res {
     assert!(meta_ref.starts_with("#/definitions/"), "{meta_ref}");
     assert!(v2["definitions"][meta_ref.trim_start_matches("#/definitions/")].is_object());
 
-    // The protobuf form kubectl asks for first is refused, not answered with JSON it would misread.
-    let (_, body) = get(
-        &client,
-        "/openapi/v2",
-        "application/com.github.proto-openapi.spec.v2@v1.0+protobuf",
-    )
-    .await?;
+    // kubectl asks for the protobuf form (gnostic's openapi.v2.Document): field 1 is "2.0".
+    let proto = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+    let (ctype, body) = get(&client, "/openapi/v2", proto).await?;
+    // Answered with kube-apiserver's spelling, which Go's mime parser accepts.
+    assert_eq!(
+        ctype,
+        "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+    );
+    assert_eq!(body.get(..5), Some(&b"\x0a\x032.0"[..]));
+    let name = b"io.k8s.api.core.v1.ConfigMap";
+    assert!(body.windows(name.len()).any(|w| w == name));
+    // A media type the server cannot produce is refused.
+    let (_, body) = get(&client, "/openapi/v2", "application/yaml").await?;
     assert_eq!(serde_json::from_slice::<Value>(&body)?["code"], 406);
     server.shutdown().await?;
     Ok(())

@@ -142,6 +142,7 @@ fi
 # explain reads the OpenAPI v3 schemas of built-in kinds and CRDs
 output_has 'Number of desired pods' kubectl explain deployment.spec.replicas || fail "explain of a built-in kind"
 output_has 'FIELD: *size <integer>' kubectl explain widget.spec.size || fail "explain of a custom resource"
+output_has 'ConfigMap holds configuration data' kubectl explain configmap --output plaintext-openapiv2 || fail "explain from OpenAPI v2"
 
 # authorization
 expect "yes" kubectl auth can-i list pods -n team-b
