@@ -316,53 +316,25 @@ fn remote_sources_fail_until_mapped_to_a_directory() {
 
 #[test]
 fn bad_paths_and_empty_clusters_are_clear_errors() {
-    let out = flux(&[
-        "local",
-        "run",
-        &fleet().to_string_lossy(),
-        "--path",
+    let run_path = |repo: &Path, path: &str, expected: &str| {
+        let out = flux(&["local", "run", &repo.to_string_lossy(), "--path", path]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+    };
+    run_path(
+        &fleet(),
         "clusters/nowhere",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("path 'clusters/nowhere' not found"),
-        "{}",
-        text(&out.stderr)
+        "path 'clusters/nowhere' not found",
     );
-
-    let out = flux(&[
-        "local",
-        "run",
-        &fleet().to_string_lossy(),
-        "--path",
-        "apps/base/user-service",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("no Flux objects found"),
-        "{}",
-        text(&out.stderr)
-    );
-
+    run_path(&fleet(), "apps/base/user-service", "no Flux objects found");
     let repo = fleet_copy();
     std::fs::write(
         repo.path().join("clusters/production/broken.yaml"),
         "kind: [unclosed\n",
     )
     .expect("write");
-    let out = flux(&[
-        "local",
-        "run",
-        &repo.path().to_string_lossy(),
-        "--path",
-        "clusters/production",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("broken.yaml"),
-        "{}",
-        text(&out.stderr)
-    );
+    run_path(repo.path(), "clusters/production", "broken.yaml");
 }
 
 #[test]
@@ -422,6 +394,15 @@ fn build_prints_every_object_with_kustomizations_followed_and_secrets_masked() {
     assert!(!stdout.contains("global-value"));
 }
 
+/// A copy of the example fleet committed on branch `main` of a new git repository.
+fn committed_fleet() -> tempfile::TempDir {
+    let repo = fleet_copy();
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-qm", "fleet"]);
+    repo
+}
+
 fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
         .current_dir(dir)
@@ -434,10 +415,7 @@ fn git(dir: &Path, args: &[&str]) {
 
 #[test]
 fn diff_shows_what_changed_since_a_ref_with_exit_code_one() {
-    let repo = fleet_copy();
-    git(repo.path(), &["init", "-q", "-b", "main"]);
-    git(repo.path(), &["add", "-A"]);
-    git(repo.path(), &["commit", "-qm", "fleet"]);
+    let repo = committed_fleet();
     let path = repo.path().to_string_lossy().into_owned();
     let key = example_key();
     let key = key.to_string_lossy();
@@ -490,10 +468,7 @@ fn diff_shows_what_changed_since_a_ref_with_exit_code_one() {
 
 #[test]
 fn run_at_a_git_ref_reports_the_commit_as_flux_does() {
-    let repo = fleet_copy();
-    git(repo.path(), &["init", "-q", "-b", "main"]);
-    git(repo.path(), &["add", "-A"]);
-    git(repo.path(), &["commit", "-qm", "fleet"]);
+    let repo = committed_fleet();
     // The work tree is broken; the committed fleet is not.
     std::fs::write(
         repo.path().join("clusters/production/broken.yaml"),
