@@ -182,7 +182,11 @@ pub async fn run(
         )
         .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
-        .run(reconcile, error_policy, ctx)
+        .run(
+            flux_runtime::metrics::timed("Kustomization", reconcile),
+            error_policy,
+            ctx,
+        )
         .for_each(|result| async move {
             if let Err(err) = result {
                 tracing::debug!(error = %err, "Kustomization reconcile ended with an error");

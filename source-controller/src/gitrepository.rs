@@ -78,7 +78,11 @@ pub async fn run(
     controller
         .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
-        .run(reconcile, error_policy, ctx)
+        .run(
+            flux_runtime::metrics::timed("GitRepository", reconcile),
+            error_policy,
+            ctx,
+        )
         .for_each(|result| async move {
             if let Err(err) = result {
                 tracing::debug!(error = %err, "GitRepository reconcile ended with an error");

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use flux_api::source::v1::GitRepository;
 use flux_artifact::{UnpackLimits, fetch_verified, unpack};
-use flux_runtime::testkit::{RunningController, free_port};
+use flux_runtime::testkit::{RunningController, free_port, http_get};
 use flux_testservers::{HttpAuth, HttpGitServer, SourceRepo};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -163,6 +163,24 @@ async fn binary_reconciles_a_git_repository_and_serves_its_artifact() {
     .expect("NewArtifact event posted to --events-addr");
     assert_eq!(event["involvedObject"]["name"], "fleet");
     assert_eq!(event["reportingController"], "source-controller");
+
+    // Each reconcile is timed per object and counted per controller, as controller-runtime does.
+    let metrics_addr = ctl.metrics;
+    let (code, metrics) = tokio::task::spawn_blocking(move || http_get(metrics_addr, "/metrics"))
+        .await
+        .expect("join")
+        .expect("scrape");
+    assert_eq!(code, 200);
+    assert!(
+        metrics.contains(r#"gotk_reconcile_duration_seconds_count{kind="GitRepository",name="fleet",namespace="flux-system"}"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            r#"controller_runtime_reconcile_total{controller="gitrepository",result="success"}"#
+        ),
+        "{metrics}"
+    );
 
     // A graceful stop lets started reconciles finish, so anything the controller had picked up
     // would now carry a status.

@@ -382,6 +382,7 @@ where
     let result = runtime.block_on(async {
         let signal = ShutdownSignal::install()?;
         let (stop_tx, stop_rx) = watch::channel(false);
+        crate::metrics::install(server.metrics());
         let ctx = RunContext {
             metrics: server.metrics(),
             readiness: server.readiness(),

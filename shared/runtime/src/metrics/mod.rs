@@ -203,6 +203,50 @@ impl Drop for ReconcileTimer {
     }
 }
 
+/// The process's reconcile metrics, set once by the controller's main (controller-runtime keeps
+/// its metrics in a global registry too), so reconcilers record without carrying a handle.
+static PROCESS_METRICS: std::sync::OnceLock<ReconcileMetrics> = std::sync::OnceLock::new();
+
+/// Makes `metrics` the ones [`timed`] records into; later calls are ignored.
+pub fn install(metrics: ReconcileMetrics) {
+    let _ = PROCESS_METRICS.set(metrics);
+}
+
+/// Wraps a kube-runtime reconcile function so each call is timed into
+/// `gotk_reconcile_duration_seconds` and counted, an `Err` as an error. Without installed
+/// metrics (libraries, tests, `flux local`) it only forwards the call.
+pub fn timed<K, C, F, Fut, T, E>(
+    kind: &'static str,
+    mut reconcile: F,
+) -> impl FnMut(std::sync::Arc<K>, std::sync::Arc<C>) -> futures::future::BoxFuture<'static, Result<T, E>>
+where
+    K: kube::Resource,
+    F: FnMut(std::sync::Arc<K>, std::sync::Arc<C>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>> + Send + 'static,
+{
+    move |obj, ctx| {
+        let meta = obj.meta();
+        let timer = PROCESS_METRICS.get().map(|m| {
+            m.start(
+                kind,
+                meta.name.as_deref().unwrap_or_default(),
+                meta.namespace.as_deref().unwrap_or_default(),
+            )
+        });
+        let fut = reconcile(obj, ctx);
+        Box::pin(async move {
+            let mut timer = timer;
+            let result = fut.await;
+            if result.is_err()
+                && let Some(t) = timer.as_mut()
+            {
+                t.failed();
+            }
+            result
+        })
+    }
+}
+
 /// Encodes `registry` in the OpenMetrics text format (ending with `# EOF`).
 pub fn encode(registry: &Registry) -> Result<String, std::fmt::Error> {
     let mut out = String::new();
