@@ -6,15 +6,16 @@
 //! garbage-collect, then summarise the conditions and patch the status once.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use flux_api::meta::{
-    ARTIFACT_IN_STORAGE, Artifact, FETCH_FAILED, STORAGE_OPERATION_FAILED, SUCCEEDED_REASON,
+    ARTIFACT_IN_STORAGE, Artifact, FETCH_FAILED, INCLUDE_UNAVAILABLE, STORAGE_OPERATION_FAILED,
+    SUCCEEDED_REASON,
 };
 use flux_api::source::v1::{GitRepository, GitRepositoryStatus};
-use flux_artifact::{IgnoreRules, Owner, Storage};
+use flux_artifact::{IgnoreRules, Owner, Storage, UnpackLimits};
 use flux_git::{Auth, CheckoutOptions, GitRef};
 use flux_runtime::conditions::{self, Status};
 use flux_runtime::events::{Recorder, Severity};
@@ -25,6 +26,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
@@ -73,9 +75,24 @@ pub async fn run(
     if let Some(selector) = label_selector.filter(|s| !s.is_empty()) {
         config = config.labels(selector);
     }
-    let controller = Controller::new(api, config);
+    let controller = Controller::new(api.clone(), config.clone());
+    let store = controller.store();
     let shutdown = flux_runtime::manager::after_sync(controller.store(), shutdown);
+    // A new artifact of an included repository must reach every repository including it.
+    let includers = move |dep: GitRepository| {
+        let (namespace, name) = owner(&dep);
+        store
+            .state()
+            .into_iter()
+            .filter(|o| {
+                o.namespace().unwrap_or_default() == namespace
+                    && o.spec.include.iter().any(|i| i.repository.name == name)
+            })
+            .map(|o| ObjectRef::from_obj(&*o))
+            .collect::<Vec<_>>()
+    };
     controller
+        .watches(api, config, includers)
         .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(
@@ -176,6 +193,9 @@ async fn apply(
                 status.artifact.as_ref().map(|a| &a.revision) != Some(&stored.artifact.revision);
             status.artifact = Some(stored.artifact.clone());
             status.observed_ignore = obj.spec.ignore.clone();
+            status.included_artifacts = stored.included;
+            status.observed_include = obj.spec.include.clone();
+            conditions::remove(&mut status.conditions, INCLUDE_UNAVAILABLE);
             conditions::remove(&mut status.conditions, FETCH_FAILED);
             conditions::remove(&mut status.conditions, STORAGE_OPERATION_FAILED);
             conditions::set(
@@ -257,6 +277,139 @@ async fn apply(
 struct StoredRevision {
     artifact: Artifact,
     subject: String,
+    included: Vec<Artifact>,
+}
+
+/// One `spec.include` entry, resolved: the included artifact and where its contents go.
+struct Include {
+    name: String,
+    from: PathBuf,
+    to: PathBuf,
+    artifact: Artifact,
+}
+
+/// `path` as a relative path below the tree. Flux joins include paths so that they stay inside
+/// the tree; a path that tries to leave it is refused rather than silently clamped.
+fn tree_relative(path: &str) -> Result<PathBuf, String> {
+    let mut out = PathBuf::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return Err(format!("path '{path}' must not leave the repository tree")),
+            part => out.push(part),
+        }
+    }
+    Ok(out)
+}
+
+/// Validates the include paths, then reads each included GitRepository's current artifact.
+async fn resolve_includes(
+    obj: &GitRepository,
+    ctx: &Context,
+    namespace: &str,
+) -> Result<Vec<Include>, StepFailure> {
+    let api: Api<GitRepository> = Api::namespaced(ctx.client.clone(), namespace);
+    let unavailable = |reason, message, stalled| StepFailure {
+        condition: INCLUDE_UNAVAILABLE,
+        reason,
+        message,
+        stalled,
+    };
+    let mut out = Vec::new();
+    for include in &obj.spec.include {
+        let name = include.repository.name.clone();
+        let illegal = |e: String| {
+            unavailable(
+                "IllegalPath",
+                format!("path calculation for include '{name}' failed: {e}"),
+                true,
+            )
+        };
+        let from =
+            tree_relative(include.from_path.as_deref().unwrap_or_default()).map_err(illegal)?;
+        let to = tree_relative(include.to_path()).map_err(illegal)?;
+        if to.as_os_str().is_empty() {
+            return Err(illegal(
+                "toPath must name a directory below the repository root".into(),
+            ));
+        }
+        let not_found = |e: String| {
+            unavailable(
+                "NotFound",
+                format!("could not get resource for include '{name}': {e}"),
+                false,
+            )
+        };
+        let dep = api
+            .get_opt(&name)
+            .await
+            .map_err(|e| not_found(e.to_string()))?
+            .ok_or_else(|| not_found(format!("gitrepositories \"{name}\" not found")))?;
+        let artifact = dep.status.and_then(|s| s.artifact).ok_or_else(|| {
+            unavailable(
+                "NoArtifact",
+                format!("no artifact available for include '{name}'"),
+                false,
+            )
+        })?;
+        out.push(Include {
+            name,
+            from,
+            to,
+            artifact,
+        });
+    }
+    Ok(out)
+}
+
+/// Unpacks each included artifact and moves its `from` part to `to` in the checked-out tree.
+fn copy_includes(
+    storage: &Storage,
+    work: &Path,
+    tree: &Path,
+    includes: &[Include],
+) -> Result<(), StepFailure> {
+    for include in includes {
+        let failed = |e: String| StepFailure {
+            condition: INCLUDE_UNAVAILABLE,
+            reason: "CopyFailure",
+            message: format!(
+                "failed to copy '{}' include from '{}' to '{}': {e}",
+                include.name,
+                include.from.display(),
+                include.to.display()
+            ),
+            stalled: false,
+        };
+        let archive = storage
+            .resolve(&include.artifact.path)
+            .ok_or_else(|| format!("artifact '{}' is not in storage", include.artifact.path))
+            .and_then(|path| std::fs::read(path).map_err(|e| e.to_string()))
+            .map_err(failed)?;
+        let unpacked = tempfile::tempdir_in(work).map_err(|e| failed(e.to_string()))?;
+        flux_artifact::unpack(&archive, unpacked.path(), UnpackLimits::default())
+            .map_err(|e| failed(e.to_string()))?;
+        // The checkout may hold symlinks; following one would write outside the tree.
+        let mut dest = tree.to_path_buf();
+        for part in include.to.components() {
+            dest.push(part);
+            if std::fs::symlink_metadata(&dest).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(failed(format!(
+                    "'{}' is a symlink in the repository",
+                    dest.strip_prefix(tree).unwrap_or(&dest).display()
+                )));
+            }
+        }
+        match std::fs::symlink_metadata(&dest) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&dest),
+            Ok(_) => std::fs::remove_file(&dest),
+            Err(_) => Ok(()),
+        }
+        .and_then(|()| std::fs::create_dir_all(dest.parent().unwrap_or(tree)))
+        .and_then(|()| std::fs::rename(unpacked.path().join(&include.from), &dest))
+        .map_err(|e| failed(e.to_string()))?;
+    }
+    Ok(())
 }
 
 async fn fetch_and_store(
@@ -265,6 +418,7 @@ async fn fetch_and_store(
     status: &GitRepositoryStatus,
 ) -> Result<StoredRevision, StepFailure> {
     let (namespace, name) = owner(obj);
+    let includes = resolve_includes(obj, ctx, &namespace).await?;
     let auth = read_auth(obj, ctx, &namespace).await?;
     let reference = obj
         .spec
@@ -289,19 +443,30 @@ async fn fetch_and_store(
     let storage = ctx.storage.clone();
     let previous = status.artifact.clone();
     let ignore_unchanged = status.observed_ignore == obj.spec.ignore;
+    // Revisions, not digests, as in Flux: repositories including each other then settle
+    // instead of rebuilding one another forever.
+    let includes_unchanged = status.observed_include == obj.spec.include
+        && status.included_artifacts.len() == includes.len()
+        && (status.included_artifacts.iter())
+            .zip(&includes)
+            .all(|(seen, now)| seen.revision == now.artifact.revision);
     let spec_ignore = obj.spec.ignore.clone();
     let timeout = obj.spec.timeout();
 
     let job = tokio::task::spawn_blocking(move || {
         checkout_and_package(
-            &cache,
-            &work,
+            (&cache, &work),
             &opts,
             &storage,
             (&namespace, &name),
-            previous.filter(|_| ignore_unchanged),
+            previous.filter(|_| ignore_unchanged && includes_unchanged),
             spec_ignore.as_deref(),
+            &includes,
         )
+        .map(|stored| StoredRevision {
+            included: includes.into_iter().map(|i| i.artifact).collect(),
+            ..stored
+        })
     });
     match tokio::time::timeout(timeout.max(Duration::from_secs(1)), job).await {
         Ok(Ok(result)) => result,
@@ -369,13 +534,13 @@ async fn read_auth(
 /// The blocking part: ls-remote, and unless the stored artifact is still the right one, check
 /// out, package and store.
 fn checkout_and_package(
-    cache: &std::path::Path,
-    work: &std::path::Path,
+    (cache, work): (&Path, &Path),
     opts: &CheckoutOptions,
     storage: &Storage,
     (namespace, name): (&str, &str),
     previous: Option<Artifact>,
     spec_ignore: Option<&str>,
+    includes: &[Include],
 ) -> Result<StoredRevision, StepFailure> {
     let git_failure = |e: flux_git::Error| {
         let (reason, stalled) = match &e {
@@ -417,6 +582,7 @@ fn checkout_and_package(
             return Ok(StoredRevision {
                 artifact: prev.clone(),
                 subject: String::new(),
+                included: Vec::new(),
             });
         }
     }
@@ -424,6 +590,7 @@ fn checkout_and_package(
     std::fs::create_dir_all(work).map_err(|e| storage_failure(e.to_string()))?;
     let tree = tempfile::tempdir_in(work).map_err(|e| storage_failure(e.to_string()))?;
     let checkout = flux_git::checkout(cache, tree.path(), opts).map_err(git_failure)?;
+    copy_includes(storage, work, tree.path(), includes)?;
     let rules = IgnoreRules::load(tree.path(), spec_ignore).map_err(|e| StepFailure {
         condition: STORAGE_OPERATION_FAILED,
         reason: STORAGE_OPERATION_FAILED,
@@ -456,5 +623,6 @@ fn checkout_and_package(
             metadata: BTreeMap::new(),
         },
         subject: checkout.message,
+        included: Vec::new(),
     })
 }

@@ -346,3 +346,136 @@ async fn missing_secret_is_an_authentication_failure_without_secret_values() {
             .is_some_and(|a| a.revision == format!("main@sha1:{}", repo.rev("main")))
     );
 }
+
+async fn create_with_include(h: &Harness, name: &str, url: &str, include: serde_json::Value) {
+    let obj: GitRepository = serde_json::from_value(serde_json::json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": { "name": name, "namespace": "flux-system" },
+        "spec": { "interval": "1m", "url": url, "ref": {"branch": "main"}, "include": include }
+    }))
+    .expect("gitrepository");
+    h.repos()
+        .create(&PostParams::default(), &obj)
+        .await
+        .expect("create");
+}
+
+async fn download(artifact: &flux_api::meta::Artifact) -> tempfile::TempDir {
+    let digest = artifact.digest.clone().expect("digest");
+    let bytes = fetch_verified(&reqwest::Client::new(), &artifact.url, &digest, 10 << 20)
+        .await
+        .expect("download");
+    let out = tempfile::tempdir().expect("tempdir");
+    unpack(&bytes, out.path(), UnpackLimits::default()).expect("unpack");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn include_waits_for_the_included_repository_and_packs_its_files() {
+    let h = Harness::start().await;
+    let app = SourceRepo::new();
+    let lib = SourceRepo::new();
+    lib.commit_file("lib/only-in-lib.yaml", "kind: Lib\n", "lib");
+    let app_server = HttpGitServer::start(app.root(), HttpAuth::None);
+    let lib_server = HttpGitServer::start(lib.root(), HttpAuth::None);
+    create_with_include(
+        &h,
+        "app",
+        &app_server.url("fleet.git"),
+        serde_json::json!([{"repository": {"name": "lib"}, "toPath": "vendor/b"}]),
+    )
+    .await;
+
+    // The included repository does not exist yet: no artifact, and retries.
+    let obj = h
+        .wait_for("app", |o| {
+            condition(o, "IncludeUnavailable").is_some_and(|c| c.status == "True")
+        })
+        .await;
+    let unavailable = condition(&obj, "IncludeUnavailable").expect("condition");
+    assert_eq!(unavailable.reason, "NotFound");
+    assert!(
+        unavailable.message.contains("'lib'"),
+        "{}",
+        unavailable.message
+    );
+    let ready = condition(&obj, "Ready").expect("ready");
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "NotFound")
+    );
+    assert!(
+        obj.status
+            .as_ref()
+            .and_then(|s| s.artifact.as_ref())
+            .is_none()
+    );
+
+    h.create(
+        "lib",
+        &lib_server.url("fleet.git"),
+        serde_json::json!({"branch": "main"}),
+    )
+    .await;
+    let lib_obj = h.wait_for("lib", is_ready).await;
+    let obj = h.wait_for("app", is_ready).await;
+    let status = obj.status.clone().expect("status");
+    assert!(condition(&obj, "IncludeUnavailable").is_none());
+    assert_eq!(
+        status.included_artifacts,
+        vec![lib_obj.status.expect("status").artifact.expect("artifact")]
+    );
+    let tree = download(&status.artifact.expect("artifact")).await;
+    assert_eq!(
+        std::fs::read_to_string(tree.path().join("vendor/b/lib/only-in-lib.yaml")).expect("lib"),
+        "kind: Lib\n"
+    );
+    assert!(tree.path().join("vendor/b/apps/app.yaml").is_file());
+    assert!(tree.path().join("apps/app.yaml").is_file());
+    assert!(!tree.path().join("lib").exists());
+
+    // A new artifact of the included repository gives a new artifact here.
+    lib.commit_file("lib/newer.yaml", "kind: Newer\n", "newer");
+    let patch = serde_json::json!({"metadata": {"annotations": {
+        "reconcile.fluxcd.io/requestedAt": "2026-11-26T03:00:00Z"}}});
+    h.repos()
+        .patch("lib", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("annotate");
+    let want = format!("main@sha1:{}", lib.rev("main"));
+    let obj = h
+        .wait_for("app", |o| {
+            o.status
+                .as_ref()
+                .is_some_and(|s| s.included_artifacts.iter().any(|a| a.revision == want))
+        })
+        .await;
+    let tree = download(&obj.status.expect("status").artifact.expect("artifact")).await;
+    assert!(tree.path().join("vendor/b/lib/newer.yaml").is_file());
+
+    // A destination outside the tree is refused, and waits for a spec change.
+    create_with_include(
+        &h,
+        "escape",
+        &app_server.url("fleet.git"),
+        serde_json::json!([{"repository": {"name": "lib"}, "toPath": "../escape"}]),
+    )
+    .await;
+    let obj = h
+        .wait_for("escape", |o| {
+            condition(o, "Ready").is_some_and(|c| c.status == "False")
+        })
+        .await;
+    let ready = condition(&obj, "Ready").expect("ready");
+    assert_eq!(ready.reason, "IllegalPath");
+    assert!(
+        ready
+            .message
+            .contains("'../escape' must not leave the repository tree"),
+        "{}",
+        ready.message
+    );
+    assert!(condition(&obj, "Stalled").is_some_and(|c| c.status == "True"));
+    assert!(obj.status.and_then(|s| s.artifact).is_none());
+}
