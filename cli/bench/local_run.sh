@@ -10,11 +10,11 @@ ks=${1:-200}
 objects=${2:-5000}
 per=$(( objects / ks ))
 
-cargo build --release -p flux-cli --quiet
-flux=target/release/flux
+[ -n "${FLUX_BIN:-}" ] || cargo build --release -p flux-cli --quiet
+flux=${FLUX_BIN:-target/release/flux}
 
 fleet=$(mktemp -d)
-trap 'rm -rf "$fleet"' EXIT
+trap '[ -n "${KEEP_FLEET:-}" ] || rm -rf "$fleet"' EXIT
 mkdir -p "$fleet/clusters/bench"
 for i in $(seq 1 "$ks"); do
   app="$fleet/apps/app$i"
@@ -86,10 +86,11 @@ SRC
 
 echo "fleet: $ks Kustomizations, $(( ks * per )) objects"
 log=$(mktemp)
-/usr/bin/time -f "%e %M" -o "$log.time" "$flux" local run "$fleet" --path clusters/bench --timeout 5m > "$log" 2>/dev/null || {
+/usr/bin/time -f "%e %M %U %S" -o "$log.time" "$flux" local run "$fleet" --path clusters/bench --timeout 5m > "$log" 2>/dev/null || {
   tail -5 "$log"; echo "run failed"; exit 1; }
 tail -1 "$log"
-read -r secs kib < "$log.time"
-awk -v s="$secs" -v k="$kib" 'BEGIN {
+read -r secs kib user sys < "$log.time"
+awk -v s="$secs" -v k="$kib" -v u="$user" -v y="$sys" 'BEGIN {
   printf "time to all-Ready: %.1f s (goal < 20 s)\n", s;
-  printf "peak RSS: %.0f MiB (goal < 200 MiB)\n", k / 1024 }'
+  printf "peak RSS: %.0f MiB (goal < 200 MiB)\n", k / 1024;
+  printf "CPU: %.1f s user, %.1f s system\n", u, y }'

@@ -123,11 +123,22 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     flux_api::meta::parse_duration(s).map_err(|e| e.to_string())
 }
 
+/// Scratch space in memory when the system has it and the user did not choose: every
+/// Kustomization unpacks its whole source, and on ext4 creating that many files right after
+/// deleting others costs far more kernel time than the build itself.
+fn memory_scratch() {
+    let shm = std::path::Path::new("/dev/shm");
+    if std::env::var_os("TMPDIR").is_none() && shm.is_dir() {
+        let _ = tempfile::env::override_temp_dir(shm);
+    }
+}
+
 pub fn run(
     cmd: &LocalCommand,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), CommandError> {
+    memory_scratch();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
