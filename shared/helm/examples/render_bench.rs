@@ -1,7 +1,7 @@
 //! Benchmark: renders a generated chart of 100 templates with a 2,000-line values file and
 //! prints the time per render and renders per second.
 //!
-//! Run: `cargo run -p flux-helm --release --example bench [-- ITERATIONS]`
+//! Run: `cargo run -p flux-helm --release --example render_bench [-- ITERATIONS]`
 //! (set `FLUX_HELM_BENCH_DIR=/some/dir` to keep the chart and compare with `helm template`).
 
 use std::fmt::Write as _;
