@@ -8,9 +8,9 @@ use clap::Args;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ListParams};
-use serde_json::Value;
 
 use super::CommandError;
+use crate::apply::deployment_ready;
 use crate::cli::GlobalFlags;
 use crate::cluster::{self, Log};
 use crate::manifests::VERSION;
@@ -160,20 +160,6 @@ async fn installation_check(client: &kube::Client) -> CheckResult {
     let bootstrapped = labels.contains_key("kustomize.toolkit.fluxcd.io/name");
     res.ok(format!("bootstrapped: {bootstrapped}"));
     res
-}
-
-/// kstatus' rule for Deployments: the controller observed the spec and every replica is
-/// updated, ready and available.
-fn deployment_ready(d: &Value) -> bool {
-    let int = |p: &str| d.pointer(p).and_then(Value::as_i64);
-    let generation = int("/metadata/generation").unwrap_or(0);
-    if int("/status/observedGeneration").unwrap_or(0) < generation {
-        return false;
-    }
-    let replicas = int("/spec/replicas").unwrap_or(1);
-    ["updatedReplicas", "readyReplicas", "availableReplicas"]
-        .iter()
-        .all(|f| int(&format!("/status/{f}")).unwrap_or(0) >= replicas)
 }
 
 async fn controllers_check(
