@@ -1,5 +1,6 @@
 //! The `helm-controller` binary as a real process: endpoints, signals, flag errors.
 
+use flux_apiserver::BackgroundServer;
 use flux_runtime::testkit::{BinarySpec, check_controller_binary, check_needs_a_cluster};
 use helm_controller::flags::Flags;
 
@@ -15,15 +16,15 @@ fn spec<'a>(args: &'a [&'a str], env: &'a [(&'a str, &'a str)]) -> BinarySpec<'a
 
 #[test]
 fn behaves_like_a_flux_controller_binary() {
-    let cluster = cluster(true);
+    let cluster = BackgroundServer::start(flux_api::crds::all()).expect("apiserver");
     let args = ["--feature-gates=OOMWatch=true"];
-    check_controller_binary(&spec(&args, &[("KUBECONFIG", &cluster.kubeconfig)]));
+    check_controller_binary(&spec(&args, &[("KUBECONFIG", &cluster.kubeconfig())]));
 }
 
 #[test]
 fn needs_a_cluster() {
-    let bare = cluster(false);
-    check_needs_a_cluster(&spec(&[], &[]), &bare.kubeconfig);
+    let bare = BackgroundServer::start(Vec::new()).expect("apiserver");
+    check_needs_a_cluster(&spec(&[], &[]), &bare.kubeconfig());
 }
 
 #[test]
@@ -33,45 +34,4 @@ fn helm_flags_default_as_in_flux() {
     assert_eq!(f.graceful_shutdown_timeout.to_string(), "10m0s");
     assert_eq!(f.oom_watch_interval.to_string(), "500ms");
     assert_eq!(f.oom_watch_memory_threshold, 95);
-}
-
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-
-/// An in-memory API server on its own runtime, and its admin kubeconfig on disk.
-struct Cluster {
-    _server: flux_apiserver::RunningServer,
-    _runtime: tokio::runtime::Runtime,
-    _dir: tempfile::TempDir,
-    kubeconfig: String,
-}
-
-/// With `crds`, the Flux CRDs are installed.
-fn cluster(crds: bool) -> Cluster {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let server = runtime.block_on(async {
-        let server = flux_apiserver::start(Default::default())
-            .await
-            .expect("apiserver");
-        if crds {
-            let client = server.client().await.expect("client");
-            let api: kube::Api<CustomResourceDefinition> = kube::Api::all(client);
-            for crd in flux_api::crds::all() {
-                api.create(&Default::default(), &crd).await.expect("CRD");
-            }
-        }
-        server
-    });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("kubeconfig");
-    server.write_kubeconfig(&path).expect("kubeconfig");
-    Cluster {
-        _server: server,
-        _runtime: runtime,
-        _dir: dir,
-        kubeconfig: path.display().to_string(),
-    }
 }

@@ -1,5 +1,6 @@
 //! The `source-controller` binary as a real process: endpoints, signals, flag errors.
 
+use flux_apiserver::BackgroundServer;
 use flux_runtime::testkit::{
     BinarySpec, RunningController, SIGINT, check_controller_binary, check_needs_a_cluster,
     free_port, run_to_exit,
@@ -20,7 +21,7 @@ fn spec<'a>(args: &'a [&'a str], env: &'a [(&'a str, &'a str)]) -> BinarySpec<'a
 
 #[test]
 fn behaves_like_a_flux_controller_binary() {
-    let cluster = cluster(true);
+    let cluster = BackgroundServer::start(flux_api::crds::all()).expect("apiserver");
     let storage = tempfile::tempdir().expect("tempdir");
     let storage_path = format!("--storage-path={}", storage.path().display());
     let args = [
@@ -28,13 +29,13 @@ fn behaves_like_a_flux_controller_binary() {
         "--storage-addr=127.0.0.1:0",
         "--concurrent=3",
     ];
-    check_controller_binary(&spec(&args, &[("KUBECONFIG", &cluster.kubeconfig)]));
+    check_controller_binary(&spec(&args, &[("KUBECONFIG", &cluster.kubeconfig())]));
 }
 
 #[test]
 fn needs_a_cluster() {
-    let bare = cluster(false);
-    check_needs_a_cluster(&spec(&[], &[]), &bare.kubeconfig);
+    let bare = BackgroundServer::start(Vec::new()).expect("apiserver");
+    check_needs_a_cluster(&spec(&[], &[]), &bare.kubeconfig());
 }
 
 #[test]
@@ -64,14 +65,15 @@ fn advertised_storage_address_follows_flux() {
 
 #[test]
 fn sigint_also_stops_cleanly_with_exit_zero() {
-    let cluster = cluster(true);
+    let cluster = BackgroundServer::start(flux_api::crds::all()).expect("apiserver");
     let storage = tempfile::tempdir().expect("tempdir");
     let args = vec![
         format!("--storage-path={}", storage.path().display()),
         "--storage-addr=127.0.0.1:0".to_string(),
     ];
-    let ctl = RunningController::start_with_env(BIN, &args, &[("KUBECONFIG", &cluster.kubeconfig)])
-        .unwrap();
+    let ctl =
+        RunningController::start_with_env(BIN, &args, &[("KUBECONFIG", &cluster.kubeconfig())])
+            .unwrap();
     let (status, stderr) = ctl.stop_with(SIGINT).unwrap();
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(stderr.contains(r#""signal":"SIGINT""#), "{stderr}");
@@ -90,45 +92,4 @@ fn health_and_metrics_on_one_port_fail_to_bind_with_exit_one() {
         "{}",
         out.stderr
     );
-}
-
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-
-/// An in-memory API server on its own runtime, and its admin kubeconfig on disk.
-struct Cluster {
-    _server: flux_apiserver::RunningServer,
-    _runtime: tokio::runtime::Runtime,
-    _dir: tempfile::TempDir,
-    kubeconfig: String,
-}
-
-/// With `crds`, the Flux CRDs are installed.
-fn cluster(crds: bool) -> Cluster {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let server = runtime.block_on(async {
-        let server = flux_apiserver::start(Default::default())
-            .await
-            .expect("apiserver");
-        if crds {
-            let client = server.client().await.expect("client");
-            let api: kube::Api<CustomResourceDefinition> = kube::Api::all(client);
-            for crd in flux_api::crds::all() {
-                api.create(&Default::default(), &crd).await.expect("CRD");
-            }
-        }
-        server
-    });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("kubeconfig");
-    server.write_kubeconfig(&path).expect("kubeconfig");
-    Cluster {
-        _server: server,
-        _runtime: runtime,
-        _dir: dir,
-        kubeconfig: path.display().to_string(),
-    }
 }

@@ -11,6 +11,7 @@
 
 mod api;
 mod auth;
+mod background;
 mod bootstrap_rbac;
 mod convert;
 mod crd;
@@ -36,6 +37,7 @@ mod typed;
 mod watch;
 mod workloads;
 
+pub use background::BackgroundServer;
 pub use error::Error;
 pub use server::{RunningServer, ServerOptions, serve_foreground, serve_foreground_with, start};
 pub use simulate::SIMULATE_ANNOTATION;
