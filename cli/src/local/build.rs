@@ -92,15 +92,13 @@ fn id(obj: &Value) -> String {
     format!("{ns}/{}", text(obj, "/metadata/name"))
 }
 
-fn same_object(a: &Value, b: &Value) -> bool {
-    let group = |o: &Value| {
-        let api_version = text(o, "/apiVersion");
-        api_version
-            .rsplit_once('/')
-            .map(|(g, _)| g.to_string())
-            .unwrap_or_default()
-    };
-    text(a, "/kind") == text(b, "/kind") && group(a) == group(b) && id(a) == id(b)
+/// What identifies an object in a cluster: group, kind, namespace and name.
+fn object_key(obj: &Value) -> String {
+    let group = text(obj, "/apiVersion")
+        .rsplit_once('/')
+        .map(|(g, _)| g)
+        .unwrap_or_default();
+    format!("{group}/{}/{}", text(obj, "/kind"), id(obj))
 }
 
 /// `namespace/name` of each Kustomization `obj` depends on.
@@ -223,6 +221,11 @@ pub fn build_fleet(opts: &FleetOptions) -> Result<Vec<Value>, String> {
         count: 0,
     };
     let mut built = BTreeSet::new();
+    let mut position: HashMap<String, usize> = out
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (object_key(o), i))
+        .collect();
     loop {
         if let Some(cycle) = dependency_cycle(&out) {
             return Err(format!(
@@ -265,9 +268,12 @@ pub fn build_fleet(opts: &FleetOptions) -> Result<Vec<Value>, String> {
         for obj in build_kustomization(&ks, &out, opts, &keys, &mut copies)? {
             // An object applied again (the bootstrap Kustomization re-applying its own path)
             // keeps its place and takes its new owner's labels.
-            match out.iter_mut().find(|o| same_object(o, &obj)) {
-                Some(existing) => *existing = obj,
-                None => out.push(obj),
+            match position.get(&object_key(&obj)) {
+                Some(&i) => out[i] = obj,
+                None => {
+                    position.insert(object_key(&obj), out.len());
+                    out.push(obj);
+                }
             }
         }
     }
