@@ -70,6 +70,14 @@ fn run_json(repo: &Path, extra: &[&str]) -> (i32, Value, String) {
     (out.status.code().unwrap_or(-1), report, text(&out.stderr))
 }
 
+/// [`run_json`] with the fleet's example age key, so its encrypted Secret decrypts.
+fn run_with_example_key(repo: &Path) -> (i32, Value, String) {
+    run_json(
+        repo,
+        &["--decryption-key", &example_key().to_string_lossy()],
+    )
+}
+
 fn object<'a>(report: &'a Value, kind: &str, id: &str) -> &'a Value {
     report["objects"]
         .as_array()
@@ -116,10 +124,7 @@ fn the_example_fleet_ends_green_with_a_tree_report() {
 
 #[test]
 fn the_json_report_names_every_object_with_its_parent_and_inventory() {
-    let (code, report, stderr) = run_json(
-        &fleet(),
-        &["--decryption-key", &example_key().to_string_lossy()],
-    );
+    let (code, report, stderr) = run_with_example_key(&fleet());
     assert_eq!(code, 0, "{report:#}\n{stderr}");
     assert_eq!(report["succeeded"], true);
     let apps = object(&report, "Kustomization", "flux-system/apps");
@@ -153,10 +158,7 @@ fn a_failing_health_check_fails_the_run_and_blocks_dependents() {
         "timeout: 5m",
         "timeout: 5s",
     );
-    let (code, report, _) = run_json(
-        repo.path(),
-        &["--decryption-key", &example_key().to_string_lossy()],
-    );
+    let (code, report, _) = run_with_example_key(repo.path());
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["succeeded"], false);
     let infra = object(&report, "Kustomization", "flux-system/infrastructure");
@@ -228,10 +230,7 @@ fn a_missing_dependency_is_reported_on_the_dependent() {
         "spec:\n",
         "spec:\n  dependsOn:\n    - name: does-not-exist\n",
     );
-    let (code, report, _) = run_json(
-        repo.path(),
-        &["--decryption-key", &example_key().to_string_lossy()],
-    );
+    let (code, report, _) = run_with_example_key(repo.path());
     assert_eq!(code, 1, "{report:#}");
     let tenants = object(&report, "Kustomization", "flux-system/tenants");
     assert_eq!(tenants["reason"], "DependencyNotReady", "{tenants}");
