@@ -216,11 +216,12 @@ async fn watch(
     let mut last_change = Instant::now();
     loop {
         let current = snapshot(client).await;
-        if !keys.is_empty() {
-            ensure_decryption_secrets(client, keys).await;
-        }
         progress.show(&last, &current);
         if current != last {
+            // A Kustomization that asks for a key Secret is new, so it shows up as a change.
+            if !keys.is_empty() {
+                ensure_decryption_secrets(client, keys).await;
+            }
             last = current;
             last_change = Instant::now();
         }
