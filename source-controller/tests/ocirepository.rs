@@ -2,12 +2,12 @@
 //! media types over the registry API, the reconciler on the in-memory API server, and the
 //! stored artifact downloaded, verified and unpacked.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 use flux_api::source::v1::OCIRepository;
 use flux_artifact::{Storage, UnpackLimits, fetch_verified, unpack};
+use flux_testservers::Registry;
 use k8s_openapi::api::core::v1::{Event, Namespace};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -16,59 +16,6 @@ use sha2::{Digest, Sha256};
 use source_controller::{helmchart, ocirepository};
 
 const NS: &str = "flux-system";
-
-/// bcrypt of `s3cret` (cost 4), the only hash docker-registry's htpasswd accepts.
-const BCRYPT_S3CRET: &str = "$2b$04$.7ztzGVF.u4CNaaiEoIVTO9pO3RHswqZmWXyTSIEe8VUpiQ9htA2O";
-
-/// A `docker-registry` process on a free loopback port, killed on drop.
-struct Registry {
-    child: Child,
-    addr: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Registry {
-    /// With `htpasswd`, the registry wants user `flux`, password `s3cret`.
-    fn start(htpasswd: bool) -> Registry {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port = flux_testservers::free_port();
-        let addr = format!("127.0.0.1:{port}");
-        let mut config = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
-            dir.path().join("data").display()
-        );
-        if htpasswd {
-            let file = dir.path().join("htpasswd");
-            std::fs::write(&file, format!("flux:{BCRYPT_S3CRET}\n")).expect("htpasswd");
-            config.push_str(&format!(
-                "auth:\n  htpasswd:\n    realm: flux-rs\n    path: {}\n",
-                file.display()
-            ));
-        }
-        let config_path = dir.path().join("config.yml");
-        std::fs::write(&config_path, config).expect("config");
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config_path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("docker-registry must be installed (apt-get install docker-registry)");
-        flux_testservers::wait_for_port(port);
-        Registry {
-            child,
-            addr,
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn sha256(bytes: &[u8]) -> String {
     format!(

@@ -1,6 +1,6 @@
 //! Real servers on loopback for flux-rs tests, started and stopped by the tests themselves:
 //! a source repository made with the git CLI, `git daemon`, `git http-backend` behind a small
-//! HTTP/1.1 server that checks credentials, and `sshd` serving git over ssh.
+//! HTTP/1.1 server that checks credentials, `sshd` serving git over ssh, and `docker-registry`.
 //! Test support only: helpers panic with a clear message when a server cannot start.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -10,6 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+
+mod registry;
+pub use registry::{REGISTRY_PASSWORD, REGISTRY_USER, Registry};
 
 /// Runs the git CLI in `dir` with a fixed identity and no user configuration.
 pub fn git(dir: &Path, args: &[&str]) -> String {
