@@ -22,7 +22,7 @@ use kube::api::ApiResource;
 pub async fn start(flags: flags::Flags, run: RunContext) -> Result<(), ManagerError> {
     let common = &flags.common;
     let namespace = manager::watch_namespace(common)?;
-    let (kube_config, client) = manager::kube_client().await?;
+    let (kube_config, client) = manager::kube_client(&common.client).await?;
     let kinds = [
         ApiResource::erase::<flux_api::helm::v2::HelmRelease>(&()),
         ApiResource::erase::<flux_api::source::v1::HelmChart>(&()),

@@ -45,7 +45,7 @@ pub fn advertised_storage_addr(flags: &flags::Flags) -> String {
 pub async fn start(flags: flags::Flags, run: RunContext) -> Result<(), ManagerError> {
     let common = &flags.common;
     let namespace = manager::watch_namespace(common)?;
-    let (_, client) = manager::kube_client().await?;
+    let (_, client) = manager::kube_client(&common.client).await?;
     let kinds = [
         ApiResource::erase::<flux_api::source::v1::GitRepository>(&()),
         ApiResource::erase::<flux_api::source::v1::HelmRepository>(&()),

@@ -10,3 +10,4 @@ pub mod reconcile;
 pub mod server;
 pub mod telemetry;
 pub mod testkit;
+pub mod throttle;

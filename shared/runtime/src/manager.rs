@@ -8,7 +8,8 @@ use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use kube::runtime::reflector::Store;
 use tokio::sync::watch;
 
-use crate::flags::ControllerFlags;
+use crate::flags::{ClientFlags, ControllerFlags};
+use crate::throttle::ThrottleLayer;
 
 /// The environment variable Flux's deployments set to the pod's namespace (downward API).
 pub const RUNTIME_NAMESPACE_ENV: &str = "RUNTIME_NAMESPACE";
@@ -39,13 +40,19 @@ pub enum ManagerError {
 }
 
 /// The Kubernetes configuration as client-go infers it (`KUBECONFIG`, `~/.kube/config`, then
-/// the in-cluster service account), and a client made from it. The configuration is returned
-/// too because reconcilers clone it to impersonate tenants.
-pub async fn kube_client() -> Result<(kube::Config, kube::Client), ManagerError> {
+/// the in-cluster service account), and a client made from it, throttled to `--kube-api-qps` and
+/// `--kube-api-burst`. The configuration is returned too because reconcilers clone it to
+/// impersonate tenants.
+pub async fn kube_client(
+    throttle: &ClientFlags,
+) -> Result<(kube::Config, kube::Client), ManagerError> {
     let config = kube::Config::infer()
         .await
         .map_err(ManagerError::Kubeconfig)?;
-    let client = kube::Client::try_from(config.clone()).map_err(ManagerError::Client)?;
+    let client = kube::client::ClientBuilder::try_from(config.clone())
+        .map_err(ManagerError::Client)?
+        .with_layer(&ThrottleLayer::new(throttle))
+        .build();
     Ok((config, client))
 }
 
