@@ -78,7 +78,8 @@ async fn run_sources(
         &advertised_storage_addr(flags),
         usize::try_from(flags.artifact_retention_records).unwrap_or(usize::MAX),
     )
-    .map_err(|e| setup("unable to initialise storage", &e))?;
+    .map_err(|e| setup("unable to initialise storage", &e))?
+    .with_retention_ttl(flags.artifact_retention_ttl.into());
     // Git caches and chart/layer scratch space live outside the served storage root.
     let scratch = tempfile::Builder::new()
         .prefix("source-controller-")

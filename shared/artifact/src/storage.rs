@@ -6,7 +6,7 @@
 //! `http://<adv-addr>/<same relative path>`.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::Error;
 
@@ -34,6 +34,7 @@ pub struct Storage {
     root: PathBuf,
     advertised: String,
     retention_records: usize,
+    retention_ttl: Option<Duration>,
 }
 
 impl Storage {
@@ -50,7 +51,15 @@ impl Storage {
             root,
             advertised: advertised_addr.trim_end_matches('/').to_string(),
             retention_records: retention_records.max(1),
+            retention_ttl: None,
         })
+    }
+
+    /// Also collects artifacts whose files are older than `ttl` (Flux's `--artifact-retention-ttl`),
+    /// so the records limit becomes an upper bound.
+    pub fn with_retention_ttl(mut self, ttl: Duration) -> Self {
+        self.retention_ttl = Some(ttl);
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -125,9 +134,18 @@ impl Storage {
         out.is_file().then_some(out)
     }
 
-    /// Deletes all but the newest `retention_records` artifacts of `owner`, never `keep`.
-    /// Returns the relative paths removed.
+    /// Deletes the artifacts of `owner` older than the retention TTL, then all but the newest
+    /// `retention_records`, as Flux's storage does; never `keep`. Returns the relative paths removed.
     pub fn garbage_collect(&self, owner: &Owner<'_>, keep: &str) -> Result<Vec<String>, Error> {
+        self.garbage_collect_at(owner, keep, SystemTime::now())
+    }
+
+    fn garbage_collect_at(
+        &self,
+        owner: &Owner<'_>,
+        keep: &str,
+        now: SystemTime,
+    ) -> Result<Vec<String>, Error> {
         let dir = self.owner_dir(owner)?;
         let mut files: Vec<(SystemTime, String)> = Vec::new();
         let entries = match std::fs::read_dir(&dir) {
@@ -149,11 +167,15 @@ impl Storage {
         files.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
         let mut kept = usize::from(files.iter().any(|(_, p)| p == keep));
         let mut removed = Vec::new();
-        for (_, rel) in files {
+        let expired = |modified: SystemTime| {
+            self.retention_ttl
+                .is_some_and(|ttl| now.duration_since(modified).is_ok_and(|age| age > ttl))
+        };
+        for (modified, rel) in files {
             if rel == keep {
                 continue;
             }
-            if kept < self.retention_records {
+            if !expired(modified) && kept < self.retention_records {
                 kept += 1;
                 continue;
             }
@@ -254,5 +276,36 @@ mod tests {
         storage.remove_all(&owner()).expect("remove");
         assert!(storage.resolve(&paths[3]).is_none());
         storage.remove_all(&owner()).expect("remove twice is fine");
+    }
+
+    #[test]
+    fn garbage_collect_removes_artifacts_older_than_the_ttl_but_never_the_current_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = Storage::new(dir.path(), "localhost:9090", 3)
+            .expect("new")
+            .with_retention_ttl(Duration::from_secs(60));
+        let mut paths = Vec::new();
+        // Written at 1000 s, 1100 s and 1150 s.
+        for (i, at) in [1_000, 1_100, 1_150].into_iter().enumerate() {
+            let stored = storage
+                .store(&owner(), &format!("{i}.tar.gz"), b"x")
+                .expect("store");
+            let file = std::fs::File::options()
+                .write(true)
+                .open(storage.root().join(&stored.path))
+                .expect("open");
+            file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(at))
+                .expect("mtime");
+            paths.push(stored.path);
+        }
+        // At 1200 s only the 1150 s artifact is younger than a minute; the current one (the
+        // oldest here) stays whatever its age.
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_200);
+        let removed = storage
+            .garbage_collect_at(&owner(), &paths[0], now)
+            .expect("gc");
+        assert_eq!(removed, vec![paths[1].clone()]);
+        assert!(storage.resolve(&paths[0]).is_some());
+        assert!(storage.resolve(&paths[2]).is_some());
     }
 }
