@@ -78,9 +78,10 @@ pub struct ChartFiles {
 impl ChartFiles {
     /// Reads a chart archive, refusing entries that escape the chart directory, archives without
     /// `Chart.yaml` and invalid metadata, as Helm's loader does.
-    pub fn from_archive(bytes: &[u8]) -> Result<ChartFiles, String> {
+    /// Files larger than `max_file_size` are refused before they are read.
+    pub fn from_archive(bytes: &[u8], max_file_size: u64) -> Result<ChartFiles, String> {
+        let files = archive_files(bytes, max_file_size)?;
         let chart = flux_helm::loader::load_archive(bytes).map_err(|e| e.to_string())?;
-        let files = archive_files(bytes)?;
         Ok(ChartFiles {
             metadata: chart.metadata,
             files,
@@ -169,7 +170,7 @@ impl ChartFiles {
 }
 
 /// The files of a chart archive relative to its top directory (links and directories skipped).
-fn archive_files(bytes: &[u8]) -> Result<Vec<ChartFile>, String> {
+fn archive_files(bytes: &[u8], max_file_size: u64) -> Result<Vec<ChartFile>, String> {
     use std::io::Read;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
     let mut out = Vec::new();
@@ -189,10 +190,23 @@ fn archive_files(bytes: &[u8]) -> Result<Vec<ChartFile>, String> {
         if parts.len() < 2 {
             continue;
         }
+        let too_large = || {
+            format!(
+                "chart file '{raw}' is larger than the maximum file size of {max_file_size} bytes"
+            )
+        };
+        if entry.header().size().unwrap_or(0) > max_file_size {
+            return Err(too_large());
+        }
         let mut data = Vec::new();
-        entry
+        // The header may lie about the size; never read more than the limit allows.
+        (&mut entry)
+            .take(max_file_size + 1)
             .read_to_end(&mut data)
             .map_err(|e| format!("failed to read chart archive: {e}"))?;
+        if data.len() as u64 > max_file_size {
+            return Err(too_large());
+        }
         out.push(ChartFile {
             name: parts[1..].join("/"),
             data,
@@ -328,7 +342,7 @@ mod tests {
         assert_eq!(first, second);
         let loaded = flux_helm::loader::load_archive(&first).expect("load");
         assert_eq!(loaded.metadata.name, "alpine");
-        let back = ChartFiles::from_archive(&first).expect("reload");
+        let back = ChartFiles::from_archive(&first, 1 << 20).expect("reload");
         assert!(back.file("templates/alpine-pod.yaml").is_some());
     }
 
@@ -370,10 +384,10 @@ mod tests {
             ),
             ("evil/../../etc/x", b"x"),
         ]);
-        let err = ChartFiles::from_archive(&evil).expect_err("escape");
+        let err = ChartFiles::from_archive(&evil, 1 << 20).expect_err("escape");
         assert!(err.contains("parent directory"), "{err}");
         let no_chart = raw_tgz(&[("x/values.yaml", b"a: 1\n")]);
-        let err = ChartFiles::from_archive(&no_chart).expect_err("no Chart.yaml");
+        let err = ChartFiles::from_archive(&no_chart, 1 << 20).expect_err("no Chart.yaml");
         assert!(err.contains("Chart.yaml file is missing"), "{err}");
     }
 
@@ -385,6 +399,24 @@ mod tests {
             Path::new("/src/charts/a")
         );
         assert!(secure_join(base, "../etc").is_err());
+    }
+
+    #[test]
+    fn archive_files_over_the_file_size_limit_are_refused() {
+        let big = vec![b'x'; 2048];
+        let chart = raw_tgz(&[
+            (
+                "big/Chart.yaml",
+                b"apiVersion: v2\nname: big\nversion: 1.0.0\n",
+            ),
+            ("big/files/blob.bin", &big),
+        ]);
+        let err = ChartFiles::from_archive(&chart, 1024).expect_err("too large");
+        assert!(
+            err.contains("'big/files/blob.bin' is larger than the maximum file size of 1024 bytes"),
+            "{err}"
+        );
+        assert!(ChartFiles::from_archive(&chart, 2048).is_ok());
     }
 
     #[test]

@@ -11,10 +11,6 @@ use kube::ResourceExt;
 use kube::api::Api;
 use reqwest::Url;
 
-/// Largest index or chart accepted (Flux's default `--helm-index-max-size` / chart max size is
-/// 50 MiB / 10 MiB; one generous bound keeps huge indexes working).
-pub const MAX_DOWNLOAD: u64 = 100 << 20;
-
 /// Why building the client failed: the secret is missing or unusable.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

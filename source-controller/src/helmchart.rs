@@ -35,7 +35,7 @@ use crate::chart_build::{
     BuildError, BuildReason, ChartFiles, merge_maps, parse_values, secure_join, short_revision,
     with_build_metadata,
 };
-use crate::helm_http::{MAX_DOWNLOAD, RepoClient, secret_data};
+use crate::helm_http::{RepoClient, secret_data};
 use crate::helm_index::{Index, chart_url};
 use crate::oci_registry::{Client as OciClient, OciError, Reference, docker_config_auth};
 use crate::source_status::{BUILD_FAILED, StepFailure, failed_before, mark_failed, mark_stored};
@@ -56,8 +56,28 @@ pub struct Context {
     pub recorder: Recorder,
     /// Scratch space for unpacked sources.
     pub work_dir: std::path::PathBuf,
+    pub limits: ChartLimits,
     pub jitter_percent: u32,
     pub backoff: Backoff,
+}
+
+/// `--helm-chart-max-size` and `--helm-chart-file-max-size`.
+#[derive(Debug, Clone, Copy)]
+pub struct ChartLimits {
+    /// Largest chart archive downloaded from a repository or registry.
+    pub max_chart_size: u64,
+    /// Largest single file inside a chart archive.
+    pub max_file_size: u64,
+}
+
+impl Default for ChartLimits {
+    /// Flux's defaults: 10 MiB charts, 5 MiB files.
+    fn default() -> Self {
+        ChartLimits {
+            max_chart_size: 10 << 20,
+            max_file_size: 5 << 20,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -527,15 +547,19 @@ async fn build_from_repository(
     let client = RepoClient::for_repository(&ctx.client, repo)
         .await
         .map_err(|e| StepFailure::new(FETCH_FAILED, "AuthenticationFailed", e.0))?;
-    let bytes = client.get(&url, MAX_DOWNLOAD).await.map_err(|e| {
-        BuildError::new(
-            BuildReason::ChartPull,
-            format!("failed to download chart for remote reference: {e}"),
-        )
-    })?;
+    let bytes = client
+        .get(&url, ctx.limits.max_chart_size)
+        .await
+        .map_err(|e| {
+            BuildError::new(
+                BuildReason::ChartPull,
+                format!("failed to download chart for remote reference: {e}"),
+            )
+        })?;
 
     let remote = Remote {
         bytes,
+        max_file_size: ctx.limits.max_file_size,
         expected: resolved.name.clone(),
         version,
         files,
@@ -551,6 +575,7 @@ async fn build_from_repository(
 /// A chart archive downloaded from a repository or registry, and what the build does to it.
 struct Remote {
     bytes: Vec<u8>,
+    max_file_size: u64,
     expected: String,
     version: String,
     files: Vec<String>,
@@ -566,12 +591,13 @@ fn package_remote(
 ) -> Result<Build, Failure> {
     let Remote {
         bytes,
+        max_file_size,
         expected,
         version,
         files,
         version_metadata,
     } = remote;
-    let mut chart = ChartFiles::from_archive(&bytes).map_err(|e| {
+    let mut chart = ChartFiles::from_archive(&bytes, max_file_size).map_err(|e| {
         BuildError::new(
             BuildReason::ChartPull,
             format!("failed to load chart metadata from written chart: {e}"),
@@ -765,9 +791,13 @@ async fn build_from_oci(
                 format!("artifact does not contain a layer of type {HELM_CHART_LAYER_MEDIA_TYPE}"),
             )
         })?;
-    let bytes = client.blob(layer, MAX_DOWNLOAD).await.map_err(pull)?;
+    let bytes = client
+        .blob(layer, ctx.limits.max_chart_size)
+        .await
+        .map_err(pull)?;
     let remote = Remote {
         bytes,
+        max_file_size: ctx.limits.max_file_size,
         expected: chart_name,
         version,
         files,
@@ -803,6 +833,7 @@ async fn build_from_tarball(
     let ignore_missing = obj.spec.ignore_missing_values_files;
     let work_dir = ctx.work_dir.clone();
     let storage = ctx.storage.clone();
+    let max_file_size = ctx.limits.max_file_size;
     let owner = owner_of(obj);
     let cached = cached.cloned();
     let observed_name = obj
@@ -834,6 +865,7 @@ async fn build_from_tarball(
             cached.as_ref().zip(observed_name.as_deref()),
             &storage,
             &owner,
+            max_file_size,
         )
     })
     .await
@@ -851,6 +883,7 @@ fn build_local(
     cached: Option<(&Artifact, &str)>,
     storage: &Storage,
     owner: &(String, String),
+    max_file_size: u64,
 ) -> Result<Build, Failure> {
     let reference = |m: String| BuildError::new(BuildReason::ChartReference, m);
     let path = secure_join(root, chart_path).map_err(reference)?;
@@ -859,7 +892,7 @@ fn build_local(
     } else if path.is_file() {
         std::fs::read(&path)
             .map_err(|e| e.to_string())
-            .and_then(|b| ChartFiles::from_archive(&b))
+            .and_then(|b| ChartFiles::from_archive(&b, max_file_size))
     } else {
         Err(format!("no chart found at path '{chart_path}'"))
     }

@@ -22,7 +22,7 @@ use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
-use crate::helm_http::{MAX_DOWNLOAD, RepoClient};
+use crate::helm_http::RepoClient;
 use crate::helm_index::{Index, human_size, index_url};
 use crate::source_status::{StepFailure, failed_before, mark_failed, mark_stored};
 
@@ -41,6 +41,8 @@ pub struct Context {
     pub client: kube::Client,
     pub storage: Storage,
     pub recorder: Recorder,
+    /// `--helm-index-max-size`.
+    pub max_index_size: u64,
     pub jitter_percent: u32,
     pub backoff: Backoff,
 }
@@ -298,7 +300,7 @@ async fn fetch_and_store(
         .await
         .map_err(|e| StepFailure::new(FETCH_FAILED, AUTHENTICATION_FAILED_REASON, e.0))?;
     let timeout = obj.spec.timeout().max(Duration::from_secs(1));
-    let bytes = match tokio::time::timeout(timeout, client.get(&index, MAX_DOWNLOAD)).await {
+    let bytes = match tokio::time::timeout(timeout, client.get(&index, ctx.max_index_size)).await {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(message)) => {
             return Err(StepFailure::new(

@@ -115,6 +115,7 @@ async fn run_sources(
         client: client.clone(),
         storage: storage.clone(),
         recorder: recorder.clone(),
+        max_index_size: flags.helm_index_max_size,
         jitter_percent,
         backoff: Default::default(),
     });
@@ -123,6 +124,10 @@ async fn run_sources(
         storage: storage.clone(),
         recorder: recorder.clone(),
         work_dir: scratch.path().join("helmchart"),
+        limits: helmchart::ChartLimits {
+            max_chart_size: flags.helm_chart_max_size,
+            max_file_size: flags.helm_chart_file_max_size,
+        },
         jitter_percent,
         backoff: Default::default(),
     });

@@ -19,6 +19,13 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use source_controller::{gitrepository, helmchart, helmrepository};
 
 const NS: &str = "flux-system";
+/// `--helm-index-max-size`, `--helm-chart-max-size` and `--helm-chart-file-max-size` of the
+/// harness: small enough for the tests to cross them.
+const INDEX_LIMIT: u64 = 1 << 20;
+const CHART_LIMITS: helmchart::ChartLimits = helmchart::ChartLimits {
+    max_chart_size: 1 << 20,
+    max_file_size: 64 << 10,
+};
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -202,6 +209,7 @@ impl Harness {
             client: client.clone(),
             storage: storage.clone(),
             recorder: recorder(),
+            max_index_size: INDEX_LIMIT,
             jitter_percent: 0,
             backoff: Default::default(),
         });
@@ -211,6 +219,7 @@ impl Harness {
             storage: storage.clone(),
             recorder: recorder(),
             work_dir: work_dir.path().join("charts"),
+            limits: CHART_LIMITS,
             jitter_percent: 0,
             backoff: Default::default(),
         });
@@ -590,6 +599,18 @@ async fn chart_tarballs_escaping_their_root_or_without_chart_yaml_fail_the_pull(
         index_yaml(&[
             ("evil", "1.0.0", "evil-1.0.0.tgz"),
             ("hollow", "1.0.0", "hollow-1.0.0.tgz"),
+            ("bulky", "1.0.0", "bulky-1.0.0.tgz"),
+        ]),
+    );
+    let bulky_file = vec![b'#'; 100 << 10];
+    server.put(
+        "bulky-1.0.0.tgz",
+        raw_tgz(&[
+            (
+                "bulky/Chart.yaml",
+                b"apiVersion: v2\nname: bulky\nversion: 1.0.0\n",
+            ),
+            ("bulky/templates/big.yaml", &bulky_file),
         ]),
     );
     server.put(
@@ -616,6 +637,11 @@ async fn chart_tarballs_escaping_their_root_or_without_chart_yaml_fail_the_pull(
             "chart illegally references parent directory",
         ),
         ("hollow", "hollow", "Chart.yaml file is missing"),
+        (
+            "bulky",
+            "bulky",
+            "'bulky/templates/big.yaml' is larger than the maximum file size of 65536 bytes",
+        ),
     ] {
         h.create_chart(
             name,
@@ -636,6 +662,36 @@ async fn chart_tarballs_escaping_their_root_or_without_chart_yaml_fail_the_pull(
         assert!(h.has_event(name, "Warning", "ChartPullError").await);
     }
     assert!(!h.storage_dir.path().join("etc").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_index_over_the_size_limit_is_a_fetch_failure() {
+    let h = Harness::start().await;
+    let server = ChartServer::default();
+    let mut index = index_yaml(&[("compressedchart", "0.1.0", "compressedchart-0.1.0.tgz")]);
+    index.extend(std::iter::repeat_n(b'#', INDEX_LIMIT as usize));
+    server.put("index.yaml", index);
+    let base = server.start().await;
+    h.create_repo(
+        "bloated",
+        serde_json::json!({"interval": "1m", "url": base}),
+    )
+    .await;
+    let repo = h.wait_repo("bloated", repo_failed).await;
+    let failed = repo_cond(&repo, "FetchFailed").expect("FetchFailed");
+    assert!(
+        failed
+            .message
+            .contains(&format!("is larger than the limit of {INDEX_LIMIT} bytes")),
+        "{}",
+        failed.message
+    );
+    assert!(
+        repo.status
+            .as_ref()
+            .and_then(|s| s.artifact.as_ref())
+            .is_none()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -168,6 +168,7 @@ impl Harness {
                 None,
             ),
             work_dir: work_dir.path().join("charts"),
+            limits: Default::default(),
             jitter_percent: 0,
             backoff: Default::default(),
         });

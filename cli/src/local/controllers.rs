@@ -72,6 +72,7 @@ pub fn start(tasks: &mut JoinSet<()>, shared: &Shared<'_>) {
         storage: shared.storage.clone(),
         recorder: recorder("source-controller"),
         work_dir: shared.work_dir.to_path_buf(),
+        limits: Default::default(),
         jitter_percent: 0,
         backoff: Default::default(),
     });
