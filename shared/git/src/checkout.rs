@@ -15,13 +15,18 @@ use crate::reference::Resolved;
 use crate::{Auth, Error, GitRef, RemoteRef};
 
 /// What to check out and from where.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CheckoutOptions {
     pub url: String,
     pub reference: GitRef,
     pub auth: Auth,
-    /// Largest total size of the checked-out files.
+    /// Largest total size of the checked-out files (submodules included).
     pub max_size: u64,
+    /// Check out the submodules `.gitmodules` names at the commits the tree records,
+    /// recursively, with the same credentials (as Flux does).
+    pub recurse_submodules: bool,
+    /// Directories to write (everything below each); empty writes the whole tree.
+    pub sparse_checkout: Vec<String>,
 }
 
 /// A finished checkout.
@@ -32,9 +37,14 @@ pub struct Checkout {
     pub commit: String,
     /// Commit message subject and author, for artifact metadata and events.
     pub message: String,
-    /// Paths that were not written: symlinks and submodules.
+    /// Paths that were not written: symlinks, and submodules unless recursing.
     pub skipped: Vec<String>,
+    /// The tag the reference resolved through (`tag` or `semver`), for tag verification.
+    pub tag: Option<String>,
 }
+
+/// Nested submodules deeper than this are refused, so a cycle of submodules cannot recurse forever.
+const MAX_SUBMODULE_DEPTH: usize = 8;
 
 /// HTTPS goes through rustls with the ring provider; it must be chosen once per process.
 fn install_crypto_provider() {
@@ -64,6 +74,35 @@ pub fn list_remote_refs(
 /// Fetches what `opts.reference` names into the bare repository at `cache_dir` (created when
 /// missing) and writes the commit's files to `dest`, which must be empty or missing.
 pub fn checkout(cache_dir: &Path, dest: &Path, opts: &CheckoutOptions) -> Result<Checkout, Error> {
+    let sparse = normalize_sparse(&opts.sparse_checkout)?;
+    let mut writer = TreeWriter {
+        max_size: opts.max_size,
+        written: 0,
+        skipped: Vec::new(),
+        sparse,
+        recurse_submodules: opts.recurse_submodules,
+        submodules: Vec::new(),
+    };
+    let out = checkout_into(cache_dir, dest, "", opts, &mut writer, 0)?;
+    // Flux checks the directories after the checkout: a name that matched nothing is an error.
+    for dir in &writer.sparse {
+        if std::fs::symlink_metadata(dest.join(dir)).is_err() {
+            return Err(Error::SparseCheckout(dir.clone()));
+        }
+    }
+    Ok(out)
+}
+
+/// Checks out `opts` into `root.join(prefix)`; `prefix` is where a submodule sits in the
+/// top-level tree, so that reported paths are relative to the top.
+fn checkout_into(
+    cache_dir: &Path,
+    root: &Path,
+    prefix: &str,
+    opts: &CheckoutOptions,
+    writer: &mut TreeWriter,
+    depth: usize,
+) -> Result<Checkout, Error> {
     let url = opts.url.as_str();
     let repo = open_cache(cache_dir, url, &opts.auth)?;
     let remote = configured_remote(&repo, url, &opts.reference)?;
@@ -102,19 +141,183 @@ pub fn checkout(cache_dir: &Path, dest: &Path, opts: &CheckoutOptions) -> Result
     let tree = commit
         .tree()
         .map_err(|e| Error::local("reading the commit's tree", e))?;
-    std::fs::create_dir_all(dest).map_err(|e| Error::local(dest.display().to_string(), e))?;
-    let mut writer = TreeWriter {
-        max_size: opts.max_size,
-        written: 0,
-        skipped: Vec::new(),
+    let dest = root.join(prefix);
+    std::fs::create_dir_all(&dest).map_err(|e| Error::local(dest.display().to_string(), e))?;
+    writer.recurse_submodules = opts.recurse_submodules;
+    let first_submodule = writer.submodules.len();
+    writer.write_tree(&repo, &tree, &dest, prefix)?;
+    let submodules = writer.submodules.split_off(first_submodule);
+    if !submodules.is_empty() {
+        let modules = read_gitmodules(&repo, &tree)?;
+        for (path, commit) in submodules {
+            let sub = Submodule {
+                path: &path,
+                within_parent: path[prefix.len()..].trim_start_matches('/'),
+                commit,
+            };
+            checkout_submodule(cache_dir, root, opts, writer, depth, &modules, sub)?;
+        }
+    }
+    let tag = if opts.reference.commit.is_none()
+        && opts.reference.name.is_none()
+        && (opts.reference.semver.is_some() || opts.reference.tag.is_some())
+    {
+        resolved.label.clone()
+    } else {
+        None
     };
-    writer.write_tree(&repo, &tree, dest, "")?;
     Ok(Checkout {
         revision: resolved.revision(),
         commit: resolved.commit,
         message,
-        skipped: writer.skipped,
+        skipped: writer.skipped.clone(),
+        tag,
     })
+}
+
+/// `path -> url` from the commit's `.gitmodules`.
+fn read_gitmodules(
+    repo: &gix::Repository,
+    tree: &gix::Tree<'_>,
+) -> Result<Vec<(String, String)>, Error> {
+    let Some(entry) = tree
+        .find_entry(".gitmodules")
+        .map(|e| e.inner.oid.to_owned())
+    else {
+        return Ok(Vec::new());
+    };
+    let blob = repo
+        .find_blob(entry)
+        .map_err(|e| Error::local("reading .gitmodules", e))?;
+    let file = gix::config::File::from_bytes_no_includes(
+        &blob.data,
+        gix::config::file::Metadata::api(),
+        Default::default(),
+    )
+    .map_err(|e| Error::local("parsing .gitmodules", e))?;
+    let mut out = Vec::new();
+    for section in file.sections_by_name("submodule").into_iter().flatten() {
+        let (Some(path), Some(url)) = (section.value("path"), section.value("url")) else {
+            continue;
+        };
+        out.push((
+            path.to_str_lossy().trim_end_matches('/').to_string(),
+            url.to_str_lossy().into_owned(),
+        ));
+    }
+    Ok(out)
+}
+
+/// A submodule entry: its path from the top-level tree, its path in the repository that
+/// records it, and the commit recorded there.
+struct Submodule<'a> {
+    path: &'a str,
+    within_parent: &'a str,
+    commit: gix::ObjectId,
+}
+
+fn checkout_submodule(
+    cache_dir: &Path,
+    root: &Path,
+    parent: &CheckoutOptions,
+    writer: &mut TreeWriter,
+    depth: usize,
+    modules: &[(String, String)],
+    sub: Submodule<'_>,
+) -> Result<(), Error> {
+    let failed = |source: Error| Error::Submodule {
+        path: sub.path.to_string(),
+        source: Box::new(source),
+    };
+    let Some((_, url)) = modules.iter().find(|(p, _)| p == sub.within_parent) else {
+        return Err(failed(Error::local(
+            "reading .gitmodules",
+            "no url for this path",
+        )));
+    };
+    if depth + 1 >= MAX_SUBMODULE_DEPTH {
+        return Err(failed(Error::local(
+            "checking out submodules",
+            format!("nested deeper than {MAX_SUBMODULE_DEPTH} levels"),
+        )));
+    }
+    let url = resolve_submodule_url(&parent.url, url);
+    let opts = CheckoutOptions {
+        url: url.clone(),
+        reference: GitRef {
+            commit: Some(sub.commit.to_hex().to_string()),
+            ..Default::default()
+        },
+        // go-git, and so Flux, offers the parent's credentials to every submodule.
+        auth: parent.auth.clone(),
+        max_size: parent.max_size,
+        recurse_submodules: true,
+        sparse_checkout: Vec::new(),
+    };
+    // One bare cache per submodule path inside the parent's cache, so unchanged submodules
+    // cost a negotiation only.
+    let cache = cache_dir
+        .join("flux-modules")
+        .join(hex_name(sub.within_parent));
+    let sparse = std::mem::take(&mut writer.sparse);
+    let result = checkout_into(&cache, root, sub.path, &opts, writer, depth + 1);
+    writer.sparse = sparse;
+    result.map(|_| ()).map_err(failed)
+}
+
+/// A flat directory name for a submodule path; hex, because the path ends up in the ssh command
+/// line, where `%` is a token.
+fn hex_name(path: &str) -> String {
+    path.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Git's rule for relative submodule URLs: `./x` and `../x` are taken relative to the
+/// superproject's URL as if it were a directory.
+fn resolve_submodule_url(parent: &str, url: &str) -> String {
+    if !(url.starts_with("./") || url.starts_with("../")) {
+        return url.to_string();
+    }
+    let mut base = parent.trim_end_matches('/').to_string();
+    let mut rest = url;
+    loop {
+        if let Some(r) = rest.strip_prefix("./") {
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("../") {
+            rest = r;
+            // Never strip into the scheme/host part, nor past an scp-like `host:` prefix.
+            let floor = base.find("://").map(|i| i + 3).unwrap_or(0);
+            match base[floor..].rfind(['/', ':']) {
+                Some(i) if base[floor + i..].starts_with(':') => base.truncate(floor + i + 1),
+                Some(i) => base.truncate(floor + i),
+                None => {}
+            }
+        } else {
+            break;
+        }
+    }
+    if base.ends_with(':') {
+        format!("{base}{rest}")
+    } else {
+        format!("{base}/{rest}")
+    }
+}
+
+/// Sparse directories as tree paths: `./` and trailing `/` dropped, `..` refused.
+fn normalize_sparse(dirs: &[String]) -> Result<Vec<String>, Error> {
+    let mut out = Vec::new();
+    for dir in dirs {
+        let parts: Vec<&str> = dir
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .collect();
+        if parts.contains(&"..") {
+            return Err(Error::SparseCheckout(dir.clone()));
+        }
+        if !parts.is_empty() {
+            out.push(parts.join("/"));
+        }
+    }
+    Ok(out)
 }
 
 /// Opens (or creates) the bare cache, isolated from the machine's git configuration and
@@ -358,6 +561,26 @@ struct TreeWriter {
     max_size: u64,
     written: u64,
     skipped: Vec<String>,
+    /// Normalized sparse directories; empty writes everything.
+    sparse: Vec<String>,
+    recurse_submodules: bool,
+    /// Submodule entries met while writing: path and the commit the tree records.
+    submodules: Vec<(String, gix::ObjectId)>,
+}
+
+fn inside(rel: &str, dir: &str) -> bool {
+    rel == dir || rel.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+}
+
+impl TreeWriter {
+    /// Whether a path is written: inside a sparse directory, or (for trees) on the way to one.
+    fn wanted(&self, rel: &str, is_tree: bool) -> bool {
+        self.sparse.is_empty()
+            || self
+                .sparse
+                .iter()
+                .any(|dir| inside(rel, dir) || (is_tree && inside(dir, rel)))
+    }
 }
 
 impl TreeWriter {
@@ -382,7 +605,11 @@ impl TreeWriter {
             };
             let path: PathBuf = dir.join(&name);
             let oid = entry.inner.oid.to_owned();
-            match entry.inner.mode.kind() {
+            let kind = entry.inner.mode.kind();
+            if !self.wanted(&rel, kind == EntryKind::Tree) {
+                continue;
+            }
+            match kind {
                 EntryKind::Tree => {
                     std::fs::create_dir_all(&path)
                         .map_err(|e| Error::local(path.display().to_string(), e))?;
@@ -410,9 +637,62 @@ impl TreeWriter {
                             .map_err(|e| Error::local(path.display().to_string(), e))?;
                     }
                 }
+                EntryKind::Commit if self.recurse_submodules => {
+                    std::fs::create_dir_all(&path)
+                        .map_err(|e| Error::local(path.display().to_string(), e))?;
+                    self.submodules.push((rel, oid));
+                }
                 EntryKind::Link | EntryKind::Commit => self.skipped.push(rel),
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_submodule_urls_resolve_like_git() {
+        let cases = [
+            (
+                "https://h/org/app.git",
+                "../lib.git",
+                "https://h/org/lib.git",
+            ),
+            (
+                "https://h/org/app.git/",
+                "./lib",
+                "https://h/org/app.git/lib",
+            ),
+            (
+                "https://h/org/app.git",
+                "../../x/lib.git",
+                "https://h/x/lib.git",
+            ),
+            (
+                "ssh://git@h:22/srv/app.git",
+                "../lib.git",
+                "ssh://git@h:22/srv/lib.git",
+            ),
+            ("git@h:org/app.git", "../lib.git", "git@h:org/lib.git"),
+            ("git@h:app.git", "../lib.git", "git@h:lib.git"),
+            (
+                "https://h/app.git",
+                "https://other/lib.git",
+                "https://other/lib.git",
+            ),
+        ];
+        for (parent, url, want) in cases {
+            assert_eq!(resolve_submodule_url(parent, url), want, "{parent} + {url}");
+        }
+    }
+
+    #[test]
+    fn sparse_directories_are_normalized_and_may_not_leave_the_tree() {
+        let dirs = ["./apps/".to_string(), "infra//base".to_string()];
+        assert_eq!(normalize_sparse(&dirs).expect("ok"), ["apps", "infra/base"]);
+        assert!(normalize_sparse(&["../x".to_string()]).is_err());
     }
 }

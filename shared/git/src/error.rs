@@ -30,6 +30,12 @@ pub enum Error {
     TooLarge { limit: u64 },
     #[error("invalid tree entry {0:?}")]
     InvalidTreeEntry(String),
+    #[error("submodule '{path}': {source}")]
+    Submodule { path: String, source: Box<Error> },
+    #[error(
+        "failed to sparse checkout directories: sparse checkout dir '{0}' does not exist in repository"
+    )]
+    SparseCheckout(String),
     #[error("{context}: {message}")]
     Local { context: String, message: String },
 }

@@ -10,9 +10,11 @@ mod checkout;
 mod error;
 mod reference;
 mod semver_range;
+mod verify;
 
 pub use auth::Auth;
 pub use checkout::{Checkout, CheckoutOptions, checkout, list_remote_refs};
 pub use error::Error;
 pub use reference::{GitRef, RemoteRef, Resolved};
 pub use semver_range::{SemverRange, highest_matching};
+pub use verify::{VerifyError, VerifyMode, parse_keyrings, verify};

@@ -10,6 +10,7 @@ fn opts(url: &str, reference: GitRef) -> CheckoutOptions {
         reference,
         auth: Auth::default(),
         max_size: 10 << 20,
+        ..Default::default()
     }
 }
 

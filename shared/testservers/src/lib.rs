@@ -13,6 +13,10 @@ use base64::Engine;
 
 mod registry;
 pub use registry::{REGISTRY_PASSWORD, REGISTRY_USER, Registry};
+mod submodules;
+pub use submodules::bare_repo;
+mod gpg;
+pub use gpg::Gpg;
 
 /// Runs the git CLI in `dir` with a fixed identity and no user configuration.
 pub fn git(dir: &Path, args: &[&str]) -> String {
