@@ -5,6 +5,7 @@ pub mod flags;
 /// The binary name, also the controller name in events, leases and field managers.
 pub const CONTROLLER_NAME: &str = "source-controller";
 pub mod chart_build;
+pub mod cosign;
 pub mod gitrepository;
 pub mod helm_http;
 pub mod helm_index;

@@ -13,7 +13,9 @@ use flux_api::meta::{
     Artifact, FETCH_FAILED, SOURCE_VERIFIED, STORAGE_OPERATION_FAILED, SUCCEEDED_REASON,
     VERIFICATION_ERROR_REASON,
 };
-use flux_api::source::v1::{OCILayerOperation, OCIRepository, OCIRepositoryStatus};
+use flux_api::source::v1::{
+    OCILayerOperation, OCIRepository, OCIRepositoryStatus, VerificationProvider,
+};
 use flux_artifact::{IgnoreRules, Owner, Storage, UnpackLimits};
 use flux_git::{SemverRange, highest_matching};
 use flux_runtime::conditions::{self, Status};
@@ -27,6 +29,7 @@ use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
+use crate::cosign;
 use crate::helm_http::secret_data;
 use crate::oci_registry::{Client, OciError, Reference, docker_config_auth};
 use crate::source_status::{StepFailure, failed_before, mark_failed, mark_stored};
@@ -164,51 +167,34 @@ async fn apply(
                 .is_some_and(|d| ctx.storage.verify(&a.path, d))
     });
 
-    if let Some(verify) = &obj.spec.verify {
-        // Never serve an artifact as verified without checking its signature.
-        let provider = format!("{:?}", verify.provider).to_lowercase();
-        let shown = if verify.secret_ref.is_none() && provider == "cosign" {
-            format!("{provider} keyless")
-        } else {
-            provider
-        };
-        let message = format!(
-            "failed to verify the signature using provider '{shown}': signature verification is not supported yet"
-        );
-        let now = Timestamp::now();
-        conditions::set(
-            &mut status.conditions,
-            SOURCE_VERIFIED,
-            Status::False,
-            VERIFICATION_ERROR_REASON,
-            &message,
-            generation,
-            now,
-        );
-        conditions::mark_failed(
-            &mut status.conditions,
-            generation,
-            VERIFICATION_ERROR_REASON,
-            &message,
-            true,
-            now,
-        );
-        status.observed_generation = generation;
-        patch_status(api, &name, &status).await?;
-        ctx.recorder
-            .record(
-                &object_ref,
-                Severity::Error,
-                VERIFICATION_ERROR_REASON,
-                &message,
-                BTreeMap::new(),
-            )
-            .await;
-        return Ok(Action::await_change());
+    let verify_with = match &obj.spec.verify {
+        None => None,
+        Some(verify) => match (&verify.provider, &verify.secret_ref) {
+            (VerificationProvider::Cosign, Some(secret)) => Some(VerifyWith {
+                secret: &secret.name,
+                // Flux re-verifies on a new revision, a new generation or after a failure.
+                verified_revision: previous
+                    .as_ref()
+                    .filter(|_| {
+                        conditions::get(&status.conditions, SOURCE_VERIFIED).is_some_and(|c| {
+                            c.status == "True" && c.observed_generation == generation
+                        })
+                    })
+                    .map(|a| a.revision.as_str()),
+            }),
+            (provider, _) => {
+                return unsupported_verification(obj, ctx, api, status, provider).await;
+            }
+        },
+    };
+    if verify_with.is_none() {
+        conditions::remove(&mut status.conditions, SOURCE_VERIFIED);
     }
-    conditions::remove(&mut status.conditions, SOURCE_VERIFIED);
+    let was_failing = was_failing
+        || conditions::get(&status.conditions, SOURCE_VERIFIED)
+            .is_some_and(|c| c.status == "False");
 
-    let outcome = pull_and_store(obj, ctx, previous.as_ref()).await;
+    let outcome = pull_and_store(obj, ctx, previous.as_ref(), verify_with.as_ref()).await;
     let now = Timestamp::now();
     match outcome {
         Ok(artifact) => {
@@ -218,6 +204,17 @@ async fn apply(
             status.artifact = Some(artifact.clone());
             status.observed_ignore = obj.spec.ignore.clone();
             status.observed_layer_selector = obj.spec.layer_selector.clone();
+            if verify_with.is_some() {
+                conditions::set(
+                    &mut status.conditions,
+                    SOURCE_VERIFIED,
+                    Status::True,
+                    SUCCEEDED_REASON,
+                    &format!("verified signature of revision {}", artifact.revision),
+                    generation,
+                    now,
+                );
+            }
             mark_stored(
                 &mut status.conditions,
                 generation,
@@ -255,7 +252,28 @@ async fn apply(
             )))
         }
         Err(failure) => {
-            mark_failed(&mut status.conditions, generation, &failure, now);
+            if failure.condition == SOURCE_VERIFIED {
+                // Not a failure condition of its own: SourceVerified turns False instead.
+                conditions::set(
+                    &mut status.conditions,
+                    SOURCE_VERIFIED,
+                    Status::False,
+                    &failure.reason,
+                    &failure.message,
+                    generation,
+                    now,
+                );
+                conditions::mark_failed(
+                    &mut status.conditions,
+                    generation,
+                    &failure.reason,
+                    &failure.message,
+                    failure.stalled,
+                    now,
+                );
+            } else {
+                mark_failed(&mut status.conditions, generation, &failure, now);
+            }
             if failure.stalled {
                 status.observed_generation = generation;
             }
@@ -278,6 +296,96 @@ async fn apply(
             })
         }
     }
+}
+
+/// How to verify the artifact's signature (cosign with public keys).
+struct VerifyWith<'a> {
+    secret: &'a str,
+    /// The stored revision whose signature was verified under the current generation.
+    verified_revision: Option<&'a str>,
+}
+
+/// Keyless cosign and notation: reported, never served unverified.
+async fn unsupported_verification(
+    obj: &OCIRepository,
+    ctx: &Context,
+    api: &Api<OCIRepository>,
+    mut status: OCIRepositoryStatus,
+    provider: &VerificationProvider,
+) -> Result<Action, Error> {
+    // Keyed cosign never gets here.
+    let (shown, what) = match provider {
+        VerificationProvider::Cosign => ("cosign keyless", "keyless verification"),
+        VerificationProvider::Notation => ("notation", "notation verification"),
+    };
+    let message = format!(
+        "failed to verify the signature using provider '{shown}': {what} is not supported yet"
+    );
+    let generation = obj.meta().generation;
+    let now = Timestamp::now();
+    conditions::set(
+        &mut status.conditions,
+        SOURCE_VERIFIED,
+        Status::False,
+        VERIFICATION_ERROR_REASON,
+        &message,
+        generation,
+        now,
+    );
+    // Stalled: retrying cannot help until the spec changes.
+    conditions::mark_failed(
+        &mut status.conditions,
+        generation,
+        VERIFICATION_ERROR_REASON,
+        &message,
+        true,
+        now,
+    );
+    status.observed_generation = generation;
+    patch_status(api, &obj.name_any(), &status).await?;
+    ctx.recorder
+        .record(
+            &obj.object_ref(&()),
+            Severity::Error,
+            VERIFICATION_ERROR_REASON,
+            &message,
+            BTreeMap::new(),
+        )
+        .await;
+    Ok(Action::await_change())
+}
+
+/// Checks the cosign signature of `digest` with the `.pub` keys of the Secret.
+async fn verify_cosign(
+    obj: &OCIRepository,
+    ctx: &Context,
+    client: &Client,
+    secret: &str,
+    digest: &str,
+) -> Result<(), StepFailure> {
+    let failure = |m: String| {
+        StepFailure::new(
+            SOURCE_VERIFIED,
+            VERIFICATION_ERROR_REASON,
+            format!("failed to verify the signature using provider 'cosign': {m}"),
+        )
+    };
+    let namespace = obj.namespace().unwrap_or_default();
+    let data = secret_data(&ctx.client, &namespace, secret)
+        .await
+        .map_err(|e| failure(e.0))?;
+    let keys = cosign::PublicKeys::from_secret(&format!("{namespace}/{secret}"), &data)
+        .map_err(|e| failure(e.to_string()))?;
+    let image = format!(
+        "{}@{digest}",
+        obj.spec
+            .url
+            .trim_start_matches("oci://")
+            .trim_end_matches('/')
+    );
+    cosign::verify(client, &image, digest, &keys)
+        .await
+        .map_err(|e| failure(e.to_string()))
 }
 
 fn pull_failure(e: OciError) -> StepFailure {
@@ -348,6 +456,7 @@ async fn pull_and_store(
     obj: &OCIRepository,
     ctx: &Context,
     previous: Option<&Artifact>,
+    verify: Option<&VerifyWith<'_>>,
 ) -> Result<Artifact, StepFailure> {
     let reference = Reference::parse(&obj.spec.url)
         .map_err(|e| StepFailure::new(FETCH_FAILED, URL_INVALID_REASON, e.to_string()).stalled())?;
@@ -388,6 +497,9 @@ async fn pull_and_store(
         Some(tag) => format!("{tag}@{digest}"),
         None => digest.clone(),
     };
+    if let Some(v) = verify.filter(|v| v.verified_revision != Some(revision.as_str())) {
+        verify_cosign(obj, ctx, &client, v.secret, &digest).await?;
+    }
     if let Some(prev) = previous.filter(|p| p.revision == revision) {
         return Ok(prev.clone());
     }
