@@ -8,7 +8,7 @@ use std::time::Duration;
 use flux_api::source::v1::GitRepository;
 use flux_artifact::{UnpackLimits, fetch_verified, unpack};
 use flux_runtime::testkit::{RunningController, free_port, http_get};
-use flux_testservers::{HttpAuth, HttpGitServer, SourceRepo};
+use flux_testservers::{GitDaemon, HttpAuth, HttpGitServer, SourceRepo};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, PostParams};
@@ -69,11 +69,14 @@ async fn binary_reconciles_a_git_repository_and_serves_its_artifact() {
     let repo = SourceRepo::new();
     let git = HttpGitServer::start(repo.root(), HttpAuth::None);
     let url = git.url("fleet.git");
+    let daemon = GitDaemon::start(repo.root());
     // Created before the controller starts, so all of them are in its first list; only
-    // `fleet` is in the runtime namespace and carries the selected label.
+    // `fleet` is in the runtime namespace and carries the selected label. It is served by
+    // `git daemon` over git://, the others over smart HTTP.
     create_repo(&client, "flux-system", "unlabelled", &url, None).await;
     create_repo(&client, "elsewhere", "other-ns", &url, Some("one")).await;
-    create_repo(&client, "flux-system", "fleet", &url, Some("one")).await;
+    let daemon_url = daemon.url("fleet.git");
+    create_repo(&client, "flux-system", "fleet", &daemon_url, Some("one")).await;
 
     // A stand-in for notification-controller's event receiver (`--events-addr`).
     let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel::<serde_json::Value>();

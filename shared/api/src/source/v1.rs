@@ -65,7 +65,8 @@ pub enum GitProvider {
 #[serde(rename_all = "camelCase")]
 pub struct GitRepositorySpec {
     /// URL specifies the Git repository URL, it can be an HTTP/S or SSH address.
-    #[schemars(pattern(r"^(http|https|ssh)://.*$"))]
+    // flux-rs also accepts read-only git:// (`git daemon`) URLs, which Flux's CRD refuses.
+    #[schemars(pattern(r"^(http|https|ssh|git)://.*$"))]
     pub url: String,
     /// SecretRef specifies the Secret containing authentication credentials for the GitRepository.
     #[serde(default, skip_serializing_if = "Option::is_none")]
