@@ -12,11 +12,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use flux_api::meta::{
-    Artifact, FETCH_FAILED, SOURCE_VERIFIED, STORAGE_OPERATION_FAILED, VERIFICATION_ERROR_REASON,
+    Artifact, FETCH_FAILED, SOURCE_VERIFIED, STORAGE_OPERATION_FAILED, SUCCEEDED_REASON,
+    VERIFICATION_ERROR_REASON,
 };
 use flux_api::source::v1::{
     Bucket, GitRepository, HelmChart, HelmChartSourceKind, HelmChartStatus, HelmRepository,
-    ReconcileStrategy,
+    ReconcileStrategy, VerificationProvider,
 };
 use flux_artifact::{Owner, Storage, UnpackLimits};
 use flux_runtime::conditions::{self, Status};
@@ -35,6 +36,7 @@ use crate::chart_build::{
     BuildError, BuildReason, ChartFiles, merge_maps, parse_values, secure_join, short_revision,
     with_build_metadata,
 };
+use crate::cosign;
 use crate::helm_http::{RepoClient, secret_data};
 use crate::helm_index::{Index, chart_url};
 use crate::oci_registry::{Client as OciClient, OciError, Reference, docker_config_auth};
@@ -44,6 +46,8 @@ pub const CHART_PULL_SUCCEEDED_REASON: &str = "ChartPullSucceeded";
 pub const CHART_PACKAGE_SUCCEEDED_REASON: &str = "ChartPackageSucceeded";
 pub const SOURCE_UNAVAILABLE_REASON: &str = "SourceUnavailable";
 pub const NO_SOURCE_ARTIFACT_REASON: &str = "NoSourceArtifact";
+/// Flux's BuildFailed reason for a chart whose signature did not verify.
+pub const CHART_VERIFICATION_ERROR_REASON: &str = "ChartVerificationError";
 
 /// Storage kind segment of HelmChart artifacts.
 pub const KIND: &str = "helmchart";
@@ -218,6 +222,8 @@ struct Build {
     values_files: Vec<String>,
     packaged: bool,
     artifact: Artifact,
+    /// The chart's cosign signature was checked (`spec.verify`, OCI charts only).
+    verified: bool,
 }
 
 impl Build {
@@ -306,7 +312,19 @@ async fn apply(obj: &HelmChart, ctx: &Context, api: &Api<HelmChart>) -> Result<A
             status.artifact = Some(build.artifact.clone());
             status.observed_chart_name = Some(build.name.clone());
             status.observed_values_files = build.values_files.clone();
-            conditions::remove(&mut status.conditions, SOURCE_VERIFIED);
+            if build.verified {
+                conditions::set(
+                    &mut status.conditions,
+                    SOURCE_VERIFIED,
+                    Status::True,
+                    SUCCEEDED_REASON,
+                    &format!("verified signature of version {}", build.version),
+                    generation,
+                    now,
+                );
+            } else {
+                conditions::remove(&mut status.conditions, SOURCE_VERIFIED);
+            }
             mark_stored(
                 &mut status.conditions,
                 generation,
@@ -357,6 +375,17 @@ async fn apply(obj: &HelmChart, ctx: &Context, api: &Api<HelmChart>) -> Result<A
                     now,
                 );
             } else {
+                if step.reason == CHART_VERIFICATION_ERROR_REASON {
+                    conditions::set(
+                        &mut status.conditions,
+                        SOURCE_VERIFIED,
+                        Status::False,
+                        VERIFICATION_ERROR_REASON,
+                        &step.message,
+                        generation,
+                        now,
+                    );
+                }
                 mark_failed(&mut status.conditions, generation, &step, now);
             }
             if step.stalled {
@@ -535,6 +564,7 @@ async fn build_from_repository(
             packaged: !files.is_empty(),
             values_files: files,
             artifact: cached.clone(),
+            verified: false,
         });
     }
 
@@ -649,6 +679,7 @@ fn package_remote(
         values_files: files,
         packaged,
         artifact,
+        verified: false,
     })
 }
 
@@ -663,24 +694,28 @@ async fn build_from_oci(
     repo: &HelmRepository,
     cached: Option<&Artifact>,
 ) -> Result<Build, Failure> {
-    if let Some(verify) = &obj.spec.verify {
-        // Never serve a chart as verified without checking its signature.
-        let provider = format!("{:?}", verify.provider).to_lowercase();
-        let shown = if verify.secret_ref.is_none() && provider == "cosign" {
-            format!("{provider} keyless")
-        } else {
-            provider
-        };
-        let mut step = StepFailure::new(
-            SOURCE_VERIFIED,
-            VERIFICATION_ERROR_REASON,
-            format!(
-                "failed to verify the signature using provider '{shown}': signature verification is not supported yet"
-            ),
-        );
-        step.stalled = true;
-        return Err(step.into());
-    }
+    let verify_secret = match &obj.spec.verify {
+        None => None,
+        Some(verify) => match (&verify.provider, &verify.secret_ref) {
+            (VerificationProvider::Cosign, Some(secret)) => Some(secret.name.as_str()),
+            (provider, _) => {
+                // Never serve a chart as verified without checking its signature.
+                let (shown, what) = match provider {
+                    VerificationProvider::Cosign => ("cosign keyless", "keyless verification"),
+                    VerificationProvider::Notation => ("notation", "notation verification"),
+                };
+                let mut step = StepFailure::new(
+                    SOURCE_VERIFIED,
+                    VERIFICATION_ERROR_REASON,
+                    format!(
+                        "failed to verify the signature using provider '{shown}': {what} is not supported yet"
+                    ),
+                );
+                step.stalled = true;
+                return Err(step.into());
+            }
+        },
+    };
     let url = format!("{}/{}", repo.spec.url.trim_end_matches('/'), obj.spec.chart);
     let reference = Reference::parse(&url).map_err(|e| {
         let mut f = StepFailure::new(
@@ -772,15 +807,20 @@ async fn build_from_oci(
             .and_then(|s| s.observed_chart_name.as_deref())
             == Some(chart_name.as_str())
     {
+        // Reused only within the generation it was built in, so it passed the same checks.
         return Ok(Build {
             name: chart_name,
             version,
             packaged: version_metadata,
             values_files: files,
             artifact: cached.clone(),
+            verified: verify_secret.is_some(),
         });
     }
-    let (manifest, _) = client.manifest(&tag).await.map_err(pull)?;
+    let (manifest, digest) = client.manifest(&tag).await.map_err(pull)?;
+    if let Some(secret) = verify_secret {
+        verify_chart(obj, ctx, &client, secret, &format!("{url}:{tag}"), &digest).await?;
+    }
     let layer = manifest
         .layers
         .iter()
@@ -805,9 +845,41 @@ async fn build_from_oci(
     };
     let owner = owner_of(obj);
     let storage = ctx.storage.clone();
-    tokio::task::spawn_blocking(move || package_remote(remote, &storage, &owner))
+    let verified = verify_secret.is_some();
+    let build = tokio::task::spawn_blocking(move || package_remote(remote, &storage, &owner))
         .await
-        .map_err(|e| StepFailure::new(STORAGE_OPERATION_FAILED, "Failed", e.to_string()))?
+        .map_err(|e| StepFailure::new(STORAGE_OPERATION_FAILED, "Failed", e.to_string()))??;
+    Ok(Build { verified, ..build })
+}
+
+/// Checks the cosign signature of the chart manifest `digest` with the `.pub` keys of the
+/// Secret; `chart_ref` is `oci://host/repo/chart:tag`, for messages.
+async fn verify_chart(
+    obj: &HelmChart,
+    ctx: &Context,
+    client: &OciClient,
+    secret: &str,
+    chart_ref: &str,
+    digest: &str,
+) -> Result<(), Failure> {
+    let failure = |m: String| -> Failure {
+        StepFailure::new(
+            BUILD_FAILED,
+            CHART_VERIFICATION_ERROR_REASON,
+            format!("chart verification error: failed to verify {chart_ref}: {m}"),
+        )
+        .into()
+    };
+    let namespace = obj.namespace().unwrap_or_default();
+    let data = secret_data(&ctx.client, &namespace, secret)
+        .await
+        .map_err(|e| failure(e.0))?;
+    let keys = cosign::PublicKeys::from_secret(&format!("{namespace}/{secret}"), &data)
+        .map_err(|e| failure(e.to_string()))?;
+    let image = format!("{}@{digest}", chart_ref.trim_start_matches("oci://"));
+    cosign::verify(client, &image, digest, &keys)
+        .await
+        .map_err(|e| failure(e.to_string()))
 }
 
 async fn build_from_tarball(
@@ -911,6 +983,7 @@ fn build_local(
             values_files: files.to_vec(),
             packaged: true,
             artifact: artifact.clone(),
+            verified: false,
         });
     }
     let mut merged = serde_yaml::Mapping::new();
@@ -951,6 +1024,7 @@ fn build_local(
         values_files: used,
         packaged: true,
         artifact,
+        verified: false,
     })
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use flux_api::source::v1::OCIRepository;
+use flux_api::source::v1::{HelmChart, HelmRepository, OCIRepository};
 use flux_artifact::{Storage, fetch_verified};
 use flux_testservers::Registry;
 use k8s_openapi::api::core::v1::{Event, Namespace, Secret};
@@ -16,7 +16,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use sha2::{Digest, Sha256};
-use source_controller::ocirepository;
+use source_controller::{helmchart, ocirepository};
 
 const NS: &str = "flux-system";
 
@@ -255,9 +255,27 @@ impl Harness {
             jitter_percent: 0,
             backoff: Default::default(),
         });
+        let chart_ctx = Arc::new(helmchart::Context {
+            client: client.clone(),
+            storage: ctx.storage.clone(),
+            recorder: flux_runtime::events::Recorder::new(
+                client.clone(),
+                "source-controller",
+                None,
+            ),
+            work_dir: work_dir.path().join("charts"),
+            limits: Default::default(),
+            jitter_percent: 0,
+            backoff: Default::default(),
+        });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (stop_charts, charts_stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(ocirepository::run(ctx, None, None, 2, async move {
             let _ = stopped.await;
+            let _ = stop_charts.send(());
+        }));
+        tokio::spawn(helmchart::run(chart_ctx, None, None, 2, async move {
+            let _ = charts_stopped.await;
         }));
         Harness {
             _server: server,
@@ -656,4 +674,141 @@ async fn verification_failure_keeps_the_last_verified_artifact_and_results_are_c
         obj.status
     );
     assert_eq!(revision(&obj), Some(format!("latest@{second}")));
+}
+
+/// Pushes a chart archive as `helm push` lays it out; returns the manifest digest.
+async fn push_chart(registry: &str, repo: &str, tag: &str, chart: &[u8]) -> String {
+    let http = reqwest::Client::new();
+    let config = b"{\"name\":\"compressedchart\"}".to_vec();
+    let config_digest = push_blob(&http, registry, repo, &config).await;
+    let layer_digest = push_blob(&http, registry, repo, chart).await;
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.cncf.helm.config.v1+json",
+                   "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+                    "digest": layer_digest, "size": chart.len()}]
+    });
+    push_manifest(registry, repo, tag, &manifest).await
+}
+
+fn chart_cond(obj: &HelmChart, type_: &str) -> Option<Condition> {
+    obj.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .cloned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn helmchart_from_an_oci_helmrepository_checks_the_chart_signature() {
+    let registry = Registry::start(false);
+    let reg = registry.addr.as_str();
+    let h = Harness::start().await;
+    let keys = Keys::new();
+    let trusted = keys.generate("trusted");
+    h.secret("cosign-keys", &[("cosign.pub", trusted.as_str())])
+        .await;
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/charts");
+    let repo = "charts/compressedchart";
+    let mut digests = Vec::new();
+    for v in ["0.1.0", "0.2.0"] {
+        let chart =
+            std::fs::read(fixtures.join(format!("compressedchart-{v}.tgz"))).expect("fixture");
+        digests.push(push_chart(reg, repo, v, &chart).await);
+    }
+    // Only 0.1.0 is signed.
+    push_signature(
+        reg,
+        repo,
+        &digests[0],
+        &keys,
+        "trusted",
+        &payload(reg, repo, &digests[0]),
+    )
+    .await;
+    let helm_repo: HelmRepository = serde_json::from_value(serde_json::json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
+        "metadata": {"name": "oci-charts", "namespace": NS},
+        "spec": {"type": "oci", "insecure": true, "url": format!("oci://{reg}/charts")}
+    }))
+    .expect("repo");
+    Api::<HelmRepository>::namespaced(h.client.clone(), NS)
+        .create(&PostParams::default(), &helm_repo)
+        .await
+        .expect("create repo");
+    let chart: HelmChart = serde_json::from_value(serde_json::json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmChart",
+        "metadata": {"name": "signed-chart", "namespace": NS},
+        "spec": {"chart": "compressedchart", "version": "0.1.0", "interval": "1h",
+                 "sourceRef": {"kind": "HelmRepository", "name": "oci-charts"},
+                 "verify": {"provider": "cosign", "secretRef": {"name": "cosign-keys"}}}
+    }))
+    .expect("chart");
+    let charts: Api<HelmChart> = Api::namespaced(h.client.clone(), NS);
+    charts
+        .create(&PostParams::default(), &chart)
+        .await
+        .expect("create chart");
+    let wait = |done: &'static (dyn Fn(&HelmChart) -> bool + Sync)| {
+        let charts = charts.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                let obj = charts.get("signed-chart").await.expect("get");
+                if done(&obj) {
+                    return obj;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "timed out: {:?}",
+                    obj.status
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let obj = wait(&|o| chart_cond(o, "Ready").is_some_and(|c| c.status == "True")).await;
+    let verified = chart_cond(&obj, "SourceVerified").expect("SourceVerified");
+    assert_eq!(
+        (
+            verified.status.as_str(),
+            verified.reason.as_str(),
+            verified.message.as_str()
+        ),
+        ("True", "Succeeded", "verified signature of version 0.1.0")
+    );
+
+    // The unsigned 0.2.0 is refused and 0.1.0 stays.
+    charts
+        .patch(
+            "signed-chart",
+            &PatchParams::default(),
+            &Patch::Merge(&serde_json::json!({"spec": {"version": "0.2.0"}})),
+        )
+        .await
+        .expect("patch");
+    let obj = wait(&|o| chart_cond(o, "SourceVerified").is_some_and(|c| c.status == "False")).await;
+    let verified = chart_cond(&obj, "SourceVerified").expect("SourceVerified");
+    assert_eq!(verified.reason, "VerificationError");
+    assert!(
+        verified.message.starts_with(&format!(
+            "chart verification error: failed to verify oci://{reg}/charts/compressedchart:0.2.0: no signature found"
+        )),
+        "{}",
+        verified.message
+    );
+    let build = chart_cond(&obj, "BuildFailed").expect("BuildFailed");
+    assert_eq!(build.reason, "ChartVerificationError");
+    let ready = chart_cond(&obj, "Ready").expect("Ready");
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "ChartVerificationError")
+    );
+    assert_eq!(
+        obj.status.and_then(|s| s.artifact).map(|a| a.revision),
+        Some("0.1.0".to_string())
+    );
 }
