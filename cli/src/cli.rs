@@ -90,6 +90,18 @@ pub enum Command {
     Local(commands::local::LocalCommand),
     /// Print the client and server-side components version information.
     Version(commands::version::VersionArgs),
+    /// Push artifacts
+    #[command(subcommand)]
+    Push(commands::artifact::PushCommand),
+    /// Pull artifacts
+    #[command(subcommand)]
+    Pull(commands::artifact::PullCommand),
+    /// Tag artifacts
+    #[command(subcommand)]
+    Tag(commands::artifact::TagCommand),
+    /// List artifacts
+    #[command(subcommand)]
+    List(commands::artifact::ListCommand),
 }
 
 /// Runs `flux` with `args` (program name first), writing to `out`; returns the exit code:
@@ -142,6 +154,10 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), C
         Command::Kustomize(cmd) => commands::kustomize::run(cmd, out),
         Command::Helm(cmd) => commands::helm::run(cmd, out),
         Command::Local(cmd) => commands::local::run(cmd, out, err),
+        Command::Push(cmd) => commands::artifact::run_push(&cli.global, cmd, out, err),
+        Command::Pull(cmd) => commands::artifact::run_pull(&cli.global, cmd, err),
+        Command::Tag(cmd) => commands::artifact::run_tag(&cli.global, cmd, err),
+        Command::List(cmd) => commands::artifact::run_list(&cli.global, cmd, out, err),
     }
 }
 

@@ -1,5 +1,6 @@
 //! One module per `flux` command family; each exposes clap `Args` and a `run` function.
 
+pub mod artifact;
 pub mod build;
 pub mod check;
 pub mod completion;

@@ -19,6 +19,22 @@ pub struct Registry {
 impl Registry {
     /// With `htpasswd`, the registry wants [`REGISTRY_USER`] / [`REGISTRY_PASSWORD`] (Basic auth).
     pub fn start(htpasswd: bool) -> Registry {
+        Self::start_with(|dir| {
+            if !htpasswd {
+                return String::new();
+            }
+            let file = dir.join("htpasswd");
+            std::fs::write(&file, format!("{REGISTRY_USER}:{BCRYPT_S3CRET}\n")).expect("htpasswd");
+            format!(
+                "auth:\n  htpasswd:\n    realm: flux-rs\n    path: {}\n",
+                file.display()
+            )
+        })
+    }
+
+    /// With the configuration section `extra` returns (e.g. `auth: token: ...`), given the
+    /// registry's own temporary directory for any files it names.
+    pub fn start_with(extra: impl FnOnce(&std::path::Path) -> String) -> Registry {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = crate::free_port();
         let addr = format!("127.0.0.1:{port}");
@@ -26,14 +42,7 @@ impl Registry {
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
             dir.path().join("data").display()
         );
-        if htpasswd {
-            let file = dir.path().join("htpasswd");
-            std::fs::write(&file, format!("{REGISTRY_USER}:{BCRYPT_S3CRET}\n")).expect("htpasswd");
-            config.push_str(&format!(
-                "auth:\n  htpasswd:\n    realm: flux-rs\n    path: {}\n",
-                file.display()
-            ));
-        }
+        config.push_str(&extra(dir.path()));
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).expect("config");
         let child = Command::new("docker-registry")
