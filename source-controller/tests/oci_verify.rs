@@ -147,6 +147,12 @@ impl Keys {
         String::from_utf8(self.openssl(&["ec", "-in", &key, "-pubout"])).expect("pem")
     }
 
+    /// An Ed25519 PEM public key (cosign accepts those; this verifier not yet).
+    fn ed25519(&self) -> String {
+        self.openssl(&["genpkey", "-algorithm", "ed25519", "-out", "ed.key"]);
+        String::from_utf8(self.openssl(&["pkey", "-in", "ed.key", "-pubout"])).expect("pem")
+    }
+
     /// ASN.1 DER ECDSA-SHA256 signature of `payload`, as cosign makes it.
     fn sign(&self, name: &str, payload: &[u8]) -> Vec<u8> {
         let file: PathBuf = self.dir.path().join("payload.json");
@@ -525,6 +531,17 @@ async fn cosign_signatures_are_checked_against_the_secret_public_keys() {
     h.create("no-pub", spec(reg, "fleet/signed", "v1", no_pub))
         .await;
     assert_refused(&h, "no-pub", "no cosign public keys").await;
+    let ed25519 = keys.ed25519();
+    h.secret("ed25519", &[("ed.pub", ed25519.as_str())]).await;
+    let ed = serde_json::json!({"provider": "cosign", "secretRef": {"name": "ed25519"}});
+    h.create("ed25519", spec(reg, "fleet/signed", "v1", ed))
+        .await;
+    assert_refused(
+        &h,
+        "ed25519",
+        "'ed.pub' is an Ed25519 key (only ECDSA P-256 keys",
+    )
+    .await;
     let missing = serde_json::json!({"provider": "cosign", "secretRef": {"name": "missing"}});
     h.create("missing", spec(reg, "fleet/signed", "v1", missing))
         .await;
