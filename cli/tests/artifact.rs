@@ -12,7 +12,7 @@ use base64::Engine;
 use flux_api::source::v1::OCIRepository;
 use flux_artifact::{Storage, UnpackLimits, fetch_verified, unpack};
 use flux_testservers::{REGISTRY_PASSWORD, REGISTRY_USER, Registry};
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, PostParams};
 use source_controller::ocirepository;
@@ -401,6 +401,123 @@ async fn bad_input_fails_with_one_line_and_exit_code_1() {
     );
 }
 
+/// The in-memory API server with source-controller's CRDs, an artifact server and the
+/// OCIRepository reconciler; stopped on drop.
+struct Controller {
+    _server: flux_apiserver::RunningServer,
+    client: kube::Client,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Controller {
+    async fn start() -> Controller {
+        let server = flux_apiserver::start(flux_apiserver::ServerOptions::default())
+            .await
+            .expect("apiserver");
+        let client = server.client().await.expect("client");
+        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+        for crd in flux_api::crds::for_component("source-controller").expect("component") {
+            crds.create(&PostParams::default(), &crd)
+                .await
+                .expect("install CRD");
+        }
+        let ns = serde_json::from_value(serde_json::json!({"metadata": {"name": "flux-system"}}))
+            .expect("namespace");
+        Api::<Namespace>::all(client.clone())
+            .create(&PostParams::default(), &ns)
+            .await
+            .expect("namespace");
+        let storage_dir = tempfile::tempdir().expect("tempdir");
+        let work_dir = tempfile::tempdir().expect("tempdir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let storage = Storage::new(storage_dir.path(), &addr.to_string(), 2).expect("storage");
+        let router = flux_artifact::router(storage.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        let ctx = Arc::new(ocirepository::Context {
+            client: client.clone(),
+            storage,
+            recorder: flux_runtime::events::Recorder::new(
+                client.clone(),
+                "source-controller",
+                None,
+            ),
+            work_dir: work_dir.path().to_path_buf(),
+            max_layer_size: 10 << 20,
+            jitter_percent: 0,
+            backoff: Default::default(),
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(ocirepository::run(ctx, None, None, 2, async move {
+            let _ = stopped.await;
+        }));
+        Controller {
+            _server: server,
+            client,
+            _dirs: (storage_dir, work_dir),
+            stop: Some(stop),
+        }
+    }
+
+    /// Creates an OCIRepository with `spec` and waits for it to become Ready; returns the
+    /// revision and the files of its stored artifact, downloaded and verified.
+    async fn reconcile(&self, spec: serde_json::Value) -> (String, HashMap<String, String>) {
+        let api: Api<OCIRepository> = Api::namespaced(self.client.clone(), "flux-system");
+        let obj: OCIRepository = serde_json::from_value(serde_json::json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "OCIRepository",
+            "metadata": {"name": "apps", "namespace": "flux-system"},
+            "spec": spec,
+        }))
+        .expect("ocirepository");
+        api.create(&PostParams::default(), &obj)
+            .await
+            .expect("create");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let artifact = loop {
+            let obj = api.get("apps").await.expect("get");
+            let status = obj.status.clone().unwrap_or_default();
+            let ready = status
+                .conditions
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True");
+            if ready {
+                break status.artifact.expect("artifact");
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "not Ready: {:?}",
+                obj.status
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let bytes = fetch_verified(
+            &reqwest::Client::new(),
+            &artifact.url,
+            artifact.digest.as_deref().expect("digest"),
+            1 << 20,
+        )
+        .await
+        .expect("download");
+        let out = tempfile::tempdir().expect("tempdir");
+        unpack(&bytes, out.path(), UnpackLimits::default()).expect("unpack");
+        (artifact.revision, files(out.path()))
+    }
+}
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ocirepository_reconciles_what_flux_push_stored() {
     let registry = Registry::start(false);
@@ -411,91 +528,14 @@ async fn ocirepository_reconciles_what_flux_push_stored() {
         &[],
     )
     .await;
-
-    let server = flux_apiserver::start(flux_apiserver::ServerOptions::default())
-        .await
-        .expect("apiserver");
-    let client = server.client().await.expect("client");
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in flux_api::crds::for_component("source-controller").expect("component") {
-        crds.create(&PostParams::default(), &crd)
-            .await
-            .expect("install CRD");
-    }
-    let ns = serde_json::from_value(serde_json::json!({"metadata": {"name": "flux-system"}}))
-        .expect("namespace");
-    Api::<Namespace>::all(client.clone())
-        .create(&PostParams::default(), &ns)
-        .await
-        .expect("namespace");
-    let storage_dir = tempfile::tempdir().expect("tempdir");
-    let work_dir = tempfile::tempdir().expect("tempdir");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let storage = Storage::new(storage_dir.path(), &addr.to_string(), 2).expect("storage");
-    let router = flux_artifact::router(storage.clone());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    let ctx = Arc::new(ocirepository::Context {
-        client: client.clone(),
-        storage,
-        recorder: flux_runtime::events::Recorder::new(client.clone(), "source-controller", None),
-        work_dir: work_dir.path().to_path_buf(),
-        max_layer_size: 10 << 20,
-        jitter_percent: 0,
-        backoff: Default::default(),
-    });
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(ocirepository::run(ctx, None, None, 2, async move {
-        let _ = stopped.await;
-    }));
-
-    let api: Api<OCIRepository> = Api::namespaced(client.clone(), "flux-system");
-    let obj: OCIRepository = serde_json::from_value(serde_json::json!({
-        "apiVersion": "source.toolkit.fluxcd.io/v1",
-        "kind": "OCIRepository",
-        "metadata": {"name": "apps", "namespace": "flux-system"},
-        "spec": {"interval": "1m", "url": format!("oci://{}/fleet/apps", registry.addr),
-                 "insecure": true, "ref": {"tag": "v1.0.0"}},
-    }))
-    .expect("ocirepository");
-    api.create(&PostParams::default(), &obj)
-        .await
-        .expect("create");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let artifact = loop {
-        let obj = api.get("apps").await.expect("get");
-        let status = obj.status.clone().unwrap_or_default();
-        let ready = status
-            .conditions
-            .iter()
-            .any(|c| c.type_ == "Ready" && c.status == "True");
-        if ready {
-            break status.artifact.expect("artifact");
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not Ready: {:?}",
-            obj.status
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let _ = stop.send(());
-    assert_eq!(artifact.revision, format!("v1.0.0@{digest}"));
-    let bytes = fetch_verified(
-        &reqwest::Client::new(),
-        &artifact.url,
-        artifact.digest.as_deref().expect("digest"),
-        1 << 20,
-    )
-    .await
-    .expect("download");
-    let out = tempfile::tempdir().expect("tempdir");
-    unpack(&bytes, out.path(), UnpackLimits::default()).expect("unpack");
-    assert_eq!(files(out.path()), expected_files());
+    let controller = Controller::start().await;
+    let (revision, files) = controller
+        .reconcile(serde_json::json!({
+            "interval": "1m", "url": format!("oci://{}/fleet/apps", registry.addr),
+            "insecure": true, "ref": {"tag": "v1.0.0"}}))
+        .await;
+    assert_eq!(revision, format!("v1.0.0@{digest}"));
+    assert_eq!(files, expected_files());
 }
 
 /// A Docker token service: checks basic credentials, then issues an RS256 JWT for the scope
@@ -710,4 +750,30 @@ async fn token_auth_registry_gets_bearer_tokens_from_its_token_service() {
     .await;
     assert_eq!(listed.code, 0, "{}", listed.stderr);
     assert!(listed.stdout.contains(&digest), "{}", listed.stdout);
+
+    // OCIRepository goes through the same token service with a dockerconfigjson Secret.
+    let controller = Controller::start().await;
+    let config = format!(
+        r#"{{"auths":{{"{}":{{"username":"{REGISTRY_USER}","password":"{REGISTRY_PASSWORD}"}}}}}}"#,
+        registry.addr
+    );
+    let secret = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "registry-auth", "namespace": "flux-system"},
+        "type": "kubernetes.io/dockerconfigjson",
+        "stringData": {".dockerconfigjson": config},
+    }))
+    .expect("secret");
+    Api::<Secret>::namespaced(controller.client.clone(), "flux-system")
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("secret");
+    let before = tokens.requests.load(Ordering::SeqCst);
+    let (revision, files) = controller
+        .reconcile(serde_json::json!({
+            "interval": "1m", "url": format!("oci://{}/fleet/apps", registry.addr),
+            "insecure": true, "ref": {"tag": "v1"}, "secretRef": {"name": "registry-auth"}}))
+        .await;
+    assert_eq!(revision, format!("v1@{digest}"));
+    assert_eq!(files, expected_files());
+    assert!(tokens.requests.load(Ordering::SeqCst) > before);
 }
