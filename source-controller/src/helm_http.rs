@@ -55,6 +55,37 @@ pub async fn secret_data(
         .collect())
 }
 
+/// Adds a `certSecretRef`'s TLS material to `builder`: `ca.crt` as trusted roots, and
+/// `tls.crt` + `tls.key` as the client certificate.
+pub fn with_tls_from_secret(
+    mut builder: reqwest::ClientBuilder,
+    data: &BTreeMap<String, Vec<u8>>,
+    secret: &str,
+) -> Result<reqwest::ClientBuilder, AuthError> {
+    if let Some(ca) = data.get("ca.crt") {
+        let certs = reqwest::Certificate::from_pem_bundle(ca).map_err(|e| {
+            AuthError(format!(
+                "failed to parse CA certificate from secret '{secret}': {e}"
+            ))
+        })?;
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if let (Some(crt), Some(key)) = (data.get("tls.crt"), data.get("tls.key")) {
+        let mut pem = crt.clone();
+        pem.push(b'\n');
+        pem.extend_from_slice(key);
+        let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
+            AuthError(format!(
+                "failed to parse client certificate from secret '{secret}': {e}"
+            ))
+        })?;
+        builder = builder.identity(identity);
+    }
+    Ok(builder)
+}
+
 impl RepoClient {
     pub async fn for_repository(
         client: &kube::Client,
@@ -88,29 +119,7 @@ impl RepoClient {
         }
         if let Some(cert_ref) = &repo.spec.cert_secret_ref {
             let data = secret_data(client, &namespace, &cert_ref.name).await?;
-            if let Some(ca) = data.get("ca.crt") {
-                let certs = reqwest::Certificate::from_pem_bundle(ca).map_err(|e| {
-                    AuthError(format!(
-                        "failed to parse CA certificate from secret '{}': {e}",
-                        cert_ref.name
-                    ))
-                })?;
-                for cert in certs {
-                    builder = builder.add_root_certificate(cert);
-                }
-            }
-            if let (Some(crt), Some(key)) = (data.get("tls.crt"), data.get("tls.key")) {
-                let mut pem = crt.clone();
-                pem.push(b'\n');
-                pem.extend_from_slice(key);
-                let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
-                    AuthError(format!(
-                        "failed to parse client certificate from secret '{}': {e}",
-                        cert_ref.name
-                    ))
-                })?;
-                builder = builder.identity(identity);
-            }
+            builder = with_tls_from_secret(builder, &data, &cert_ref.name)?;
         }
         let http = builder
             .build()

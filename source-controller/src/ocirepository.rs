@@ -14,7 +14,7 @@ use flux_api::meta::{
     VERIFICATION_ERROR_REASON,
 };
 use flux_api::source::v1::{
-    OCILayerOperation, OCIRepository, OCIRepositoryStatus, VerificationProvider,
+    CloudProvider, OCILayerOperation, OCIRepository, OCIRepositoryStatus, VerificationProvider,
 };
 use flux_artifact::{IgnoreRules, Owner, Storage, UnpackLimits};
 use flux_git::{SemverRange, highest_matching};
@@ -22,6 +22,7 @@ use flux_runtime::conditions::{self, Status};
 use flux_runtime::events::{Recorder, Severity};
 use flux_runtime::reconcile::{Backoff, FINALIZER, jitter, patch_status, requested_at};
 use futures::StreamExt;
+use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
@@ -30,7 +31,7 @@ use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
 use crate::cosign;
-use crate::helm_http::secret_data;
+use crate::helm_http::{secret_data, with_tls_from_secret};
 use crate::oci_registry::{Client, OciError, Reference, docker_config_auth};
 use crate::source_status::{StepFailure, failed_before, mark_failed, mark_stored};
 
@@ -452,23 +453,45 @@ async fn resolve(
     Ok((tag.clone(), Some(tag)))
 }
 
-async fn pull_and_store(
+/// Credentials for `registry`, as Flux's keychain finds them: `spec.secretRef` (a
+/// dockerconfigjson, or `username` and `password`), then the imagePullSecrets of
+/// `spec.serviceAccountName`.
+async fn registry_credentials(
     obj: &OCIRepository,
     ctx: &Context,
-    previous: Option<&Artifact>,
-    verify: Option<&VerifyWith<'_>>,
-) -> Result<Artifact, StepFailure> {
-    let reference = Reference::parse(&obj.spec.url)
-        .map_err(|e| StepFailure::new(FETCH_FAILED, URL_INVALID_REASON, e.to_string()).stalled())?;
+    registry: &str,
+) -> Result<Option<(String, String)>, String> {
     let namespace = obj.namespace().unwrap_or_default();
-    let mut basic = None;
+    let mut secrets = Vec::new();
     if let Some(secret_ref) = &obj.spec.secret_ref {
-        let data = secret_data(&ctx.client, &namespace, &secret_ref.name)
+        secrets.push(secret_ref.name.clone());
+    }
+    if let Some(name) = obj.spec.service_account_name.as_deref() {
+        let accounts: Api<ServiceAccount> = Api::namespaced(ctx.client.clone(), &namespace);
+        let account = accounts
+            .get_opt(name)
             .await
-            .map_err(|e| StepFailure::new(FETCH_FAILED, AUTHENTICATION_FAILED_REASON, e.0))?;
-        basic = data
+            .map_err(|e| format!("failed to get service account '{namespace}/{name}': {e}"))?
+            .ok_or_else(|| {
+                format!(
+                    "failed to get service account '{namespace}/{name}': serviceaccounts \"{name}\" not found"
+                )
+            })?;
+        secrets.extend(
+            account
+                .image_pull_secrets
+                .unwrap_or_default()
+                .into_iter()
+                .map(|s| s.name),
+        );
+    }
+    for name in secrets {
+        let data = secret_data(&ctx.client, &namespace, &name)
+            .await
+            .map_err(|e| e.0)?;
+        let found = data
             .get(".dockerconfigjson")
-            .and_then(|c| docker_config_auth(c, &reference.registry))
+            .and_then(|c| docker_config_auth(c, registry))
             .or_else(|| {
                 let u = data.get("username")?;
                 let p = data.get("password")?;
@@ -477,11 +500,71 @@ async fn pull_and_store(
                     String::from_utf8_lossy(p).into_owned(),
                 ))
             });
+        if found.is_some() {
+            return Ok(found);
+        }
     }
+    Ok(None)
+}
+
+/// The proxy of a `proxySecretRef`: `address`, with optional `username` and `password`.
+fn proxy_from_secret(
+    data: &BTreeMap<String, Vec<u8>>,
+    secret: &str,
+) -> Result<reqwest::Proxy, String> {
+    let text = |key: &str| {
+        data.get(key)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    };
+    let address = text("address")
+        .ok_or_else(|| format!("invalid proxy secret '{secret}': key 'address' is missing"))?;
+    let mut proxy = reqwest::Proxy::all(&address)
+        .map_err(|_| format!("invalid proxy secret '{secret}': 'address' is not a valid URL"))?;
+    if let (Some(user), Some(password)) = (text("username"), text("password")) {
+        proxy = proxy.basic_auth(&user, &password);
+    }
+    Ok(proxy)
+}
+
+async fn pull_and_store(
+    obj: &OCIRepository,
+    ctx: &Context,
+    previous: Option<&Artifact>,
+    verify: Option<&VerifyWith<'_>>,
+) -> Result<Artifact, StepFailure> {
+    let reference = Reference::parse(&obj.spec.url)
+        .map_err(|e| StepFailure::new(FETCH_FAILED, URL_INVALID_REASON, e.to_string()).stalled())?;
+    let auth_failed = |m: String| StepFailure::new(FETCH_FAILED, AUTHENTICATION_FAILED_REASON, m);
+    if obj.spec.provider() != CloudProvider::Generic {
+        let provider = serde_json::to_value(obj.spec.provider())
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        return Err(auth_failed(format!(
+            "failed to get credential from '{provider}': cloud provider authentication is not supported yet"
+        ))
+        .stalled());
+    }
+    let basic = registry_credentials(obj, ctx, &reference.registry)
+        .await
+        .map_err(auth_failed)?;
     let timeout = obj.spec.timeout().max(Duration::from_secs(1));
-    let http = reqwest::Client::builder()
-        .timeout(timeout)
-        .use_rustls_tls()
+    let mut builder = reqwest::Client::builder().timeout(timeout).use_rustls_tls();
+    let namespace = obj.namespace().unwrap_or_default();
+    if let Some(cert_ref) = &obj.spec.cert_secret_ref {
+        let data = secret_data(&ctx.client, &namespace, &cert_ref.name)
+            .await
+            .map_err(|e| auth_failed(e.0))?;
+        builder =
+            with_tls_from_secret(builder, &data, &cert_ref.name).map_err(|e| auth_failed(e.0))?;
+    }
+    if let Some(proxy_ref) = &obj.spec.proxy_secret_ref {
+        let data = secret_data(&ctx.client, &namespace, &proxy_ref.name)
+            .await
+            .map_err(|e| auth_failed(e.0))?;
+        builder = builder.proxy(proxy_from_secret(&data, &proxy_ref.name).map_err(auth_failed)?);
+    }
+    let http = builder
         .build()
         .map_err(|e| StepFailure::new(FETCH_FAILED, OCI_PULL_FAILED_REASON, e.to_string()))?;
     let client = Client::new(http, reference, obj.spec.insecure, basic)

@@ -621,3 +621,188 @@ async fn helmchart_from_an_oci_helmrepository_resolves_the_range_over_registry_t
         Some("0.2.0".to_string())
     );
 }
+
+/// Creates any namespaced object in the test namespace from JSON.
+async fn create_json<K>(client: &kube::Client, body: serde_json::Value)
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let obj: K = serde_json::from_value(body).expect("object");
+    Api::<K>::namespaced(client.clone(), NS)
+        .create(&PostParams::default(), &obj)
+        .await
+        .expect("create");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_behind_a_private_ca_needs_the_ca_from_cert_secret_ref() {
+    let tls = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let registry = Registry::start_with(|_| {
+        format!(
+            "  tls:\n    certificate: {}\n    key: {}\n",
+            tls.join("server.crt").display(),
+            tls.join("server.key").display()
+        )
+    });
+    let ca = std::fs::read(tls.join("ca.crt")).expect("ca");
+    let http = reqwest::Client::builder()
+        .use_rustls_tls()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("ca"))
+        .build()
+        .expect("client");
+    let url = format!("oci://{}/fleet/tls", registry.addr);
+    let reference = source_controller::oci_registry::Reference::parse(&url).expect("reference");
+    let pusher =
+        source_controller::oci_registry::Client::new(http, reference, false, None).expect("client");
+    let mut layer = Vec::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("app.yaml"), "kind: ConfigMap\n").expect("write");
+    flux_artifact::pack_dir(
+        dir.path(),
+        &flux_artifact::IgnoreRules::load(dir.path(), None).expect("rules"),
+        &mut layer,
+    )
+    .expect("pack");
+    let digest = pusher
+        .push_artifact("v1", layer.into(), &Default::default())
+        .await
+        .expect("push over https");
+
+    let h = Harness::start().await;
+    h.create(
+        "tls",
+        serde_json::json!({"interval": "1m", "url": url, "ref": {"tag": "v1"}}),
+    )
+    .await;
+    let obj = h.wait("tls", failed).await;
+    let message = cond(&obj, "FetchFailed")
+        .expect("FetchFailed")
+        .message
+        .clone();
+    assert!(
+        message.contains("certificate"),
+        "an unknown CA is named as the cause: {message}"
+    );
+
+    create_json::<k8s_openapi::api::core::v1::Secret>(
+        &h.client,
+        serde_json::json!({"metadata": {"name": "registry-ca", "namespace": NS},
+            "stringData": {"ca.crt": String::from_utf8(ca).expect("pem")}}),
+    )
+    .await;
+    h.api()
+        .patch(
+            "tls",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"certSecretRef": {"name": "registry-ca"}}})),
+        )
+        .await
+        .expect("patch");
+    let obj = h.wait("tls", ready).await;
+    assert_eq!(
+        obj.status.and_then(|s| s.artifact).map(|a| a.revision),
+        Some(format!("v1@{digest}"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_account_pull_secrets_authenticate_and_cloud_providers_are_refused() {
+    let registry = Registry::start(true);
+    let url = format!("oci://{}/private/app", registry.addr);
+    let reference = source_controller::oci_registry::Reference::parse(&url).expect("reference");
+    let creds = (
+        flux_testservers::REGISTRY_USER.to_string(),
+        flux_testservers::REGISTRY_PASSWORD.to_string(),
+    );
+    let pusher = source_controller::oci_registry::Client::new(
+        reqwest::Client::new(),
+        reference,
+        true,
+        Some(creds.clone()),
+    )
+    .expect("client");
+    let mut layer = Vec::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("app.yaml"), "kind: ConfigMap\n").expect("write");
+    flux_artifact::pack_dir(
+        dir.path(),
+        &flux_artifact::IgnoreRules::load(dir.path(), None).expect("rules"),
+        &mut layer,
+    )
+    .expect("pack");
+    let digest = pusher
+        .push_artifact("v1", layer.into(), &Default::default())
+        .await
+        .expect("push");
+
+    let h = Harness::start().await;
+    let spec = |extra: serde_json::Value| {
+        let mut spec = serde_json::json!({"interval": "1m", "url": url, "insecure": true,
+            "ref": {"tag": "v1"}});
+        spec.as_object_mut()
+            .expect("object")
+            .extend(extra.as_object().expect("object").clone());
+        spec
+    };
+    h.create(
+        "no-account",
+        spec(serde_json::json!({"serviceAccountName": "puller"})),
+    )
+    .await;
+    let obj = h.wait("no-account", failed).await;
+    let failure = cond(&obj, "FetchFailed").expect("FetchFailed");
+    assert_eq!(failure.reason, "AuthenticationFailed");
+    assert!(
+        failure
+            .message
+            .contains("serviceaccounts \"puller\" not found"),
+        "{}",
+        failure.message
+    );
+
+    let config = serde_json::json!({"auths": {registry.addr.clone():
+        {"username": creds.0, "password": creds.1}}});
+    create_json::<k8s_openapi::api::core::v1::Secret>(
+        &h.client,
+        serde_json::json!({"metadata": {"name": "regcred", "namespace": NS},
+            "type": "kubernetes.io/dockerconfigjson",
+            "stringData": {".dockerconfigjson": config.to_string()}}),
+    )
+    .await;
+    create_json::<k8s_openapi::api::core::v1::ServiceAccount>(
+        &h.client,
+        serde_json::json!({"metadata": {"name": "puller", "namespace": NS},
+            "imagePullSecrets": [{"name": "regcred"}]}),
+    )
+    .await;
+    h.create(
+        "with-account",
+        spec(serde_json::json!({"serviceAccountName": "puller"})),
+    )
+    .await;
+    let obj = h.wait("with-account", ready).await;
+    assert_eq!(
+        obj.status.and_then(|s| s.artifact).map(|a| a.revision),
+        Some(format!("v1@{digest}"))
+    );
+
+    h.create("aws", spec(serde_json::json!({"provider": "aws"})))
+        .await;
+    let obj = h.wait("aws", failed).await;
+    let failure = cond(&obj, "FetchFailed").expect("FetchFailed");
+    assert!(
+        failure.message.contains("'aws'") && failure.message.contains("not supported yet"),
+        "{}",
+        failure.message
+    );
+    assert_eq!(
+        cond(&obj, "Stalled").map(|c| c.status.as_str()),
+        Some("True"),
+        "retrying cannot make a missing provider work"
+    );
+}
