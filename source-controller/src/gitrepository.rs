@@ -11,12 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use flux_api::meta::{
-    ARTIFACT_IN_STORAGE, Artifact, FETCH_FAILED, INCLUDE_UNAVAILABLE, STORAGE_OPERATION_FAILED,
-    SUCCEEDED_REASON,
+    ARTIFACT_IN_STORAGE, Artifact, FETCH_FAILED, INCLUDE_UNAVAILABLE, SOURCE_VERIFIED,
+    STORAGE_OPERATION_FAILED, SUCCEEDED_REASON, VERIFICATION_ERROR_REASON,
 };
-use flux_api::source::v1::{GitRepository, GitRepositoryStatus};
+use flux_api::source::v1::{GitRepository, GitRepositoryStatus, GitVerificationMode};
 use flux_artifact::{IgnoreRules, Owner, Storage, UnpackLimits};
-use flux_git::{Auth, CheckoutOptions, GitRef};
+use flux_git::{Auth, CheckoutOptions, GitRef, Keyring, VerifyMode};
 use flux_runtime::conditions::{self, Status};
 use flux_runtime::events::{Recorder, Severity};
 use flux_runtime::reconcile::{Backoff, FINALIZER, jitter, patch_status, requested_at};
@@ -195,6 +195,28 @@ async fn apply(
             status.observed_ignore = obj.spec.ignore.clone();
             status.included_artifacts = stored.included;
             status.observed_include = obj.spec.include.clone();
+            status.observed_recurse_submodules = obj.spec.recurse_submodules;
+            status.observed_sparse_checkout = obj.spec.sparse_checkout.clone();
+            match (&obj.spec.verification, &stored.verified) {
+                (None, _) => {
+                    status.source_verification_mode = None;
+                    conditions::remove(&mut status.conditions, SOURCE_VERIFIED);
+                }
+                (Some(v), Some(message)) => {
+                    status.source_verification_mode = Some(verify_mode(v.mode).1);
+                    conditions::set(
+                        &mut status.conditions,
+                        SOURCE_VERIFIED,
+                        Status::True,
+                        SUCCEEDED_REASON,
+                        message,
+                        generation,
+                        now,
+                    );
+                }
+                // The artifact was kept: what was verified for it still holds.
+                (Some(_), None) => {}
+            }
             conditions::remove(&mut status.conditions, INCLUDE_UNAVAILABLE);
             conditions::remove(&mut status.conditions, FETCH_FAILED);
             conditions::remove(&mut status.conditions, STORAGE_OPERATION_FAILED);
@@ -233,10 +255,16 @@ async fn apply(
             Ok(Action::requeue(jitter(interval, ctx.jitter_percent)))
         }
         Err(failure) => {
+            // SourceVerified is the one positive-polarity condition a step can fail.
+            let polarity = if failure.condition == SOURCE_VERIFIED {
+                Status::False
+            } else {
+                Status::True
+            };
             conditions::set(
                 &mut status.conditions,
                 failure.condition,
-                Status::True,
+                polarity,
                 failure.reason,
                 &failure.message,
                 generation,
@@ -278,6 +306,67 @@ struct StoredRevision {
     artifact: Artifact,
     subject: String,
     included: Vec<Artifact>,
+    /// SourceVerified's message when the commit was (re)verified.
+    verified: Option<String>,
+}
+
+/// `spec.verify.mode` for flux-git, and as recorded in the status (`head` is spelled `HEAD`).
+fn verify_mode(mode: Option<GitVerificationMode>) -> (VerifyMode, GitVerificationMode) {
+    match mode.unwrap_or(GitVerificationMode::Head) {
+        GitVerificationMode::Head | GitVerificationMode::LegacyHead => {
+            (VerifyMode::Head, GitVerificationMode::Head)
+        }
+        GitVerificationMode::Tag => (VerifyMode::Tag, GitVerificationMode::Tag),
+        GitVerificationMode::TagAndHEAD => {
+            (VerifyMode::TagAndHead, GitVerificationMode::TagAndHEAD)
+        }
+    }
+}
+
+/// Flux's `requiresVerification`: never verified, or verified for a mode that did not cover
+/// what the spec asks now.
+fn requires_verification(obj: &GitRepository, status: &GitRepositoryStatus) -> bool {
+    let Some(v) = &obj.spec.verification else {
+        return false;
+    };
+    let (_, want) = verify_mode(v.mode);
+    match status
+        .source_verification_mode
+        .map(|m| verify_mode(Some(m)).1)
+    {
+        None => true,
+        Some(GitVerificationMode::Tag) => want != GitVerificationMode::Tag,
+        Some(GitVerificationMode::Head) => want != GitVerificationMode::Head,
+        Some(_) => false,
+    }
+}
+
+/// Reads the trusted public keys from `spec.verify.secretRef` (every value may hold keys).
+async fn read_keyring(
+    obj: &GitRepository,
+    ctx: &Context,
+    namespace: &str,
+) -> Result<Option<(VerifyMode, Keyring)>, StepFailure> {
+    let Some(v) = &obj.spec.verification else {
+        return Ok(None);
+    };
+    let failed = |message: String| StepFailure {
+        condition: SOURCE_VERIFIED,
+        reason: VERIFICATION_ERROR_REASON,
+        message: format!("PGP public keys secret error: {message}"),
+        stalled: false,
+    };
+    let name = &v.secret_ref.name;
+    let secret = Api::<Secret>::namespaced(ctx.client.clone(), namespace)
+        .get_opt(name)
+        .await
+        .map_err(|e| failed(e.to_string()))?
+        .ok_or_else(|| failed(format!("secrets \"{name}\" not found")))?;
+    let values: Vec<Vec<u8>> = (secret.data.unwrap_or_default().into_values().map(|v| v.0))
+        .chain((secret.string_data.unwrap_or_default().into_values()).map(String::into_bytes))
+        .collect();
+    let keys = flux_git::parse_keyrings(&values).map_err(|e| failed(e.to_string()))?;
+    Ok(Some((verify_mode(v.mode).0, keys)))
 }
 
 /// One `spec.include` entry, resolved: the included artifact and where its contents go.
@@ -420,6 +509,7 @@ async fn fetch_and_store(
     let (namespace, name) = owner(obj);
     let includes = resolve_includes(obj, ctx, &namespace).await?;
     let auth = read_auth(obj, ctx, &namespace).await?;
+    let verification = read_keyring(obj, ctx, &namespace).await?;
     let reference = obj
         .spec
         .reference
@@ -437,12 +527,19 @@ async fn fetch_and_store(
         reference,
         auth,
         max_size: ctx.max_tree_size,
+        recurse_submodules: obj.spec.recurse_submodules,
+        sparse_checkout: obj.spec.sparse_checkout.clone(),
     };
     let cache = ctx.cache_root.join(&namespace).join(&name);
     let work = ctx.cache_root.join(".work");
     let storage = ctx.storage.clone();
     let previous = status.artifact.clone();
-    let ignore_unchanged = status.observed_ignore == obj.spec.ignore;
+    // Flux's gitContentConfigChanged: any change to what goes into the artifact rebuilds it
+    // even when the commit is the same.
+    let content_unchanged = status.observed_ignore == obj.spec.ignore
+        && status.observed_recurse_submodules == obj.spec.recurse_submodules
+        && status.observed_sparse_checkout == obj.spec.sparse_checkout
+        && !requires_verification(obj, status);
     // Revisions, not digests, as in Flux: repositories including each other then settle
     // instead of rebuilding one another forever.
     let includes_unchanged = status.observed_include == obj.spec.include
@@ -459,9 +556,9 @@ async fn fetch_and_store(
             &opts,
             &storage,
             (&namespace, &name),
-            previous.filter(|_| ignore_unchanged && includes_unchanged),
+            previous.filter(|_| content_unchanged && includes_unchanged),
             spec_ignore.as_deref(),
-            &includes,
+            (&includes, verification.as_ref()),
         )
         .map(|stored| StoredRevision {
             included: includes.into_iter().map(|i| i.artifact).collect(),
@@ -540,7 +637,7 @@ fn checkout_and_package(
     (namespace, name): (&str, &str),
     previous: Option<Artifact>,
     spec_ignore: Option<&str>,
-    includes: &[Include],
+    (includes, verification): (&[Include], Option<&(VerifyMode, Keyring)>),
 ) -> Result<StoredRevision, StepFailure> {
     let git_failure = |e: flux_git::Error| {
         let (reason, stalled) = match &e {
@@ -583,6 +680,7 @@ fn checkout_and_package(
                 artifact: prev.clone(),
                 subject: String::new(),
                 included: Vec::new(),
+                verified: None,
             });
         }
     }
@@ -590,6 +688,24 @@ fn checkout_and_package(
     std::fs::create_dir_all(work).map_err(|e| storage_failure(e.to_string()))?;
     let tree = tempfile::tempdir_in(work).map_err(|e| storage_failure(e.to_string()))?;
     let checkout = flux_git::checkout(cache, tree.path(), opts).map_err(git_failure)?;
+    // Before anything is stored: a commit that fails verification leaves the last artifact.
+    let verified = verification
+        .map(|(mode, keys)| {
+            flux_git::verify(
+                cache,
+                &checkout.commit,
+                checkout.tag.as_deref(),
+                *mode,
+                keys,
+            )
+        })
+        .transpose()
+        .map_err(|e| StepFailure {
+            condition: SOURCE_VERIFIED,
+            reason: e.reason(),
+            stalled: matches!(e, flux_git::VerifyError::InvalidMode),
+            message: e.to_string(),
+        })?;
     copy_includes(storage, work, tree.path(), includes)?;
     let rules = IgnoreRules::load(tree.path(), spec_ignore).map_err(|e| StepFailure {
         condition: STORAGE_OPERATION_FAILED,
@@ -624,5 +740,6 @@ fn checkout_and_package(
         },
         subject: checkout.message,
         included: Vec::new(),
+        verified,
     })
 }

@@ -479,3 +479,315 @@ async fn include_waits_for_the_included_repository_and_packs_its_files() {
     assert!(condition(&obj, "Stalled").is_some_and(|c| c.status == "True"));
     assert!(obj.status.and_then(|s| s.artifact).is_none());
 }
+
+async fn create_with_spec(h: &Harness, name: &str, spec: serde_json::Value) {
+    let obj: GitRepository = serde_json::from_value(serde_json::json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": { "name": name, "namespace": "flux-system" },
+        "spec": spec
+    }))
+    .expect("gitrepository");
+    h.repos()
+        .create(&PostParams::default(), &obj)
+        .await
+        .expect("create");
+}
+
+async fn request_reconcile(h: &Harness, name: &str, at: &str) {
+    let patch = serde_json::json!({"metadata": {"annotations": {
+        "reconcile.fluxcd.io/requestedAt": at}}});
+    h.repos()
+        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("annotate");
+}
+
+fn is_not_ready(obj: &GitRepository) -> bool {
+    condition(obj, "Ready").is_some_and(|c| c.status == "False")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recurse_submodules_packs_nested_submodules_and_names_one_that_fails() {
+    let h = Harness::start().await;
+    let repo = SourceRepo::new();
+    let deep = flux_testservers::bare_repo(
+        repo.root(),
+        "deep.git",
+        &[("deep.yaml", "kind: Deep\n")],
+        &[],
+    );
+    let lib = flux_testservers::bare_repo(
+        repo.root(),
+        "lib.git",
+        &[("lib.yaml", "kind: Lib\n")],
+        &[("deep", "../deep.git", &deep)],
+    );
+    repo.commit_submodules(&[("vendor/lib", "../lib.git", &lib)]);
+    let server = HttpGitServer::start(repo.root(), HttpAuth::None);
+    create_with_spec(
+        &h,
+        "with-modules",
+        serde_json::json!({"interval": "1m", "url": server.url("fleet.git"),
+                           "ref": {"branch": "main"}, "recurseSubmodules": true}),
+    )
+    .await;
+    let obj = h.wait_for("with-modules", is_ready).await;
+    let status = obj.status.expect("status");
+    assert!(status.observed_recurse_submodules);
+    let artifact = status.artifact.expect("artifact");
+    assert_eq!(artifact.revision, format!("main@sha1:{}", repo.rev("main")));
+    let tree = download(&artifact).await;
+    assert_eq!(
+        std::fs::read_to_string(tree.path().join("vendor/lib/lib.yaml")).expect("lib"),
+        "kind: Lib\n"
+    );
+    assert!(tree.path().join("vendor/lib/deep/deep.yaml").is_file());
+
+    // A submodule whose repository does not exist: FetchFailed naming it.
+    let broken = SourceRepo::new();
+    broken.commit_submodules(&[("vendor/gone", "../gone.git", &broken.rev("main"))]);
+    let broken_server = HttpGitServer::start(broken.root(), HttpAuth::None);
+    create_with_spec(
+        &h,
+        "broken-modules",
+        serde_json::json!({"interval": "1m", "url": broken_server.url("fleet.git"),
+                           "ref": {"branch": "main"}, "recurseSubmodules": true}),
+    )
+    .await;
+    let obj = h.wait_for("broken-modules", is_not_ready).await;
+    let failed = condition(&obj, "FetchFailed").expect("FetchFailed");
+    assert_eq!(failed.reason, "GitOperationFailed");
+    assert!(
+        failed.message.contains("submodule 'vendor/gone'"),
+        "{}",
+        failed.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sparse_checkout_packs_only_the_directories_and_rebuilds_when_the_list_changes() {
+    let h = Harness::start().await;
+    let repo = SourceRepo::new();
+    repo.commit_file("infra/ns.yaml", "kind: Namespace\n", "infra");
+    let server = HttpGitServer::start(repo.root(), HttpAuth::None);
+    create_with_spec(
+        &h,
+        "sparse",
+        serde_json::json!({"interval": "1m", "url": server.url("fleet.git"),
+                           "ref": {"branch": "main"}, "sparseCheckout": ["apps"]}),
+    )
+    .await;
+    let obj = h.wait_for("sparse", is_ready).await;
+    let status = obj.status.expect("status");
+    assert_eq!(status.observed_sparse_checkout, vec!["apps".to_string()]);
+    let first = status.artifact.expect("artifact");
+    assert_eq!(first.revision, format!("main@sha1:{}", repo.rev("main")));
+    let tree = download(&first).await;
+    assert!(tree.path().join("apps/app.yaml").is_file());
+    assert!(!tree.path().join("infra").exists());
+
+    // Same commit, another list: a new artifact all the same.
+    let patch = serde_json::json!({"spec": {"sparseCheckout": ["apps", "./infra"]}});
+    h.repos()
+        .patch("sparse", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("patch");
+    let obj = h
+        .wait_for("sparse", |o| {
+            o.status
+                .as_ref()
+                .is_some_and(|s| s.observed_sparse_checkout.len() == 2)
+                && is_ready(o)
+        })
+        .await;
+    let second = obj.status.expect("status").artifact.expect("artifact");
+    assert_eq!(second.revision, first.revision);
+    assert_ne!(second.digest, first.digest);
+    let tree = download(&second).await;
+    assert!(tree.path().join("infra/ns.yaml").is_file());
+
+    // A directory the commit does not have.
+    let patch = serde_json::json!({"spec": {"sparseCheckout": ["nope"]}});
+    h.repos()
+        .patch("sparse", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("patch");
+    let obj = h.wait_for("sparse", is_not_ready).await;
+    let failed = condition(&obj, "FetchFailed").expect("FetchFailed");
+    assert!(
+        failed
+            .message
+            .contains("sparse checkout dir 'nope' does not exist in repository"),
+        "{}",
+        failed.message
+    );
+    assert_eq!(obj.status.expect("status").artifact, Some(second));
+}
+
+async fn create_key_secret(h: &Harness, name: &str, armored: &str) {
+    let secret: Secret = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": name, "namespace": "flux-system"},
+        "stringData": {"author.asc": armored}
+    }))
+    .expect("secret");
+    Api::<Secret>::namespaced(h.client.clone(), "flux-system")
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("secret");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_head_accepts_trusted_signatures_and_keeps_the_artifact_on_failure() {
+    let h = Harness::start().await;
+    let trusted = flux_testservers::Gpg::new("trusted");
+    let repo = SourceRepo::new();
+    repo.commit_file_signed(&trusted, "apps/signed.yaml", "kind: Signed\n", "signed");
+    repo.tag_signed(&trusted, "v3.0.0");
+    let server = HttpGitServer::start(repo.root(), HttpAuth::None);
+    create_key_secret(&h, "pgp-keys", &trusted.armored_public_key()).await;
+    create_with_spec(
+        &h,
+        "verified",
+        serde_json::json!({"interval": "1m", "url": server.url("fleet.git"),
+                           "ref": {"branch": "main"},
+                           "verify": {"mode": "HEAD", "secretRef": {"name": "pgp-keys"}}}),
+    )
+    .await;
+    let obj = h.wait_for("verified", is_ready).await;
+    let verified = condition(&obj, "SourceVerified").expect("SourceVerified");
+    let signed = repo.rev("main");
+    assert_eq!(
+        (verified.status.as_str(), verified.reason.as_str()),
+        ("True", "Succeeded")
+    );
+    assert_eq!(
+        verified.message,
+        format!(
+            "verified signature of\n\t- commit '{signed}' with key '{}'",
+            trusted.key_id()
+        )
+    );
+    let status = obj.status.clone().expect("status");
+    assert_eq!(
+        status.source_verification_mode,
+        Some(flux_api::source::v1::GitVerificationMode::Head)
+    );
+    let kept = status.artifact.expect("artifact");
+
+    // An unsigned commit upstream: SourceVerified False, and the verified artifact stays.
+    repo.commit_file("apps/unsigned.yaml", "kind: Unsigned\n", "unsigned");
+    request_reconcile(&h, "verified", "2026-11-26T05:00:00Z").await;
+    let obj = h.wait_for("verified", is_not_ready).await;
+    let verified = condition(&obj, "SourceVerified").expect("SourceVerified");
+    assert_eq!(
+        (verified.status.as_str(), verified.reason.as_str()),
+        ("False", "InvalidCommitSignature")
+    );
+    assert!(
+        verified.message.contains(&repo.rev("main")) && verified.message.contains("not signed"),
+        "{}",
+        verified.message
+    );
+    assert_eq!(
+        condition(&obj, "Ready").expect("ready").reason,
+        "InvalidCommitSignature"
+    );
+    assert_eq!(obj.status.expect("status").artifact, Some(kept));
+
+    // Tag and HEAD through the signed tag.
+    create_with_spec(
+        &h,
+        "verified-tag",
+        serde_json::json!({"interval": "1m", "url": server.url("fleet.git"),
+                           "ref": {"tag": "v3.0.0"},
+                           "verify": {"mode": "TagAndHEAD", "secretRef": {"name": "pgp-keys"}}}),
+    )
+    .await;
+    let obj = h.wait_for("verified-tag", is_ready).await;
+    let verified = condition(&obj, "SourceVerified").expect("SourceVerified");
+    assert_eq!(
+        verified.message,
+        format!(
+            "verified signature of\n\t- tag 'v3.0.0' with key '{key}'\n\t- commit '{signed}' with key '{key}'",
+            key = trusted.key_id()
+        )
+    );
+
+    // Keys that do not match: VerificationError-free failure naming the signer, no artifact.
+    let stranger = flux_testservers::Gpg::new("stranger");
+    create_key_secret(&h, "other-keys", &stranger.armored_public_key()).await;
+    create_with_spec(
+        &h,
+        "untrusted",
+        serde_json::json!({"interval": "1m", "url": server.url("fleet.git"),
+                           "ref": {"tag": "v3.0.0"},
+                           "verify": {"secretRef": {"name": "other-keys"}}}),
+    )
+    .await;
+    let obj = h.wait_for("untrusted", is_not_ready).await;
+    let verified = condition(&obj, "SourceVerified").expect("SourceVerified");
+    assert_eq!(verified.reason, "InvalidCommitSignature");
+    assert!(
+        verified.message.contains(&trusted.key_id()),
+        "{}",
+        verified.message
+    );
+    assert!(obj.status.and_then(|s| s.artifact).is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_with_the_secret_ca_is_ready_and_without_it_fails_on_the_certificate() {
+    let h = Harness::start().await;
+    let repo = SourceRepo::new();
+    let server =
+        flux_testservers::HttpsGitServer::start(repo.root(), HttpAuth::Basic("git", "s3cret"));
+    let ca = String::from_utf8(server.ca_pem()).expect("pem");
+    for (name, data) in [
+        (
+            "https-ca",
+            serde_json::json!({"username": "git", "password": "s3cret", "ca.crt": ca}),
+        ),
+        (
+            "https-legacy-ca",
+            serde_json::json!({"username": "git", "password": "s3cret", "caFile": ca}),
+        ),
+        (
+            "https-no-ca",
+            serde_json::json!({"username": "git", "password": "s3cret"}),
+        ),
+    ] {
+        let secret: Secret = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "namespace": "flux-system"},
+            "stringData": data
+        }))
+        .expect("secret");
+        Api::<Secret>::namespaced(h.client.clone(), "flux-system")
+            .create(&PostParams::default(), &secret)
+            .await
+            .expect("secret");
+        create_with_spec(
+            &h,
+            name,
+            serde_json::json!({"interval": "1m", "url": server.url("fleet.git"),
+                               "ref": {"branch": "main"}, "secretRef": {"name": name}}),
+        )
+        .await;
+    }
+    for name in ["https-ca", "https-legacy-ca"] {
+        let obj = h.wait_for(name, is_ready).await;
+        assert_eq!(
+            obj.status.and_then(|s| s.artifact).map(|a| a.revision),
+            Some(format!("main@sha1:{}", repo.rev("main")))
+        );
+    }
+    let obj = h.wait_for("https-no-ca", is_not_ready).await;
+    let failed = condition(&obj, "FetchFailed").expect("FetchFailed");
+    assert!(
+        failed.message.to_lowercase().contains("certificate"),
+        "{}",
+        failed.message
+    );
+    let text = serde_json::to_string(&obj).expect("json");
+    assert!(!text.contains("s3cret"), "{text}");
+}

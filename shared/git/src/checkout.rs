@@ -390,9 +390,12 @@ fn connect<'a, 'r>(
     url: &str,
     auth: &Auth,
 ) -> Result<Connection<'a, 'r>, Error> {
-    let connection = remote
+    let mut connection = remote
         .connect(Direction::Fetch)
         .map_err(|e| classify(url, cache_dir, e))?;
+    if let Some(options) = https_options(remote.repo(), url, auth)? {
+        connection = connection.with_transport_options(options);
+    }
     let username = auth.username.clone().unwrap_or_else(|| "git".into());
     let password = auth.password.clone();
     let has_basic = auth.has_basic();
@@ -410,6 +413,46 @@ fn connect<'a, 'r>(
         }
         _ => Ok(None),
     }))
+}
+
+/// HTTP transport options trusting the Secret's `ca.crt` in addition to the system roots, as
+/// Flux does. gix's reqwest backend ignores `http.sslCAInfo`, so the certificates go to the
+/// reqwest client builder through the backend hook.
+fn https_options(
+    repo: &gix::Repository,
+    url: &str,
+    auth: &Auth,
+) -> Result<Option<Box<dyn std::any::Any>>, Error> {
+    use gix::protocol::transport::client::blocking_io::http;
+    let Some(ca) = auth
+        .ca_cert
+        .as_deref()
+        .filter(|_| url.starts_with("https://"))
+    else {
+        return Ok(None);
+    };
+    let certs = reqwest::Certificate::from_pem_bundle(ca)
+        .map_err(|e| Error::local("reading ca.crt from the Secret", e))?;
+    if certs.is_empty() {
+        return Err(Error::local(
+            "reading ca.crt from the Secret",
+            "no PEM certificate found",
+        ));
+    }
+    let mut options = repo
+        .transport_options(url, None)
+        .map_err(|e| Error::local("configuring the git transport", e))?
+        .and_then(|o| o.downcast::<http::Options>().ok())
+        .map(|o| *o)
+        .unwrap_or_default();
+    let backend = http::reqwest::Options {
+        configure_client: Some(Box::new(move |builder| {
+            Ok(builder.tls_certs_merge(certs.clone()))
+        })),
+        configure_request: None,
+    };
+    options.backend = Some(std::sync::Arc::new(std::sync::Mutex::new(backend)));
+    Ok(Some(Box::new(options)))
 }
 
 fn remote_refs(refs: &[gix::protocol::handshake::Ref]) -> Vec<RemoteRef> {

@@ -17,4 +17,4 @@ pub use checkout::{Checkout, CheckoutOptions, checkout, list_remote_refs};
 pub use error::Error;
 pub use reference::{GitRef, RemoteRef, Resolved};
 pub use semver_range::{SemverRange, highest_matching};
-pub use verify::{VerifyError, VerifyMode, parse_keyrings, verify};
+pub use verify::{Keyring, VerifyError, VerifyMode, parse_keyrings, verify};

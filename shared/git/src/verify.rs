@@ -46,8 +46,12 @@ impl VerifyError {
     }
 }
 
+/// Trusted OpenPGP certificates.
+#[derive(Debug, Clone)]
+pub struct Keyring(Vec<SignedPublicKey>);
+
 /// Reads every armored public key in `keyrings` (one Secret value may hold several).
-pub fn parse_keyrings(keyrings: &[Vec<u8>]) -> Result<Vec<SignedPublicKey>, VerifyError> {
+pub fn parse_keyrings(keyrings: &[Vec<u8>]) -> Result<Keyring, VerifyError> {
     let mut keys = Vec::new();
     for ring in keyrings {
         let Ok((parsed, _)) = SignedPublicKey::from_armor_many(ring.as_slice()) else {
@@ -60,7 +64,7 @@ pub fn parse_keyrings(keyrings: &[Vec<u8>]) -> Result<Vec<SignedPublicKey>, Veri
             "no OpenPGP public keys found in the verification Secret".into(),
         ));
     }
-    Ok(keys)
+    Ok(Keyring(keys))
 }
 
 /// Verifies what `mode` asks for in the bare cache at `cache_dir`: the `commit`, and the tag
@@ -70,8 +74,9 @@ pub fn verify(
     commit: &str,
     tag: Option<&str>,
     mode: VerifyMode,
-    keys: &[SignedPublicKey],
+    keys: &Keyring,
 ) -> Result<String, VerifyError> {
+    let keys = keys.0.as_slice();
     let repo = gix::open_opts(cache_dir, gix::open::Options::isolated()).map_err(|e| {
         VerifyError::Commit {
             commit: commit.to_string(),

@@ -251,3 +251,42 @@ fn ssh_checkout_uses_the_secret_identity_and_checks_the_host_key() {
         .expect_err("key refused");
     assert!(matches!(err, Error::Authentication { .. }), "{err}");
 }
+
+#[test]
+fn https_trusts_the_secret_ca_and_fails_on_the_certificate_without_it() {
+    let repo = SourceRepo::new();
+    let server =
+        flux_testservers::HttpsGitServer::start(repo.root(), HttpAuth::Basic("git", "s3cret"));
+    let url = server.url("fleet.git");
+    let work = tempfile::tempdir().expect("tempdir");
+    let with_ca = CheckoutOptions {
+        auth: Auth {
+            username: Some("git".into()),
+            password: Some("s3cret".into()),
+            ca_cert: Some(server.ca_pem()),
+            ..Default::default()
+        },
+        ..opts(&url, branch("main"))
+    };
+    let dest = work.path().join("out");
+    let out = checkout(&work.path().join("cache"), &dest, &with_ca).expect("checkout over https");
+    assert_eq!(out.revision, format!("main@sha1:{}", repo.rev("main")));
+    assert!(dest.join("apps/app.yaml").exists());
+
+    let without_ca = CheckoutOptions {
+        auth: Auth {
+            ca_cert: None,
+            ..with_ca.auth.clone()
+        },
+        ..with_ca
+    };
+    let err = checkout(
+        &work.path().join("cache2"),
+        &work.path().join("out2"),
+        &without_ca,
+    )
+    .expect_err("unknown CA");
+    let text = err.to_string();
+    assert!(text.to_lowercase().contains("certificate"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+}

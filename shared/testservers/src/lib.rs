@@ -17,6 +17,8 @@ mod submodules;
 pub use submodules::bare_repo;
 mod gpg;
 pub use gpg::Gpg;
+mod tls;
+pub use tls::HttpsGitServer;
 
 /// Runs the git CLI in `dir` with a fixed identity and no user configuration.
 pub fn git(dir: &Path, args: &[&str]) -> String {
