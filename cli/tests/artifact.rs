@@ -751,6 +751,36 @@ async fn token_auth_registry_gets_bearer_tokens_from_its_token_service() {
     assert_eq!(listed.code, 0, "{}", listed.stderr);
     assert!(listed.stdout.contains(&digest), "{}", listed.stdout);
 
+    // `--creds` without a colon is a registry token, sent as it is.
+    let token: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}?service={SERVICE}&scope=repository:fleet/apps:pull",
+            tokens.realm
+        ))
+        .basic_auth(REGISTRY_USER, Some(REGISTRY_PASSWORD))
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token json");
+    let token = token["access_token"].as_str().expect("access_token");
+    let before = tokens.requests.load(Ordering::SeqCst);
+    let listed = flux(
+        &[
+            "list",
+            "artifacts",
+            &format!("oci://{}/fleet/apps", registry.addr),
+            "--creds",
+            token,
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert!(listed.stdout.contains(&digest), "{}", listed.stdout);
+    assert_eq!(tokens.requests.load(Ordering::SeqCst), before);
+
     // OCIRepository goes through the same token service with a dockerconfigjson Secret.
     let controller = Controller::start().await;
     let config = format!(

@@ -404,6 +404,17 @@ struct ManifestOut<'a> {
 
 /// Pushes and token auth.
 impl Client {
+    /// Sends `token` as the Bearer token of every request: a registry token given instead of
+    /// a username and password (go-containerregistry's `RegistryToken`).
+    pub fn with_bearer_token(self, token: String) -> Client {
+        {
+            let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            tokens.insert(Access::Pull, token.clone());
+            tokens.insert(Access::Push, token);
+        }
+        self
+    }
+
     async fn send(
         &self,
         method: Method,

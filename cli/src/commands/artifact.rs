@@ -64,7 +64,7 @@ pub enum ListCommand {
 #[derive(Debug, Clone, Args)]
 pub struct RegistryFlags {
     /// credentials for OCI registry in the format <username>[:<password>]
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub creds: String,
 
     /// allows the registry to be reached over plain HTTP (loopback and private addresses are)
@@ -78,15 +78,15 @@ pub struct PushArtifactArgs {
     pub url: Option<String>,
 
     /// path to the directory where the Kubernetes manifests are located
-    #[arg(short = 'f', long, default_value = "")]
+    #[arg(short = 'f', long, default_value = "", hide_default_value = true)]
     pub path: String,
 
     /// the source address, e.g. the Git URL
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub source: String,
 
     /// the source revision in the format '<branch|tag>@sha1:<commit-sha>'
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub revision: String,
 
     /// Set custom OCI annotations in the format '<key>=<value>'
@@ -102,7 +102,7 @@ pub struct PushArtifactArgs {
     pub reproducible: bool,
 
     /// the format in which the artifact digest should be printed, can be 'json' or 'yaml'
-    #[arg(short = 'o', long, default_value = "")]
+    #[arg(short = 'o', long, default_value = "", hide_default_value = true)]
     pub output: String,
 
     #[command(flatten)]
@@ -115,7 +115,7 @@ pub struct PullArtifactArgs {
     pub url: Option<String>,
 
     /// path where the artifact content should be extracted.
-    #[arg(short = 'o', long, default_value = "")]
+    #[arg(short = 'o', long, default_value = "", hide_default_value = true)]
     pub output: String,
 
     #[command(flatten)]
@@ -141,15 +141,15 @@ pub struct ListArtifactsArgs {
     pub url: Option<String>,
 
     /// filter tags returned from the oci repository using semver
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub filter_semver: String,
 
     /// filter tags returned from the oci repository using regex
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub filter_regex: String,
 
     /// the format in which the artifact list should be printed, can be 'json' or 'yaml'
-    #[arg(short = 'o', long, default_value = "")]
+    #[arg(short = 'o', long, default_value = "", hide_default_value = true)]
     pub output: String,
 
     #[command(flatten)]
@@ -172,14 +172,19 @@ fn registry_client(
     flags: &RegistryFlags,
     log: &mut Log,
 ) -> Result<Client, CommandError> {
+    let mut token = None;
     let basic = if flags.creds.is_empty() {
         docker_config().and_then(|config| docker_config_auth(&config, &reference.registry))
     } else {
         log.action("logging in to registry with credentials")?;
-        let (user, password) = flags.creds.split_once(':').ok_or_else(|| {
-            failed("could not login with credentials: expected the format <username>:<password>")
-        })?;
-        Some((user.to_string(), password.to_string()))
+        match flags.creds.split_once(':') {
+            Some((user, password)) => Some((user.to_string(), password.to_string())),
+            // No colon: a registry token, sent as it is (go-containerregistry's RegistryToken).
+            None => {
+                token = Some(flags.creds.clone());
+                None
+            }
+        }
     };
     let http = reqwest::Client::builder()
         .timeout(global.timeout)
@@ -187,7 +192,11 @@ fn registry_client(
         .build()
         .map_err(|e| failed(format!("unable to build the HTTP client: {e}")))?;
     let plain_http = flags.insecure_registry || plain_http_by_default(&reference.registry);
-    Client::new(http, reference.clone(), plain_http, basic).map_err(oci)
+    let client = Client::new(http, reference.clone(), plain_http, basic).map_err(oci)?;
+    Ok(match token {
+        Some(token) => client.with_bearer_token(token),
+        None => client,
+    })
 }
 
 /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, as the Docker CLI reads it.
