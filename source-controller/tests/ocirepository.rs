@@ -383,8 +383,8 @@ async fn ocirepository_pulls_tag_and_semver_with_flux_revisions_and_verified_art
             .await
     );
 
-    // Signature verification is not implemented: a verify spec fails instead of passing
-    // unverified content, and says so.
+    // A verify spec whose key Secret is missing fails instead of passing unverified content
+    // (signed artifacts are covered in tests/oci_verify.rs).
     h.create(
         "signed",
         serde_json::json!({"interval": "1m", "url": format!("oci://{}/fleet/apps", registry.addr),
@@ -580,8 +580,8 @@ async fn helmchart_from_an_oci_helmrepository_resolves_the_range_over_registry_t
         std::fs::read(fixtures.join("compressedchart-0.2.0.tgz")).expect("fixture")
     );
 
-    // Asking for a signature check that is not implemented fails the chart instead of
-    // serving it unverified; the last artifact stays.
+    // Keyless verification (no secretRef) is not supported yet: the chart fails instead of
+    // being served unverified, and the last artifact stays.
     let patch = serde_json::json!({"spec": {"verify": {"provider": "cosign"}}});
     charts
         .patch("from-oci", &PatchParams::default(), &Patch::Merge(&patch))
