@@ -232,6 +232,49 @@ async fn push_pull_list_and_tag_on_an_open_registry() {
     assert_eq!(row("latest")[1], digest);
     assert_eq!(row("v1.1.0")[1], other);
 
+    // Manifests on stdin, as `kustomize build . | flux push artifact ... -f -`.
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_flux"))
+        .args([
+            "push",
+            "artifact",
+            &format!("oci://{}/fleet/stdin:v1", registry.addr),
+        ])
+        .args(["-f", "-", "--source", SOURCE, "--revision", REVISION])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run flux");
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"kind: Namespace\n---\nkind: ConfigMap\n")
+            .await
+            .expect("write");
+    }
+    let piped = child.wait_with_output().await.expect("flux");
+    assert!(piped.status.success(), "{:?}", piped);
+    let out = tempfile::tempdir().expect("tempdir");
+    let pulled = flux(
+        &[
+            "pull",
+            "artifact",
+            &format!("oci://{}/fleet/stdin:v1", registry.addr),
+            "--output",
+            out.path().to_str().expect("path"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(pulled.code, 0, "{}", pulled.stderr);
+    assert_eq!(
+        files(out.path()),
+        HashMap::from([(
+            "stdin.yaml".to_string(),
+            "kind: Namespace\n---\nkind: ConfigMap\n".to_string()
+        )])
+    );
+
     let filtered = flux(
         &[
             "list",

@@ -19,6 +19,9 @@ use crate::cluster::{self, Log};
 const SOURCE_ANNOTATION: &str = "org.opencontainers.image.source";
 const REVISION_ANNOTATION: &str = "org.opencontainers.image.revision";
 const CREATED_ANNOTATION: &str = "org.opencontainers.image.created";
+/// What manifests read from stdin are called in the artifact (Flux names a temporary file;
+/// a fixed name keeps the digest of the same input the same).
+const STDIN_FILE: &str = "stdin.yaml";
 
 #[derive(Debug, Subcommand)]
 pub enum PushCommand {
@@ -245,7 +248,23 @@ pub fn run_push(
         Some(t) => t,
         None => "latest".to_string(),
     };
-    let path = Path::new(&args.path);
+    // `-f -`: manifests on stdin (`kustomize build . | flux push artifact ... -f -`), pushed as
+    // one YAML file.
+    let stdin_dir;
+    let stdin_file;
+    let path = if args.path == "-" {
+        let mut manifests = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut manifests)
+            .map_err(|e| failed(format!("reading stdin: {e}")))?;
+        stdin_dir = tempfile::tempdir()
+            .map_err(|e| failed(format!("creating a temporary directory: {e}")))?;
+        stdin_file = stdin_dir.path().join(STDIN_FILE);
+        std::fs::write(&stdin_file, manifests)
+            .map_err(|e| failed(format!("writing {}: {e}", stdin_file.display())))?;
+        stdin_file.as_path()
+    } else {
+        Path::new(&args.path)
+    };
     if let Err(e) = std::fs::metadata(path) {
         return Err(failed(format!(
             "invalid path '{}', must point to an existing directory or file: {e}",
