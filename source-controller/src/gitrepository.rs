@@ -324,11 +324,15 @@ fn verify_mode(mode: Option<GitVerificationMode>) -> (VerifyMode, GitVerificatio
 }
 
 /// Flux's `requiresVerification`: never verified, or verified for a mode that did not cover
-/// what the spec asks now.
+/// what the spec asks now. A failed verification also counts, so that a stale False condition
+/// cannot outlive a return to the verified commit.
 fn requires_verification(obj: &GitRepository, status: &GitRepositoryStatus) -> bool {
     let Some(v) = &obj.spec.verification else {
         return false;
     };
+    if !conditions::is_true(&status.conditions, SOURCE_VERIFIED) {
+        return true;
+    }
     let (_, want) = verify_mode(v.mode);
     match status
         .source_verification_mode

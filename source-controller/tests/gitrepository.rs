@@ -695,6 +695,27 @@ async fn verify_head_accepts_trusted_signatures_and_keeps_the_artifact_on_failur
     );
     assert_eq!(obj.status.expect("status").artifact, Some(kept));
 
+    // A signed commit on top heals it.
+    repo.commit_file_signed(&trusted, "apps/again.yaml", "kind: Again\n", "signed again");
+    request_reconcile(&h, "verified", "2026-11-26T05:01:00Z").await;
+    let healed = format!("main@sha1:{}", repo.rev("main"));
+    let obj = h
+        .wait_for("verified", |o| {
+            is_ready(o)
+                && o.status
+                    .as_ref()
+                    .and_then(|s| s.artifact.as_ref())
+                    .is_some_and(|a| a.revision == healed)
+        })
+        .await;
+    let verified = condition(&obj, "SourceVerified").expect("SourceVerified");
+    assert_eq!(verified.status, "True");
+    assert!(
+        verified.message.contains(&repo.rev("main")),
+        "{}",
+        verified.message
+    );
+
     // Tag and HEAD through the signed tag.
     create_with_spec(
         &h,

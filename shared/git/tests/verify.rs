@@ -108,3 +108,50 @@ fn a_secret_without_public_keys_is_a_verification_error() {
     let err = parse_keyrings(&[b"not a key".to_vec()]).expect_err("no keys");
     assert_eq!(err.reason(), "VerificationError");
 }
+
+#[test]
+fn ssh_signed_commits_are_reported_as_not_verifiable_yet() {
+    let trusted = Gpg::new("trusted");
+    let repo = SourceRepo::new();
+    let keys = tempfile::tempdir().expect("tempdir");
+    let key = keys.path().join("id");
+    let out = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .output()
+        .expect("ssh-keygen");
+    assert!(out.status.success());
+    let work = repo.root().join("work");
+    flux_testservers::git(
+        &work,
+        &[
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            &format!("user.signingkey={}", key.display()),
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-S",
+            "-m",
+            "ssh signed",
+        ],
+    );
+    flux_testservers::git(&work, &["push", "-q", "../fleet.git", "main"]);
+    let server = HttpGitServer::start(repo.root(), HttpAuth::None);
+    let work = tempfile::tempdir().expect("tempdir");
+    let cache = work.path().join("cache");
+    let head = fetch(
+        &server.url("fleet.git"),
+        GitRef {
+            branch: Some("main".into()),
+            ..Default::default()
+        },
+        &cache,
+        "a",
+    );
+    let keys = parse_keyrings(&[trusted.armored_public_key().into_bytes()]).expect("keys");
+    let err = verify(&cache, &head.commit, None, VerifyMode::Head, &keys).expect_err("ssh");
+    assert_eq!(err.reason(), "InvalidCommitSignature");
+    assert!(err.to_string().contains("SSH key"), "{err}");
+}
