@@ -4,6 +4,7 @@ pub mod flags;
 
 /// The binary name, also the controller name in events, leases and field managers.
 pub const CONTROLLER_NAME: &str = "source-controller";
+pub mod bucket;
 pub mod chart_build;
 pub mod cosign;
 pub mod gitrepository;
@@ -132,6 +133,15 @@ async fn run_sources(
         jitter_percent,
         backoff: Default::default(),
     });
+    let bucket = Arc::new(bucket::Context {
+        client: client.clone(),
+        storage: storage.clone(),
+        recorder: recorder.clone(),
+        work_dir: scratch.path().join("bucket"),
+        max_size: flux_artifact::DEFAULT_MAX_UNPACK_SIZE,
+        jitter_percent,
+        backoff: Default::default(),
+    });
     let oci = Arc::new(ocirepository::Context {
         client,
         storage,
@@ -158,6 +168,7 @@ async fn run_sources(
         helmrepository::run(helm_repo, ns, selector, n, stop()),
         helmchart::run(chart, ns, selector, n, stop()),
         ocirepository::run(oci, ns, selector, n, stop()),
+        bucket::run(bucket, ns, selector, n, stop()),
     );
     Ok(())
 }

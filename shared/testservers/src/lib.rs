@@ -13,6 +13,8 @@ use base64::Engine;
 
 mod registry;
 pub use registry::{REGISTRY_PASSWORD, REGISTRY_USER, Registry};
+mod moto;
+pub use moto::Moto;
 mod submodules;
 pub use submodules::bare_repo;
 mod gpg;
