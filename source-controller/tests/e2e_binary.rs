@@ -1,15 +1,15 @@
 //! The real `source-controller` process against the in-memory API server and a real git server:
-//! a GitRepository becomes Ready with an artifact that downloads from the process's own artifact
-//! server, objects outside the watched namespace or label selector are left alone, and SIGTERM
+//! a GitRepository (and a Bucket on moto's S3 server) becomes Ready with an artifact that
+//! downloads from the process's own artifact server, objects outside the watched namespace or label selector are left alone, and SIGTERM
 //! still ends the process with exit code 0.
 
 use std::time::Duration;
 
-use flux_api::source::v1::GitRepository;
+use flux_api::source::v1::{Bucket, GitRepository};
 use flux_artifact::{UnpackLimits, fetch_verified, unpack};
 use flux_runtime::testkit::{RunningController, free_port, http_get};
-use flux_testservers::{GitDaemon, HttpAuth, HttpGitServer, SourceRepo};
-use k8s_openapi::api::core::v1::Namespace;
+use flux_testservers::{GitDaemon, HttpAuth, HttpGitServer, Moto, SourceRepo};
+use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, PostParams};
 
@@ -152,6 +152,95 @@ async fn binary_reconciles_a_git_repository_and_serves_its_artifact() {
     assert_eq!(
         std::fs::read_to_string(out.path().join("apps/app.yaml")).expect("file"),
         "kind: ConfigMap\n"
+    );
+
+    // The binary runs the Bucket reconciler too.
+    let moto = Moto::start();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .http_client(
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                        aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+                    ))
+                    .build_https(),
+            )
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .endpoint_url(moto.url())
+            .force_path_style(true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "id", "key", None, None, "test",
+            ))
+            .build(),
+    );
+    s3.create_bucket()
+        .bucket("fleet")
+        .send()
+        .await
+        .expect("create bucket");
+    s3.put_object()
+        .bucket("fleet")
+        .key("apps/app.yaml")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(
+            b"kind: Bucket\n",
+        ))
+        .send()
+        .await
+        .expect("put object");
+    let secret: Secret = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "s3", "namespace": "flux-system"},
+        "stringData": {"accesskey": "id", "secretkey": "key"}
+    }))
+    .expect("secret");
+    Api::<Secret>::namespaced(client.clone(), "flux-system")
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("secret");
+    let bucket: Bucket = serde_json::from_value(serde_json::json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "Bucket",
+        "metadata": {"name": "fleet", "namespace": "flux-system", "labels": {"shard": "one"}},
+        "spec": {"interval": "1m", "bucketName": "fleet", "endpoint": moto.addr,
+                 "insecure": true, "secretRef": {"name": "s3"}}
+    }))
+    .expect("bucket");
+    let buckets: Api<Bucket> = Api::namespaced(client.clone(), "flux-system");
+    buckets
+        .create(&PostParams::default(), &bucket)
+        .await
+        .expect("create bucket");
+    let bucket = loop {
+        let obj = buckets.get("fleet").await.expect("get");
+        let ready = obj.status.as_ref().is_some_and(|s| {
+            s.conditions
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True")
+        });
+        if ready {
+            break obj;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline + Duration::from_secs(30),
+            "Bucket never became Ready; status: {:?}",
+            obj.status
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let artifact = bucket.status.and_then(|s| s.artifact).expect("artifact");
+    let bytes = fetch_verified(
+        &reqwest::Client::new(),
+        &artifact.url,
+        artifact.digest.as_deref().expect("digest"),
+        10 << 20,
+    )
+    .await
+    .expect("download the Bucket artifact");
+    let out = tempfile::tempdir().expect("tempdir");
+    unpack(&bytes, out.path(), UnpackLimits::default()).expect("unpack");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("apps/app.yaml")).expect("file"),
+        "kind: Bucket\n"
     );
 
     let event = tokio::time::timeout(Duration::from_secs(30), async {
