@@ -145,7 +145,6 @@ metadata: {name: app, namespace: flux-system}
 spec:
   interval: 1m
   url: oci://127.0.0.1:$registry_port/fleet/app
-  insecure: true
   ref: {tag: v1}
 ---
 apiVersion: source.toolkit.fluxcd.io/v1

@@ -742,7 +742,9 @@ async fn service_account_pull_secrets_authenticate_and_cloud_providers_are_refus
 
     let h = Harness::start().await;
     let spec = |extra: serde_json::Value| {
-        let mut spec = serde_json::json!({"interval": "1m", "url": url, "insecure": true,
+        // No `insecure`: a loopback registry without TLS is reached over plain http, as Flux
+        // (go-containerregistry) does.
+        let mut spec = serde_json::json!({"interval": "1m", "url": url,
             "ref": {"tag": "v1"}});
         spec.as_object_mut()
             .expect("object")
