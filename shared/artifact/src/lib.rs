@@ -19,6 +19,6 @@ pub use error::Error;
 pub use fetch::{DEFAULT_MAX_DOWNLOAD_SIZE, fetch_verified};
 pub use ignore_rules::{DEFAULT_EXCLUDES, IgnoreRules, SOURCEIGNORE_FILE, VCS_EXCLUDES};
 pub use pack::{PackStats, pack_dir};
-pub use server::router;
+pub use server::{router, serve_on_loopback};
 pub use storage::{Owner, Storage, Stored};
 pub use unpack::{DEFAULT_MAX_UNPACK_SIZE, UnpackLimits, UnpackStats, unpack};

@@ -7,6 +7,25 @@ use axum::response::{IntoResponse, Response};
 
 use crate::Storage;
 
+/// Storage below `root` (keeping `retention_records` per object) served on a free loopback
+/// port by a task on the current runtime, its URLs advertising that port: the artifact server
+/// of `flux local` and of the controllers' tests.
+pub async fn serve_on_loopback(
+    root: &std::path::Path,
+    retention_records: usize,
+) -> Result<Storage, crate::Error> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| crate::Error::io(root, e))?;
+    let addr = listener.local_addr().map_err(|e| crate::Error::io(root, e))?;
+    let storage = Storage::new(root, &addr.to_string(), retention_records)?;
+    let app = router(storage.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(storage)
+}
+
 /// A router that serves every file below the storage root at its relative path.
 pub fn router(storage: Storage) -> Router {
     Router::new()

@@ -1,5 +1,6 @@
-//! Test support for controller binaries: start the real process on free loopback ports,
-//! query its endpoints over plain HTTP/1.1, and stop it with a real signal.
+//! Test support for controllers: start the real binary on free loopback ports, query its
+//! endpoints over plain HTTP/1.1 and stop it with a real signal; wait for an object to reach a
+//! state and look for the Events a reconciler recorded.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -360,4 +361,57 @@ pub fn check_needs_a_cluster(spec: &BinarySpec<'_>, bare_kubeconfig: &str) {
         "{}",
         out.stderr
     );
+}
+
+/// Polls the object `name` until `done` holds, for up to 30 s; panics with its last state.
+pub async fn wait_for<K>(api: &kube::Api<K>, name: &str, done: impl Fn(&K) -> bool) -> K
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let obj = api
+            .get(name)
+            .await
+            .unwrap_or_else(|e| panic!("get {name}: {e}"));
+        if done(&obj) {
+            return obj;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {name}; last seen: {obj:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Whether an Event of `type_` and `reason` about the object `name` shows up in `namespace`
+/// within 10 s (reconcilers record events after they patch the status).
+pub async fn has_event(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+    type_: &str,
+    reason: &str,
+) -> bool {
+    use k8s_openapi::api::core::v1::Event;
+    let events: kube::Api<Event> = kube::Api::namespaced(client.clone(), namespace);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = events
+            .list(&Default::default())
+            .await
+            .map(|list| {
+                list.items.iter().any(|e| {
+                    e.involved_object.name.as_deref() == Some(name)
+                        && e.type_.as_deref() == Some(type_)
+                        && e.reason.as_deref() == Some(reason)
+                })
+            })
+            .unwrap_or(false);
+        if found || tokio::time::Instant::now() > deadline {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
