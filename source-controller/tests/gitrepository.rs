@@ -730,7 +730,8 @@ async fn verify_head_accepts_trusted_signatures_and_keeps_the_artifact_on_failur
     assert_eq!(
         verified.message,
         format!(
-            "verified signature of\n\t- tag 'v3.0.0' with key '{key}'\n\t- commit '{signed}' with key '{key}'",
+            "verified signature of\n\t- tag 'v3.0.0@{tag}' with key '{key}'\n\t- commit '{signed}' with key '{key}'",
+            tag = repo.rev("refs/tags/v3.0.0"),
             key = trusted.key_id()
         )
     );

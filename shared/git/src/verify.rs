@@ -86,8 +86,8 @@ pub fn verify(
     let mut message = String::from("verified signature of");
     if matches!(mode, VerifyMode::Tag | VerifyMode::TagAndHead) {
         let tag = tag.ok_or(VerifyError::InvalidMode)?;
-        let key = verify_tag(&repo, tag, keys)?;
-        message.push_str(&format!("\n\t- tag '{tag}' with key '{key}'"));
+        let (label, key) = verify_tag(&repo, tag, keys)?;
+        message.push_str(&format!("\n\t- tag '{label}' with key '{key}'"));
     }
     if matches!(mode, VerifyMode::Head | VerifyMode::TagAndHead) {
         let key = verify_commit(&repo, commit, keys).map_err(|message| VerifyError::Commit {
@@ -113,31 +113,37 @@ fn verify_commit(
     check(signature.as_bytes(), &signed.to_bstring(), keys)
 }
 
+/// Returns the tag as Flux names it (`<name>@<tag object id>`) and the signing key id.
 fn verify_tag(
     repo: &gix::Repository,
     tag: &str,
     keys: &[SignedPublicKey],
-) -> Result<String, VerifyError> {
-    let failed = |message: String| VerifyError::Tag {
-        tag: tag.to_string(),
+) -> Result<(String, String), VerifyError> {
+    let failed = |label: &str, message: String| VerifyError::Tag {
+        tag: label.to_string(),
         message,
     };
     let reference = repo
         .find_reference(format!("refs/tags/{tag}").as_str())
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(|e| failed(tag, e.to_string()))?;
     let id = reference
         .target()
         .try_id()
         .map(|id| id.to_owned())
-        .ok_or_else(|| failed("the tag is a symbolic reference".into()))?;
-    let object = repo.find_object(id).map_err(|e| failed(e.to_string()))?;
+        .ok_or_else(|| failed(tag, "the tag is a symbolic reference".into()))?;
+    let label = format!("{tag}@{id}");
+    let object = repo
+        .find_object(id)
+        .map_err(|e| failed(&label, e.to_string()))?;
     // A lightweight tag points straight at the commit: there is no tag object to be signed.
     if object.kind != gix::object::Kind::Tag {
-        return Err(VerifyError::UnsignedTag(tag.to_string()));
+        return Err(VerifyError::UnsignedTag(label));
     }
     let (signature, signed) = gix::objs::TagRefIter::signature(&object.data)
-        .ok_or_else(|| VerifyError::UnsignedTag(tag.to_string()))?;
-    check(signature.data.as_bytes(), &signed.to_bstring(), keys).map_err(failed)
+        .ok_or_else(|| VerifyError::UnsignedTag(label.clone()))?;
+    let key = check(signature.data.as_bytes(), &signed.to_bstring(), keys)
+        .map_err(|m| failed(&label, m))?;
+    Ok((label, key))
 }
 
 /// Checks an armored signature over `data`; returns the signing certificate's key id.

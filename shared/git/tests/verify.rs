@@ -73,9 +73,13 @@ fn signed_commits_and_tags_verify_against_the_trusted_keys_only() {
         &keys,
     )
     .expect("verified");
+    let tag_object =
+        flux_testservers::git(&repo.root().join("fleet.git"), &["rev-parse", "v3.0.0"]);
     assert!(
-        message.contains(&format!("- tag 'v3.0.0' with key '{}'", trusted.key_id()))
-            && message.contains(&format!("- commit '{}'", tagged.commit)),
+        message.contains(&format!(
+            "- tag 'v3.0.0@{tag_object}' with key '{}'",
+            trusted.key_id()
+        )) && message.contains(&format!("- commit '{}'", tagged.commit)),
         "{message}"
     );
 
