@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use aws_sdk_s3::config::{
@@ -60,6 +60,8 @@ pub struct Context {
     /// Largest total size of the objects of one Bucket; consumers unpack artifacts with the
     /// same limit ([`flux_artifact::DEFAULT_MAX_UNPACK_SIZE`]).
     pub max_size: u64,
+    /// From [`http_client`].
+    pub http: SharedHttpClient,
     pub jitter_percent: u32,
     pub backoff: Backoff,
 }
@@ -328,19 +330,15 @@ async fn credentials(obj: &Bucket, ctx: &Context) -> Result<Option<Keys>, StepFa
     Ok(None)
 }
 
-/// One HTTPS-capable client (rustls with ring) shared by every Bucket, so connections are
-/// pooled across reconciles.
-fn http_client() -> SharedHttpClient {
-    static CLIENT: OnceLock<SharedHttpClient> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            aws_smithy_http_client::Builder::new()
-                .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                    aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-                ))
-                .build_https()
-        })
-        .clone()
+/// The S3 HTTP client: hyper with rustls and ring (http and https). Built once per controller
+/// and kept in its [`Context`] so connections are pooled across reconciles; not a process-wide
+/// static, since pooled connections belong to the tokio runtime that opened them.
+pub fn http_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
 }
 
 /// `endpoint` as a URL: a given scheme is kept, else https unless `insecure`.
@@ -352,7 +350,12 @@ fn endpoint_url(endpoint: &str, insecure: bool) -> String {
     format!("{scheme}://{}", endpoint.trim_end_matches('/'))
 }
 
-fn s3_client(obj: &Bucket, endpoint: &str, keys: Option<&Keys>) -> aws_sdk_s3::Client {
+fn s3_client(
+    obj: &Bucket,
+    http: SharedHttpClient,
+    endpoint: &str,
+    keys: Option<&Keys>,
+) -> aws_sdk_s3::Client {
     let spec = &obj.spec;
     let url = endpoint_url(endpoint, spec.insecure);
     let host = url
@@ -370,7 +373,7 @@ fn s3_client(obj: &Bucket, endpoint: &str, keys: Option<&Keys>) -> aws_sdk_s3::C
         .unwrap_or_else(|| "us-east-1".to_string());
     let mut config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .http_client(http_client())
+        .http_client(http)
         .region(Region::new(region))
         .endpoint_url(url)
         // Virtual-hosted addressing only where it is known to work (minio-go's "auto" rule).
@@ -531,7 +534,7 @@ async fn fetch_with(
     endpoint: &str,
     keys: Option<&Keys>,
 ) -> Result<(Artifact, usize), StepFailure> {
-    let client = s3_client(obj, endpoint, keys);
+    let client = s3_client(obj, ctx.http.clone(), endpoint, keys);
     let bucket = obj.spec.bucket_name.clone();
     let timeout = obj.spec.timeout().max(Duration::from_secs(1));
     std::fs::create_dir_all(&ctx.work_dir).map_err(|e| {

@@ -139,6 +139,7 @@ async fn run_sources(
         recorder: recorder.clone(),
         work_dir: scratch.path().join("bucket"),
         max_size: flux_artifact::DEFAULT_MAX_UNPACK_SIZE,
+        http: bucket::http_client(),
         jitter_percent,
         backoff: Default::default(),
     });

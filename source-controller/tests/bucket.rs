@@ -21,14 +21,9 @@ use source_controller::bucket;
 const NS: &str = "flux-system";
 
 fn s3(moto: &Moto, access_key: &str, secret_key: &str) -> aws_sdk_s3::Client {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .http_client(http)
+        .http_client(bucket::http_client())
         .region(Region::new("us-east-1"))
         .endpoint_url(moto.url())
         .force_path_style(true)
@@ -116,6 +111,7 @@ impl Harness {
             ),
             work_dir: work_dir.path().join("bucket"),
             max_size,
+            http: bucket::http_client(),
             jitter_percent: 0,
             backoff: Default::default(),
         });

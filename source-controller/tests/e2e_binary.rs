@@ -159,13 +159,7 @@ async fn binary_reconciles_a_git_repository_and_serves_its_artifact() {
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::Config::builder()
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .http_client(
-                aws_smithy_http_client::Builder::new()
-                    .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                        aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-                    ))
-                    .build_https(),
-            )
+            .http_client(source_controller::bucket::http_client())
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
             .endpoint_url(moto.url())
             .force_path_style(true)
