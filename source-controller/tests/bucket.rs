@@ -386,7 +386,7 @@ async fn bucket_artifact_follows_the_objects_with_flux_revisions() {
     // The prefix filters on the server: only keys below it (and the root .sourceignore).
     h.create(
         "apps",
-        serde_json::json!({"interval": "1m", "bucketName": "fleet", "endpoint": moto.addr,
+        serde_json::json!({"interval": "1s", "bucketName": "fleet", "endpoint": moto.addr,
             "insecure": true, "prefix": "apps/", "secretRef": {"name": "keys"}}),
     )
     .await;
@@ -403,6 +403,22 @@ async fn bucket_artifact_follows_the_objects_with_flux_revisions() {
             .collect::<Vec<_>>(),
         vec![".sourceignore", "apps/README.md", "apps/app.yaml"]
     );
+    // The interval brings new objects in without any request.
+    let added = put(&s3, "fleet", "apps/new.yaml", b"kind: Namespace\n").await;
+    let want = revision(&[
+        ("apps/README.md", &readme),
+        ("apps/app.yaml", &app2),
+        ("apps/new.yaml", &added),
+    ]);
+    let obj = h
+        .wait("apps", |o| {
+            o.status
+                .as_ref()
+                .and_then(|s| s.artifact.as_ref())
+                .is_some_and(|a| a.revision == want)
+        })
+        .await;
+    assert_eq!(contents(&obj).await["apps/new.yaml"], "kind: Namespace\n");
 
     // Deleting the Bucket removes its artifacts.
     assert!(h.storage.resolve(&second.path).is_some());
@@ -516,6 +532,27 @@ async fn bucket_bad_input_is_reported_and_keeps_the_last_artifact() {
             "failed to confirm"
         )
         .await
+    );
+
+    // An endpoint that accepts connections and never answers: spec.timeout ends the fetch.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let silent_addr = silent.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let mut hanging = spec("good");
+    hanging["endpoint"] = serde_json::json!(silent_addr);
+    hanging["timeout"] = serde_json::json!("1s");
+    h.create("hanging", hanging).await;
+    let obj = h.wait("hanging", failed).await;
+    let fetch = cond(&obj, "FetchFailed").expect("FetchFailed");
+    assert_eq!(fetch.reason, "BucketOperationFailed");
+    assert_eq!(
+        fetch.message,
+        "indexation of objects from bucket 'good' failed: timeout after 1s"
     );
 
     // Keys that would leave the download directory are refused, unless ignored.
