@@ -529,11 +529,42 @@ async fn recurse_submodules_packs_nested_submodules_and_names_one_that_fails() {
         &h,
         "with-modules",
         serde_json::json!({"interval": "1m", "url": server.url("fleet.git"),
-                           "ref": {"branch": "main"}, "recurseSubmodules": true}),
+                           "ref": {"branch": "main"}}),
     )
     .await;
     let obj = h.wait_for("with-modules", is_ready).await;
+    let without = obj.status.and_then(|s| s.artifact).expect("artifact");
+    assert!(
+        !download(&without)
+            .await
+            .path()
+            .join("vendor/lib/lib.yaml")
+            .exists()
+    );
+
+    // Turning the flag on rebuilds the artifact for the same commit.
+    let patch = serde_json::json!({"spec": {"recurseSubmodules": true}});
+    h.repos()
+        .patch(
+            "with-modules",
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await
+        .expect("patch");
+    let obj = h
+        .wait_for("with-modules", |o| {
+            is_ready(o)
+                && o.status
+                    .as_ref()
+                    .is_some_and(|s| s.observed_recurse_submodules)
+        })
+        .await;
     let status = obj.status.expect("status");
+    assert_ne!(
+        status.artifact.as_ref().and_then(|a| a.digest.clone()),
+        without.digest
+    );
     assert!(status.observed_recurse_submodules);
     let artifact = status.artifact.expect("artifact");
     assert_eq!(artifact.revision, format!("main@sha1:{}", repo.rev("main")));

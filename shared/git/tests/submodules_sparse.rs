@@ -156,3 +156,23 @@ fn sparse_checkout_writes_only_the_named_directories() {
         "{err}"
     );
 }
+
+#[test]
+fn sparse_checkout_keeps_submodules_inside_the_named_directories_only() {
+    let (repo, _) = repo_with_nested_submodules();
+    let server = HttpGitServer::start(repo.root(), HttpAuth::None);
+    let work = tempfile::tempdir().expect("tempdir");
+    let opts = CheckoutOptions {
+        url: server.url("fleet.git"),
+        reference: main_branch(),
+        max_size: 10 << 20,
+        recurse_submodules: true,
+        sparse_checkout: vec!["vendor".into()],
+        ..Default::default()
+    };
+    let dest = work.path().join("out");
+    checkout(&work.path().join("cache"), &dest, &opts).expect("checkout");
+    assert!(dest.join("vendor/lib/deep/deep.yaml").is_file());
+    assert!(!dest.join("apps").exists());
+    assert!(!dest.join(".gitmodules").exists());
+}
