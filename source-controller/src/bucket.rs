@@ -6,6 +6,10 @@
 //! unchanged bucket gives the same revision and nothing is downloaded again. Ignore rules are
 //! Flux's Bucket flavour: the bucket's root `.sourceignore` object, then `spec.ignore`, applied
 //! to the keys while listing, without the default exclusions GitRepository uses.
+//!
+//! Not supported yet, each reported as a Stalled condition rather than ignored: the `gcp` and
+//! `azure` providers, `sts`, `certSecretRef`, `proxySecretRef` and `serviceAccountName`. The
+//! `aws` provider takes static keys from `secretRef` or the controller's `AWS_*` environment.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -518,7 +522,8 @@ async fn fetch_and_store(
     let keys = credentials(obj, ctx).await?;
     let secret = keys.as_ref().map(|k| k.secret_key.clone());
     let result = fetch_with(obj, ctx, previous, &endpoint, keys.as_ref()).await;
-    // The SDK's errors never carry the secret key; this keeps it so whatever a server echoes.
+    // The SDK's errors do not carry the secret key; this keeps it out of conditions and events
+    // whatever a server echoes back.
     result.map_err(|mut f| {
         if let Some(secret) = secret.as_deref().filter(|s| !s.is_empty()) {
             f.message = f.message.replace(secret, "***");
