@@ -11,11 +11,10 @@ use axum::body::Bytes;
 use axum::extract::{Path as AxumPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use flux_api::source::v1::{HelmChart, HelmRepository};
-use flux_artifact::{Storage, fetch_verified};
-use k8s_openapi::api::core::v1::{Event, Namespace, Secret};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use flux_artifact::fetch_verified;
+use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use source_controller::{gitrepository, helmchart, helmrepository};
 
 const NS: &str = "flux-system";
@@ -167,34 +166,15 @@ struct Harness {
 
 impl Harness {
     async fn start() -> Self {
-        let server = flux_apiserver::start(flux_apiserver::ServerOptions::default())
+        let crds = flux_api::crds::for_component("source-controller").expect("component");
+        let (server, client) = flux_apiserver::start_seeded(&crds, &[NS])
             .await
             .expect("apiserver");
-        let client = server.client().await.expect("client");
-        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-        for crd in flux_api::crds::for_component("source-controller").expect("component") {
-            crds.create(&PostParams::default(), &crd)
-                .await
-                .expect("install CRD");
-        }
-        let ns = serde_json::from_value(serde_json::json!({"metadata": {"name": NS}}))
-            .expect("namespace");
-        Api::<Namespace>::all(client.clone())
-            .create(&PostParams::default(), &ns)
-            .await
-            .expect("namespace");
-
         let storage_dir = tempfile::tempdir().expect("tempdir");
         let work_dir = tempfile::tempdir().expect("tempdir");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let storage = flux_artifact::serve_on_loopback(storage_dir.path(), 2)
             .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let storage = Storage::new(storage_dir.path(), &addr.to_string(), 2).expect("storage");
-        let router = flux_artifact::router(storage.clone());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+            .expect("storage");
         let recorder =
             || flux_runtime::events::Recorder::new(client.clone(), "source-controller", None);
         let mut stop = Vec::new();
@@ -308,37 +288,15 @@ impl Harness {
         name: &str,
         done: impl Fn(&HelmRepository) -> bool,
     ) -> HelmRepository {
-        wait(&self.repos(), name, done, |o| format!("{:?}", o.status)).await
+        flux_runtime::testkit::wait_for(&self.repos(), name, done).await
     }
 
     async fn wait_chart(&self, name: &str, done: impl Fn(&HelmChart) -> bool) -> HelmChart {
-        wait(&self.charts(), name, done, |o| format!("{:?}", o.status)).await
+        flux_runtime::testkit::wait_for(&self.charts(), name, done).await
     }
 
-    async fn events_for(&self, name: &str) -> Vec<Event> {
-        Api::<Event>::namespaced(self.client.clone(), NS)
-            .list(&ListParams::default())
-            .await
-            .expect("events")
-            .items
-            .into_iter()
-            .filter(|e| e.involved_object.name.as_deref() == Some(name))
-            .collect()
-    }
-
-    /// Whether such an event shows up within 10 s (events are recorded after the status).
     async fn has_event(&self, name: &str, type_: &str, reason: &str) -> bool {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let found =
-                self.events_for(name).await.iter().any(|e| {
-                    e.type_.as_deref() == Some(type_) && e.reason.as_deref() == Some(reason)
-                });
-            if found || tokio::time::Instant::now() > deadline {
-                return found;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        flux_runtime::testkit::has_event(&self.client, NS, name, type_, reason).await
     }
 }
 
@@ -347,31 +305,6 @@ impl Drop for Harness {
         for stop in self.stop.drain(..) {
             let _ = stop.send(());
         }
-    }
-}
-
-/// Polls until `done` accepts the object, or fails after 30 s with the last status.
-async fn wait<K>(
-    api: &Api<K>,
-    name: &str,
-    done: impl Fn(&K) -> bool,
-    show: impl Fn(&K) -> String,
-) -> K
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let obj = api.get(name).await.expect("get");
-        if done(&obj) {
-            return obj;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {name}; status: {}",
-            show(&obj)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

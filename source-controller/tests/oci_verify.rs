@@ -4,106 +4,17 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
 use flux_api::source::v1::{HelmChart, HelmRepository, OCIRepository};
-use flux_artifact::{Storage, fetch_verified};
+use flux_artifact::fetch_verified;
 use flux_testservers::Registry;
-use k8s_openapi::api::core::v1::{Event, Namespace, Secret};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
-use sha2::{Digest, Sha256};
-use source_controller::{helmchart, ocirepository};
+use kube::api::{Api, Patch, PatchParams, PostParams};
 
-const NS: &str = "flux-system";
-
-fn sha256(bytes: &[u8]) -> String {
-    format!(
-        "sha256:{}",
-        Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    )
-}
-
-async fn push_blob(http: &reqwest::Client, registry: &str, repo: &str, bytes: &[u8]) -> String {
-    let digest = sha256(bytes);
-    let resp = http
-        .post(format!("http://{registry}/v2/{repo}/blobs/uploads/"))
-        .send()
-        .await
-        .expect("start upload");
-    assert_eq!(resp.status(), 202, "start upload");
-    let location = resp
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .expect("location")
-        .to_string();
-    let location = if location.starts_with("http") {
-        location
-    } else {
-        format!("http://{registry}{location}")
-    };
-    let sep = if location.contains('?') { '&' } else { '?' };
-    let resp = http
-        .put(format!("{location}{sep}digest={digest}"))
-        .header("content-type", "application/octet-stream")
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(resp.status(), 201, "finish upload");
-    digest
-}
-
-async fn push_manifest(
-    registry: &str,
-    repo: &str,
-    tag: &str,
-    manifest: &serde_json::Value,
-) -> String {
-    let body = serde_json::to_vec(manifest).expect("json");
-    let resp = reqwest::Client::new()
-        .put(format!("http://{registry}/v2/{repo}/manifests/{tag}"))
-        .header("content-type", "application/vnd.oci.image.manifest.v1+json")
-        .body(body.clone())
-        .send()
-        .await
-        .expect("manifest");
-    assert_eq!(resp.status(), 201, "push manifest: {:?}", resp.text().await);
-    sha256(&body)
-}
-
-/// Pushes a one-file Flux artifact as `repo:tag`; returns its manifest digest.
-async fn push_artifact(registry: &str, repo: &str, tag: &str, content: &str) -> String {
-    let http = reqwest::Client::new();
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("app.yaml"), content).expect("write");
-    let mut layer = Vec::new();
-    flux_artifact::pack_dir(
-        dir.path(),
-        &flux_artifact::IgnoreRules::load(dir.path(), None).expect("rules"),
-        &mut layer,
-    )
-    .expect("pack");
-    let config = b"{}".to_vec();
-    let config_digest = push_blob(&http, registry, repo, &config).await;
-    let layer_digest = push_blob(&http, registry, repo, &layer).await;
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.cncf.flux.config.v1+json",
-                   "digest": config_digest, "size": config.len()},
-        "layers": [{"mediaType": "application/vnd.cncf.flux.content.v1.tar+gzip",
-                    "digest": layer_digest, "size": layer.len()}],
-    });
-    push_manifest(registry, repo, tag, &manifest).await
-}
+mod oci_common;
+use oci_common::*;
 
 /// ECDSA P-256 key pairs and signatures through the `openssl` CLI.
 struct Keys {
@@ -212,199 +123,6 @@ async fn push_signature(
     push_manifest(registry, repo, &tag, &manifest).await;
 }
 
-struct Harness {
-    _server: flux_apiserver::RunningServer,
-    client: kube::Client,
-    _dirs: (tempfile::TempDir, tempfile::TempDir),
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Harness {
-    async fn start() -> Harness {
-        let server = flux_apiserver::start(flux_apiserver::ServerOptions::default())
-            .await
-            .expect("apiserver");
-        let client = server.client().await.expect("client");
-        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-        for crd in flux_api::crds::for_component("source-controller").expect("component") {
-            crds.create(&PostParams::default(), &crd)
-                .await
-                .expect("install CRD");
-        }
-        let ns = serde_json::from_value(serde_json::json!({"metadata": {"name": NS}}))
-            .expect("namespace");
-        Api::<Namespace>::all(client.clone())
-            .create(&PostParams::default(), &ns)
-            .await
-            .expect("namespace");
-        let storage_dir = tempfile::tempdir().expect("tempdir");
-        let work_dir = tempfile::tempdir().expect("tempdir");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let storage = Storage::new(storage_dir.path(), &addr.to_string(), 2).expect("storage");
-        let router = flux_artifact::router(storage.clone());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        let ctx = Arc::new(ocirepository::Context {
-            client: client.clone(),
-            storage,
-            recorder: flux_runtime::events::Recorder::new(
-                client.clone(),
-                "source-controller",
-                None,
-            ),
-            work_dir: work_dir.path().to_path_buf(),
-            max_layer_size: 10 << 20,
-            jitter_percent: 0,
-            backoff: Default::default(),
-        });
-        let chart_ctx = Arc::new(helmchart::Context {
-            client: client.clone(),
-            storage: ctx.storage.clone(),
-            recorder: flux_runtime::events::Recorder::new(
-                client.clone(),
-                "source-controller",
-                None,
-            ),
-            work_dir: work_dir.path().join("charts"),
-            limits: Default::default(),
-            jitter_percent: 0,
-            backoff: Default::default(),
-        });
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (stop_charts, charts_stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(ocirepository::run(ctx, None, None, 2, async move {
-            let _ = stopped.await;
-            let _ = stop_charts.send(());
-        }));
-        tokio::spawn(helmchart::run(chart_ctx, None, None, 2, async move {
-            let _ = charts_stopped.await;
-        }));
-        Harness {
-            _server: server,
-            client,
-            _dirs: (storage_dir, work_dir),
-            stop: Some(stop),
-        }
-    }
-
-    fn api(&self) -> Api<OCIRepository> {
-        Api::namespaced(self.client.clone(), NS)
-    }
-
-    async fn secret(&self, name: &str, entries: &[(&str, &str)]) {
-        let data: serde_json::Map<String, serde_json::Value> = entries
-            .iter()
-            .map(|(k, v)| {
-                let b64 = base64::engine::general_purpose::STANDARD.encode(v);
-                (k.to_string(), serde_json::Value::String(b64))
-            })
-            .collect();
-        let secret: Secret = serde_json::from_value(serde_json::json!({
-            "metadata": {"name": name, "namespace": NS}, "data": data
-        }))
-        .expect("secret");
-        Api::<Secret>::namespaced(self.client.clone(), NS)
-            .create(&PostParams::default(), &secret)
-            .await
-            .expect("create secret");
-    }
-
-    async fn create(&self, name: &str, spec: serde_json::Value) {
-        let obj: OCIRepository = serde_json::from_value(serde_json::json!({
-            "apiVersion": "source.toolkit.fluxcd.io/v1",
-            "kind": "OCIRepository",
-            "metadata": {"name": name, "namespace": NS},
-            "spec": spec,
-        }))
-        .expect("ocirepository");
-        self.api()
-            .create(&PostParams::default(), &obj)
-            .await
-            .expect("create");
-    }
-
-    async fn patch(&self, name: &str, patch: serde_json::Value) {
-        self.api()
-            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-            .expect("patch");
-    }
-
-    /// Asks for a reconcile and waits until it was handled.
-    async fn request_reconcile(&self, name: &str, at: &str) -> OCIRepository {
-        self.patch(
-            name,
-            serde_json::json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": at}}}),
-        )
-        .await;
-        self.wait(name, |o| {
-            o.status
-                .as_ref()
-                .and_then(|s| s.reconcile_request.last_handled_reconcile_at.as_deref())
-                == Some(at)
-        })
-        .await
-    }
-
-    async fn wait(&self, name: &str, done: impl Fn(&OCIRepository) -> bool) -> OCIRepository {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let obj = self.api().get(name).await.expect("get");
-            if done(&obj) {
-                return obj;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "timed out; status: {:?}",
-                obj.status
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Whether such an event shows up within 10 s (events are recorded after the status).
-    async fn has_event(&self, name: &str, type_: &str, reason: &str) -> bool {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let found = Api::<Event>::namespaced(self.client.clone(), NS)
-                .list(&ListParams::default())
-                .await
-                .expect("events")
-                .items
-                .iter()
-                .any(|e| {
-                    e.involved_object.name.as_deref() == Some(name)
-                        && e.type_.as_deref() == Some(type_)
-                        && e.reason.as_deref() == Some(reason)
-                });
-            if found || tokio::time::Instant::now() > deadline {
-                return found;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-fn cond<'a>(obj: &'a OCIRepository, type_: &str) -> Option<&'a Condition> {
-    obj.status
-        .as_ref()?
-        .conditions
-        .iter()
-        .find(|c| c.type_ == type_)
-}
-
 fn is(obj: &OCIRepository, type_: &str, status: &str) -> bool {
     cond(obj, type_).is_some_and(|c| c.status == status)
 }
@@ -467,7 +185,7 @@ async fn cosign_signatures_are_checked_against_the_secret_public_keys() {
     let keyed = serde_json::json!({"provider": "cosign", "secretRef": {"name": "cosign-keys"}});
 
     // Signed with the trusted key: verified and stored.
-    let digest = push_artifact(reg, "fleet/signed", "v1", "a: 1\n").await;
+    let digest = push_artifact(reg, "fleet/signed", "v1", &[("app.yaml", "a: 1\n")]).await;
     push_signature(
         reg,
         "fleet/signed",
@@ -490,13 +208,13 @@ async fn cosign_signatures_are_checked_against_the_secret_public_keys() {
     assert_eq!(revision(&obj), Some(format!("v1@{digest}")));
 
     // No signature at all.
-    push_artifact(reg, "fleet/unsigned", "v1", "b: 1\n").await;
+    push_artifact(reg, "fleet/unsigned", "v1", &[("app.yaml", "b: 1\n")]).await;
     h.create("unsigned", spec(reg, "fleet/unsigned", "v1", keyed.clone()))
         .await;
     assert_refused(&h, "unsigned", "no signature found").await;
 
     // Signed, but by a key the Secret does not hold.
-    let digest = push_artifact(reg, "fleet/stranger", "v1", "c: 1\n").await;
+    let digest = push_artifact(reg, "fleet/stranger", "v1", &[("app.yaml", "c: 1\n")]).await;
     push_signature(
         reg,
         "fleet/stranger",
@@ -511,8 +229,8 @@ async fn cosign_signatures_are_checked_against_the_secret_public_keys() {
     assert_refused(&h, "stranger", "no matching signatures were found").await;
 
     // A genuine signature, but of another image, copied under this image's signature tag.
-    let digest = push_artifact(reg, "fleet/copied", "v1", "d: 1\n").await;
-    let elsewhere = push_artifact(reg, "fleet/copied", "v0", "d: 0\n").await;
+    let digest = push_artifact(reg, "fleet/copied", "v1", &[("app.yaml", "d: 1\n")]).await;
+    let elsewhere = push_artifact(reg, "fleet/copied", "v0", &[("app.yaml", "d: 0\n")]).await;
     push_signature(
         reg,
         "fleet/copied",
@@ -590,7 +308,7 @@ async fn verification_failure_keeps_the_last_verified_artifact_and_results_are_c
         .await;
     let keyed = serde_json::json!({"provider": "cosign", "secretRef": {"name": "cosign-keys"}});
     let repo = "fleet/apps";
-    let first = push_artifact(reg, repo, "latest", "v: 1\n").await;
+    let first = push_artifact(reg, repo, "latest", &[("app.yaml", "v: 1\n")]).await;
     push_signature(
         reg,
         repo,
@@ -606,7 +324,7 @@ async fn verification_failure_keeps_the_last_verified_artifact_and_results_are_c
     assert_eq!(good.revision, format!("latest@{first}"));
 
     // An unsigned new revision under the tag: refused, the verified artifact stays served.
-    let second = push_artifact(reg, repo, "latest", "v: 2\n").await;
+    let second = push_artifact(reg, repo, "latest", &[("app.yaml", "v: 2\n")]).await;
     h.request_reconcile("apps", "unsigned-update").await;
     let obj = h.wait("apps", |o| is(o, "SourceVerified", "False")).await;
     assert!(
