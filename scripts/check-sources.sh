@@ -119,7 +119,9 @@ wait_port "$helm_port"
 
 step "moto S3"
 s3_port=$(free_port)
-moto_server -H 127.0.0.1 -p "$s3_port" >"$work/moto.log" 2>&1 &
+moto=(moto_server)
+command -v moto_server >/dev/null || moto=(python3 -m moto.server)
+"${moto[@]}" -H 127.0.0.1 -p "$s3_port" >"$work/moto.log" 2>&1 &
 pids+=($!)
 wait_port "$s3_port"
 AWS_ACCESS_KEY_ID=check AWS_SECRET_ACCESS_KEY=check python3 - "$s3_port" <<'EOF'

@@ -9,6 +9,7 @@ command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server
 command -v age >/dev/null || need_apt+=(age)
 command -v gpg >/dev/null || need_apt+=(gnupg)
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
+command -v curl >/dev/null || need_apt+=(curl)
 # moto's S3 server for the Bucket tests, from PyPI (Debian has no moto server package).
 need_moto=false
 python3 -c 'import moto.server' >/dev/null 2>&1 || need_moto=true
