@@ -6,14 +6,12 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use base64::Engine;
 use flux_api::source::v1::OCIRepository;
-use flux_artifact::{Storage, UnpackLimits, fetch_verified, unpack};
+use flux_artifact::{UnpackLimits, fetch_verified, unpack};
 use flux_testservers::{REGISTRY_PASSWORD, REGISTRY_USER, Registry};
-use k8s_openapi::api::core::v1::{Namespace, Secret};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, PostParams};
 use source_controller::ocirepository;
 
@@ -455,33 +453,15 @@ struct Controller {
 
 impl Controller {
     async fn start() -> Controller {
-        let server = flux_apiserver::start(flux_apiserver::ServerOptions::default())
+        let crds = flux_api::crds::for_component("source-controller").expect("component");
+        let (server, client) = flux_apiserver::start_seeded(&crds, &["flux-system"])
             .await
             .expect("apiserver");
-        let client = server.client().await.expect("client");
-        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-        for crd in flux_api::crds::for_component("source-controller").expect("component") {
-            crds.create(&PostParams::default(), &crd)
-                .await
-                .expect("install CRD");
-        }
-        let ns = serde_json::from_value(serde_json::json!({"metadata": {"name": "flux-system"}}))
-            .expect("namespace");
-        Api::<Namespace>::all(client.clone())
-            .create(&PostParams::default(), &ns)
-            .await
-            .expect("namespace");
         let storage_dir = tempfile::tempdir().expect("tempdir");
         let work_dir = tempfile::tempdir().expect("tempdir");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let storage = flux_artifact::serve_on_loopback(storage_dir.path(), 2)
             .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let storage = Storage::new(storage_dir.path(), &addr.to_string(), 2).expect("storage");
-        let router = flux_artifact::router(storage.clone());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+            .expect("artifact server");
         let ctx = Arc::new(ocirepository::Context {
             client: client.clone(),
             storage,
@@ -521,24 +501,15 @@ impl Controller {
         api.create(&PostParams::default(), &obj)
             .await
             .expect("create");
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        let artifact = loop {
-            let obj = api.get("apps").await.expect("get");
-            let status = obj.status.clone().unwrap_or_default();
-            let ready = status
-                .conditions
-                .iter()
-                .any(|c| c.type_ == "Ready" && c.status == "True");
-            if ready {
-                break status.artifact.expect("artifact");
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "not Ready: {:?}",
-                obj.status
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
+        let ready = flux_runtime::testkit::wait_for(&api, "apps", |o: &OCIRepository| {
+            o.status.as_ref().is_some_and(|s| {
+                s.conditions
+                    .iter()
+                    .any(|c| c.type_ == "Ready" && c.status == "True")
+            })
+        })
+        .await;
+        let artifact = ready.status.and_then(|s| s.artifact).expect("artifact");
         let bytes = fetch_verified(
             &reqwest::Client::new(),
             &artifact.url,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use flux_api::helm::v2::HelmRelease;
 use flux_api::source::v1::HelmChart;
-use flux_artifact::{Owner, Storage};
+use flux_artifact::Owner;
 use flux_runtime::testkit::RunningController;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -61,15 +61,9 @@ async fn binary_installs_a_helm_release_from_its_chart_artifact() {
     let kubeconfig = dir.path().join("kubeconfig");
     server.write_kubeconfig(&kubeconfig).expect("kubeconfig");
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let storage = flux_artifact::serve_on_loopback(&dir.path().join("storage"), 2)
         .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let storage = Storage::new(dir.path().join("storage"), &addr.to_string(), 2).expect("storage");
-    let router = flux_artifact::router(storage.clone());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
+        .expect("artifact server");
 
     let kubeconfig = kubeconfig.display().to_string();
     let ctl = tokio::task::spawn_blocking(move || {
@@ -146,14 +140,12 @@ async fn binary_installs_a_helm_release_from_its_chart_artifact() {
         .await
         .expect("HelmChart status");
 
-    let installed = poll("HelmRelease installed", async || {
-        let obj = releases.get("web").await.expect("get");
-        let ready = obj.status.as_ref().is_some_and(|s| {
+    let installed = flux_runtime::testkit::wait_for(&releases, "web", |obj| {
+        obj.status.as_ref().is_some_and(|s| {
             s.conditions
                 .iter()
                 .any(|c| c.type_ == "Ready" && c.status == "True" && c.reason == "InstallSucceeded")
-        });
-        ready.then_some(obj)
+        })
     })
     .await;
     assert_eq!(

@@ -53,15 +53,9 @@ impl Harness {
             .expect("namespace");
 
         let storage_dir = tempfile::tempdir().expect("tempdir");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let storage = flux_artifact::serve_on_loopback(storage_dir.path(), 2)
             .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let storage = Storage::new(storage_dir.path(), &addr.to_string(), 2).expect("storage");
-        let router = flux_artifact::router(storage.clone());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+            .expect("artifact server");
         let kubeconfig =
             kube::config::Kubeconfig::from_yaml(&server.kubeconfig_yaml()).expect("kubeconfig");
         let kube_config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
@@ -170,21 +164,8 @@ impl Harness {
             .expect("write HelmChart status")
     }
 
-    /// Polls until `done` accepts the object, or fails after 40 s with the last status.
     async fn wait_for(&self, name: &str, done: impl Fn(&HelmRelease) -> bool) -> HelmRelease {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
-        loop {
-            let obj = self.releases().get(name).await.expect("get");
-            if done(&obj) {
-                return obj;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "timed out; status: {:#?}",
-                obj.status
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        flux_runtime::testkit::wait_for(&self.releases(), name, done).await
     }
 
     async fn release_secret(&self, name: &str) -> Option<(Secret, Release)> {

@@ -7,9 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use flux_artifact::{IgnoreRules, Owner, Storage};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use flux_artifact::{IgnoreRules, Owner};
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams};
 
 fn arg(n: usize, default: usize) -> usize {
     std::env::args()
@@ -36,18 +35,11 @@ async fn main() {
     let binary = std::env::var("KUSTOMIZE_CONTROLLER")
         .unwrap_or_else(|_| "target/release/kustomize-controller".into());
 
-    let server = flux_apiserver::start(flux_apiserver::ServerOptions::default())
+    let mut crds = flux_api::crds::for_component("source-controller").expect("component");
+    crds.extend(flux_api::crds::for_component("kustomize-controller").expect("component"));
+    let (server, client) = flux_apiserver::start_seeded(&crds, &["flux-system"])
         .await
         .expect("api server");
-    let client = server.client().await.expect("client");
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for component in ["source-controller", "kustomize-controller"] {
-        for crd in flux_api::crds::for_component(component).expect("component") {
-            crds.create(&PostParams::default(), &crd)
-                .await
-                .expect("crd");
-        }
-    }
     let dir = tempfile::tempdir().expect("tempdir");
     let kubeconfig = dir.path().join("kubeconfig");
     server.write_kubeconfig(&kubeconfig).expect("kubeconfig");
@@ -68,15 +60,9 @@ async fn main() {
     let rules = IgnoreRules::load(&src, None).expect("rules");
     let mut archive = Vec::new();
     flux_artifact::pack_dir(&src, &rules, &mut archive).expect("pack");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let storage = flux_artifact::serve_on_loopback(&dir.path().join("storage"), 2)
         .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let storage = Storage::new(dir.path().join("storage"), &addr.to_string(), 2).expect("storage");
-    let router = flux_artifact::router(storage.clone());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
+        .expect("artifact server");
     let owner = Owner {
         kind: "gitrepository",
         namespace: "flux-system",
@@ -94,13 +80,6 @@ async fn main() {
             &ApiResource::from_gvk_with_plural(&gvk, plural),
         )
     };
-    let ns: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
-    ns.create(
-        &PostParams::default(),
-        &serde_json::from_value(serde_json::json!({"metadata": {"name": "flux-system"}})).unwrap(),
-    )
-    .await
-    .expect("namespace");
     let git = dynamic(
         "GitRepository",
         "gitrepositories",

@@ -2,13 +2,10 @@
 //! applies a ConfigMap from a GitRepository artifact served the way source-controller serves it
 //! (`flux_artifact::router`), and SIGTERM still ends the process with exit code 0.
 
-use std::time::Duration;
-
 use flux_api::kustomize::v1::Kustomization;
 use flux_artifact::{IgnoreRules, Owner, Storage};
 use flux_runtime::testkit::RunningController;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use kube::discovery::ApiResource;
 
@@ -67,38 +64,17 @@ async fn publish(client: &kube::Client, storage: &Storage) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binary_applies_a_kustomization_from_an_artifact() {
-    let server = flux_apiserver::start(Default::default())
-        .await
-        .expect("apiserver");
-    let client = server.client().await.expect("client");
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in flux_api::crds::all() {
-        crds.create(&PostParams::default(), &crd)
+    let (server, client) =
+        flux_apiserver::start_seeded(&flux_api::crds::all(), &["flux-system", "apps"])
             .await
-            .expect("CRD");
-    }
-    let namespaces: Api<Namespace> = Api::all(client.clone());
-    for name in ["flux-system", "apps"] {
-        let ns = serde_json::from_value(serde_json::json!({ "metadata": { "name": name } }))
-            .expect("namespace");
-        namespaces
-            .create(&PostParams::default(), &ns)
-            .await
-            .expect("namespace");
-    }
+            .expect("apiserver");
     let dir = tempfile::tempdir().expect("tempdir");
     let kubeconfig = dir.path().join("kubeconfig");
     server.write_kubeconfig(&kubeconfig).expect("kubeconfig");
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let storage = flux_artifact::serve_on_loopback(&dir.path().join("storage"), 2)
         .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let storage = Storage::new(dir.path().join("storage"), &addr.to_string(), 2).expect("storage");
-    let router = flux_artifact::router(storage.clone());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
+        .expect("artifact server");
     let revision = publish(&client, &storage).await;
 
     let kubeconfig = kubeconfig.display().to_string();
@@ -131,24 +107,15 @@ async fn binary_applies_a_kustomization_from_an_artifact() {
         .await
         .expect("create");
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let applied = loop {
-        let obj = kustomizations.get("apps").await.expect("get");
-        let status = obj.status.clone().unwrap_or_default();
-        let ready = status
-            .conditions
-            .iter()
-            .any(|c| c.type_ == "Ready" && c.status == "True");
-        if ready && status.last_applied_revision.as_deref() == Some(revision.as_str()) {
-            break obj;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "Kustomization never became Ready at {revision}; status: {:#?}",
-            obj.status
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let applied = flux_runtime::testkit::wait_for(&kustomizations, "apps", |obj| {
+        obj.status.as_ref().is_some_and(|s| {
+            s.conditions
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True")
+                && s.last_applied_revision.as_deref() == Some(revision.as_str())
+        })
+    })
+    .await;
     let inventory = applied.status.and_then(|s| s.inventory).expect("inventory");
     assert!(
         inventory

@@ -87,7 +87,7 @@ async fn custom_resource_is_healthy_only_once_its_current_expression_holds() {
     )
     .await;
     let ks = h
-        .wait_ks(
+        .wait_ks_within(
             "flux-system",
             "widgets",
             120,
@@ -105,9 +105,7 @@ async fn custom_resource_is_healthy_only_once_its_current_expression_holds() {
     );
 
     set_ready(&h, "gizmo", "True").await;
-    let ks = h
-        .wait_ks("flux-system", "widgets", 30, ready_at(&rev))
-        .await;
+    let ks = h.wait_ks("flux-system", "widgets", ready_at(&rev)).await;
     assert_eq!(
         condition(&ks, "Healthy").map(|c| c.status.as_str()),
         Some("True")
@@ -133,12 +131,7 @@ async fn failed_expression_fails_the_health_check_without_waiting_for_the_timeou
     )
     .await;
     let ks = h
-        .wait_ks(
-            "flux-system",
-            "broken",
-            30,
-            failed_with("HealthCheckFailed"),
-        )
+        .wait_ks("flux-system", "broken", failed_with("HealthCheckFailed"))
         .await;
     let msg = &condition(&ks, "Ready").expect("ready").message;
     assert!(
@@ -173,7 +166,6 @@ async fn expression_that_does_not_parse_stalls_the_kustomization_before_applying
         .wait_ks(
             "flux-system",
             "invalid",
-            30,
             failed_with("InvalidCELExpression"),
         )
         .await;

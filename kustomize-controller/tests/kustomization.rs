@@ -44,7 +44,7 @@ async fn basic_kustomization_applies_labels_records_inventory_and_prunes_removed
         .await;
     h.create_ks("flux-system", "apps", serde_json::json!({"path": "./apps"}))
         .await;
-    let ks = h.wait_ks("flux-system", "apps", 30, ready_at(&rev1)).await;
+    let ks = h.wait_ks("flux-system", "apps", ready_at(&rev1)).await;
 
     let ready = condition(&ks, "Ready").expect("ready");
     assert_eq!(ready.reason, "ReconciliationSucceeded");
@@ -105,7 +105,7 @@ async fn basic_kustomization_applies_labels_records_inventory_and_prunes_removed
             &[("apps/ns.yaml", NS), ("apps/deploy.yaml", DEPLOY)],
         )
         .await;
-    let ks = h.wait_ks("flux-system", "apps", 30, ready_at(&rev2)).await;
+    let ks = h.wait_ks("flux-system", "apps", ready_at(&rev2)).await;
     assert!(h.get("v1", "ConfigMap", "web", "settings").await.is_none());
     assert!(h.get("v1", "ConfigMap", "web", "keep").await.is_some());
     assert_eq!(
@@ -167,7 +167,7 @@ async fn spec_overrides_and_post_build_variables_from_configmaps_and_secrets() {
         }),
     )
     .await;
-    h.wait_ks("flux-system", "vars", 30, ready_at(&rev)).await;
+    h.wait_ks("flux-system", "vars", ready_at(&rev)).await;
     let obj = h
         .get("v1", "ConfigMap", "apps", "pre-info")
         .await
@@ -194,7 +194,7 @@ async fn bad_revisions_fail_clearly_and_keep_what_was_applied() {
         serde_json::json!({"path": "./apps", "postBuild": {"substitute": {"X": "1"}}}),
     )
     .await;
-    h.wait_ks("flux-system", "apps", 30, ready_at(&rev)).await;
+    h.wait_ks("flux-system", "apps", ready_at(&rev)).await;
 
     let still_there = || async {
         let cm = h.get("v1", "ConfigMap", "web", "settings").await;
@@ -211,7 +211,7 @@ async fn bad_revisions_fail_clearly_and_keep_what_was_applied() {
     )
     .await;
     let ks = h
-        .wait_ks("flux-system", "apps", 30, failed_with("BuildFailed"))
+        .wait_ks("flux-system", "apps", failed_with("BuildFailed"))
         .await;
     let msg = &condition(&ks, "Ready").expect("ready").message;
     assert!(msg.starts_with("kustomize build failed:"), "{msg}");
@@ -220,7 +220,7 @@ async fn bad_revisions_fail_clearly_and_keep_what_was_applied() {
     // A missing path.
     h.publish("fleet", &[("other/cm.yaml", CM)]).await;
     let ks = h
-        .wait_ks("flux-system", "apps", 30, failed_with("ArtifactFailed"))
+        .wait_ks("flux-system", "apps", failed_with("ArtifactFailed"))
         .await;
     assert_eq!(
         condition(&ks, "Ready").expect("ready").message,
@@ -233,7 +233,7 @@ async fn bad_revisions_fail_clearly_and_keep_what_was_applied() {
     h.publish("fleet", &[("apps/ns.yaml", NS), ("apps/cm.yaml", strict)])
         .await;
     let ks = h
-        .wait_ks("flux-system", "apps", 30, |k| {
+        .wait_ks("flux-system", "apps", |k| {
             failed_with("BuildFailed")(k)
                 && condition(k, "Ready").is_some_and(|c| c.message.contains("COLOR"))
         })
@@ -257,23 +257,21 @@ async fn bad_revisions_fail_clearly_and_keep_what_was_applied() {
     )
     .await;
     let ks = h
-        .wait_ks(
-            "flux-system",
-            "apps",
-            30,
-            failed_with("ReconciliationFailed"),
-        )
+        .wait_ks("flux-system", "apps", failed_with("ReconciliationFailed"))
         .await;
     let msg = &condition(&ks, "Ready").expect("ready").message;
     assert!(msg.starts_with("Service/web/bad dry-run failed"), "{msg}");
     still_there().await;
     assert!(h.get("v1", "Service", "web", "bad").await.is_none());
-    let events = h.events_for("flux-system", "apps").await;
     assert!(
-        events
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("ReconciliationFailed")
-                && e.type_.as_deref() == Some("Warning")),
+        flux_runtime::testkit::has_event(
+            &h.client,
+            "flux-system",
+            "apps",
+            "Warning",
+            "ReconciliationFailed"
+        )
+        .await,
         "no failure event"
     );
     let status = ks.status.expect("status");
@@ -294,7 +292,7 @@ async fn source_without_artifact_then_missing_source_are_reported_as_artifact_fa
     )
     .await;
     let ks = h
-        .wait_ks("flux-system", "early", 30, failed_with("ArtifactFailed"))
+        .wait_ks("flux-system", "early", failed_with("ArtifactFailed"))
         .await;
     assert_eq!(
         condition(&ks, "Ready").expect("ready").message,
@@ -302,7 +300,7 @@ async fn source_without_artifact_then_missing_source_are_reported_as_artifact_fa
     );
     // The source appears with its artifact: the Kustomization follows without a spec change.
     let rev = h.publish("fleet", &[("apps/ns.yaml", NS)]).await;
-    h.wait_ks("flux-system", "early", 30, ready_at(&rev)).await;
+    h.wait_ks("flux-system", "early", ready_at(&rev)).await;
     assert!(h.get("v1", "Namespace", "", "web").await.is_some());
 }
 
@@ -319,7 +317,7 @@ async fn ssa_annotations_ignore_and_if_not_present_and_reconcile_disabled_are_re
         .await;
     h.create_ks("flux-system", "ssa", serde_json::json!({"path": "./a"}))
         .await;
-    h.wait_ks("flux-system", "ssa", 30, ready_at(&rev)).await;
+    h.wait_ks("flux-system", "ssa", ready_at(&rev)).await;
     assert!(h.get("v1", "ConfigMap", "apps", "once").await.is_some());
     assert!(h.get("v1", "ConfigMap", "apps", "ignored").await.is_none());
 
@@ -339,7 +337,7 @@ async fn ssa_annotations_ignore_and_if_not_present_and_reconcile_disabled_are_re
             ],
         )
         .await;
-    h.wait_ks("flux-system", "ssa", 30, ready_at(&rev2)).await;
+    h.wait_ks("flux-system", "ssa", ready_at(&rev2)).await;
     let once = h
         .get("v1", "ConfigMap", "apps", "once")
         .await
@@ -360,7 +358,7 @@ async fn artifact_whose_digest_does_not_match_fails_and_keeps_the_applied_object
         .await;
     h.create_ks("flux-system", "apps", serde_json::json!({"path": "./apps"}))
         .await;
-    h.wait_ks("flux-system", "apps", 30, ready_at(&rev)).await;
+    h.wait_ks("flux-system", "apps", ready_at(&rev)).await;
 
     // A new revision whose advertised digest is not the file's.
     let gvk = kube::core::GroupVersionKind::gvk("source.toolkit.fluxcd.io", "v1", "GitRepository");
@@ -379,7 +377,7 @@ async fn artifact_whose_digest_does_not_match_fails_and_keeps_the_applied_object
     .await
     .expect("tamper");
     let ks = h
-        .wait_ks("flux-system", "apps", 30, failed_with("ArtifactFailed"))
+        .wait_ks("flux-system", "apps", failed_with("ArtifactFailed"))
         .await;
     let msg = &condition(&ks, "Ready").expect("ready").message;
     assert!(msg.starts_with("failed to download artifact:"), "{msg}");
@@ -402,12 +400,7 @@ async fn default_service_account_applies_to_kustomizations_without_one() {
     h.create_ks("flux-system", "apps", serde_json::json!({"path": "./apps"}))
         .await;
     let ks = h
-        .wait_ks(
-            "flux-system",
-            "apps",
-            30,
-            failed_with("ReconciliationFailed"),
-        )
+        .wait_ks("flux-system", "apps", failed_with("ReconciliationFailed"))
         .await;
     let msg = &condition(&ks, "Ready").expect("ready").message;
     assert!(msg.contains("Forbidden"), "{msg}");

@@ -48,7 +48,7 @@ async fn crd_namespace_and_custom_resource_apply_in_one_revision_and_wait_for_he
         serde_json::json!({"path": "./crds", "wait": true}),
     )
     .await;
-    let ks = h.wait_ks("flux-system", "crds", 30, ready_at(&rev)).await;
+    let ks = h.wait_ks("flux-system", "crds", ready_at(&rev)).await;
     assert_eq!(
         condition(&ks, "Healthy").map(|c| c.status.as_str()),
         Some("True")
@@ -88,7 +88,7 @@ async fn suspended_kustomization_applies_nothing_until_resumed() {
     )
     .await;
     // The finalizer shows the controller has seen it; nothing else happens.
-    h.wait_ks("flux-system", "paused", 30, |k| {
+    h.wait_ks("flux-system", "paused", |k| {
         k.metadata
             .finalizers
             .as_ref()
@@ -112,7 +112,7 @@ async fn suspended_kustomization_applies_nothing_until_resumed() {
         )
         .await
         .expect("resume");
-    h.wait_ks("flux-system", "paused", 30, ready_at(&rev)).await;
+    h.wait_ks("flux-system", "paused", ready_at(&rev)).await;
     assert!(h.get("v1", "Namespace", "", "shop").await.is_some());
 }
 
@@ -127,7 +127,7 @@ async fn orphan_deletion_policy_keeps_applied_objects_when_the_kustomization_is_
         serde_json::json!({"path": "./o", "prune": true, "deletionPolicy": "Orphan"}),
     )
     .await;
-    h.wait_ks("flux-system", "orphan", 30, ready_at(&rev)).await;
+    h.wait_ks("flux-system", "orphan", ready_at(&rev)).await;
     h.kustomizations("flux-system")
         .delete("orphan", &Default::default())
         .await
@@ -165,7 +165,7 @@ async fn cross_namespace_source_is_refused_when_disabled() {
     h.create_ks("apps", "cross", serde_json::json!({"path": "./x"}))
         .await;
     let ks = h
-        .wait_ks("apps", "cross", 30, |k| {
+        .wait_ks("apps", "cross", |k| {
             condition(k, "Stalled").is_some_and(|c| c.status == "True")
         })
         .await;
@@ -185,7 +185,7 @@ async fn requested_reconcile_of_an_unchanged_revision_reports_no_changes() {
     let rev = h.publish("fleet", &[("u/cm.yaml", cm)]).await;
     h.create_ks("flux-system", "steady", serde_json::json!({"path": "./u"}))
         .await;
-    h.wait_ks("flux-system", "steady", 30, ready_at(&rev)).await;
+    h.wait_ks("flux-system", "steady", ready_at(&rev)).await;
     let before = h
         .get("v1", "ConfigMap", "apps", "steady")
         .await
@@ -199,7 +199,7 @@ async fn requested_reconcile_of_an_unchanged_revision_reports_no_changes() {
         )
         .await
         .expect("annotate");
-    h.wait_ks("flux-system", "steady", 30, |k| {
+    h.wait_ks("flux-system", "steady", |k| {
         k.status
             .as_ref()
             .and_then(|s| s.reconcile_request.last_handled_reconcile_at.as_deref())
@@ -257,7 +257,7 @@ async fn kube_config_secret_applies_into_the_remote_cluster_only() {
         serde_json::json!({"path": "./r", "kubeConfig": {"secretRef": {"name": "remote-kubeconfig"}}}),
     )
     .await;
-    h.wait_ks("flux-system", "remote", 30, ready_at(&rev)).await;
+    h.wait_ks("flux-system", "remote", ready_at(&rev)).await;
     let remote_cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
         kube::Api::namespaced(remote.client().await.expect("client"), "shop");
     assert!(remote_cms.get_opt("far").await.expect("get").is_some());
@@ -298,7 +298,6 @@ spec:
         .wait_ks(
             "flux-system",
             "noversion",
-            30,
             common::failed_with("HealthCheckFailed"),
         )
         .await;
@@ -322,7 +321,7 @@ async fn immutable_field_change_fails_until_force_recreates_the_object() {
     let rev = h.publish("fleet", &[("f/cm.yaml", &cm("1"))]).await;
     h.create_ks("flux-system", "frozen", serde_json::json!({"path": "./f"}))
         .await;
-    h.wait_ks("flux-system", "frozen", 30, ready_at(&rev)).await;
+    h.wait_ks("flux-system", "frozen", ready_at(&rev)).await;
     let first_uid = h
         .get("v1", "ConfigMap", "apps", "frozen")
         .await
@@ -334,7 +333,6 @@ async fn immutable_field_change_fails_until_force_recreates_the_object() {
         .wait_ks(
             "flux-system",
             "frozen",
-            30,
             common::failed_with("ReconciliationFailed"),
         )
         .await;
@@ -359,8 +357,7 @@ async fn immutable_field_change_fails_until_force_recreates_the_object() {
         )
         .await
         .expect("force");
-    h.wait_ks("flux-system", "frozen", 30, ready_at(&rev2))
-        .await;
+    h.wait_ks("flux-system", "frozen", ready_at(&rev2)).await;
     let now = h
         .get("v1", "ConfigMap", "apps", "frozen")
         .await
@@ -383,7 +380,7 @@ async fn origin_revision_of_the_artifact_is_recorded_as_last_applied_origin_revi
         .expect("metadata");
     h.create_ks("flux-system", "origin", serde_json::json!({"path": "./s"}))
         .await;
-    let ks = h.wait_ks("flux-system", "origin", 30, ready_at(&rev)).await;
+    let ks = h.wait_ks("flux-system", "origin", ready_at(&rev)).await;
     assert_eq!(
         ks.status
             .expect("status")
@@ -404,7 +401,7 @@ async fn history_counts_reconciliations_per_set_of_applied_objects() {
     let first = h.publish("fleet", &[("h/cm.yaml", &cm("1"))]).await;
     h.create_ks("flux-system", "hist", serde_json::json!({"path": "./h"}))
         .await;
-    h.wait_ks("flux-system", "hist", 30, ready_at(&first)).await;
+    h.wait_ks("flux-system", "hist", ready_at(&first)).await;
     h.kustomizations("flux-system")
         .patch(
             "hist",
@@ -414,7 +411,7 @@ async fn history_counts_reconciliations_per_set_of_applied_objects() {
         .await
         .expect("annotate");
     let ks = h
-        .wait_ks("flux-system", "hist", 30, |k| {
+        .wait_ks("flux-system", "hist", |k| {
             k.status.as_ref().is_some_and(|s| {
                 s.history
                     .first()
@@ -429,9 +426,7 @@ async fn history_counts_reconciliations_per_set_of_applied_objects() {
     assert!(history[0].digest.starts_with("sha256:"));
 
     let second = h.publish("fleet", &[("h/cm.yaml", &cm("2"))]).await;
-    let ks = h
-        .wait_ks("flux-system", "hist", 30, ready_at(&second))
-        .await;
+    let ks = h.wait_ks("flux-system", "hist", ready_at(&second)).await;
     let history = ks.status.expect("status").history;
     assert_eq!(history.len(), 2, "{history:?}");
     assert_eq!(history[0].metadata["revision"], second);

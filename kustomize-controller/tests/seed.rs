@@ -74,7 +74,7 @@ async fn seed_applications_health_checks_fail_then_recover() {
     )
     .await;
     let ks = h
-        .wait_ks(
+        .wait_ks_within(
             "flux-system",
             "applications",
             60,
@@ -118,7 +118,7 @@ async fn seed_applications_health_checks_fail_then_recover() {
         )
         .await;
     let ks = h
-        .wait_ks("flux-system", "applications", 60, ready_at(&rev2))
+        .wait_ks_within("flux-system", "applications", 60, ready_at(&rev2))
         .await;
     let healthy = condition(&ks, "Healthy").expect("healthy condition");
     assert_eq!(healthy.status, "True");
@@ -163,7 +163,6 @@ async fn seed_dependencies_wait_until_each_dependency_is_ready() {
         .wait_ks(
             "flux-system",
             "applications-with-dependencies",
-            30,
             failed_with("DependencyNotReady"),
         )
         .await;
@@ -199,7 +198,6 @@ async fn seed_dependencies_wait_until_each_dependency_is_ready() {
     h.wait_ks(
         "flux-system",
         "applications-with-dependencies",
-        30,
         ready_at(&rev),
     )
     .await;
@@ -237,7 +235,7 @@ async fn seed_sops_secret_is_decrypted_with_the_age_key_and_a_wrong_key_fails_wi
         }),
     )
     .await;
-    h.wait_ks("flux-system", "applications-sops", 30, ready_at(&rev))
+    h.wait_ks("flux-system", "applications-sops", ready_at(&rev))
         .await;
     let applied = h
         .get("v1", "Secret", "default", "global-age-secret")
@@ -264,7 +262,7 @@ async fn seed_sops_secret_is_decrypted_with_the_age_key_and_a_wrong_key_fails_wi
     )
     .await;
     let ks = h
-        .wait_ks("flux-system", "wrong", 30, failed_with("BuildFailed"))
+        .wait_ks("flux-system", "wrong", failed_with("BuildFailed"))
         .await;
     let msg = &condition(&ks, "Ready").expect("ready").message;
     assert!(msg.starts_with("decryption failed:"), "{msg}");
@@ -311,7 +309,6 @@ async fn seed_tenant_writes_within_its_rbac_and_is_forbidden_elsewhere_without_h
         .wait_ks(
             "flux-system",
             "tenants",
-            30,
             failed_with("ReconciliationFailed"),
         )
         .await;
@@ -337,8 +334,7 @@ async fn seed_tenant_writes_within_its_rbac_and_is_forbidden_elsewhere_without_h
     let rev = h
         .publish("application-repo", &[("tenants/own.yaml", own)])
         .await;
-    h.wait_ks("flux-system", "tenants", 30, ready_at(&rev))
-        .await;
+    h.wait_ks("flux-system", "tenants", ready_at(&rev)).await;
     assert!(
         h.get("v1", "ConfigMap", "apps", "tenant-config")
             .await

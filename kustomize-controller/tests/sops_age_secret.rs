@@ -42,7 +42,7 @@ async fn global_age_secret_decrypts_for_kustomizations_without_a_secret_ref() {
     // The Secret is not there yet: the build fails and says which Secret it needs.
     h.create_ks("flux-system", "global", sops_ks(None)).await;
     let ks = h
-        .wait_ks("flux-system", "global", 30, failed_with("BuildFailed"))
+        .wait_ks("flux-system", "global", failed_with("BuildFailed"))
         .await;
     let msg = &condition(&ks, "Ready").expect("ready").message;
     assert!(
@@ -56,7 +56,7 @@ async fn global_age_secret_decrypts_for_kustomizations_without_a_secret_ref() {
         "stringData": {"identity.agekey": fixture("keys/age-global.txt")}
     }))
     .await;
-    h.wait_ks("flux-system", "global", 30, ready_at(&rev)).await;
+    h.wait_ks("flux-system", "global", ready_at(&rev)).await;
     let applied = h
         .get("v1", "Secret", "default", "global-age-secret")
         .await
@@ -83,7 +83,7 @@ async fn global_age_secret_decrypts_for_kustomizations_without_a_secret_ref() {
     })
     .await;
     let ks = h
-        .wait_ks("apps", "own-key", 30, failed_with("BuildFailed"))
+        .wait_ks("apps", "own-key", failed_with("BuildFailed"))
         .await;
     let msg = &condition(&ks, "Ready").expect("ready").message;
     assert!(msg.starts_with("decryption failed:"), "{msg}");
@@ -107,7 +107,7 @@ async fn without_the_flag_a_kustomization_without_secret_ref_has_no_keys() {
     .await;
     h.create_ks("flux-system", "nokeys", sops_ks(None)).await;
     let ks = h
-        .wait_ks("flux-system", "nokeys", 30, failed_with("BuildFailed"))
+        .wait_ks("flux-system", "nokeys", failed_with("BuildFailed"))
         .await;
     let msg = &condition(&ks, "Ready").expect("ready").message;
     assert!(msg.starts_with("decryption failed:"), "{msg}");

@@ -53,7 +53,8 @@ async fn kustomization_applies_a_git_repository_artifact_and_follows_new_commits
     )
     .await;
     let rev1 = format!("main@sha1:{}", repo.rev("main"));
-    h.wait_ks("flux-system", "git", 60, ready_at(&rev1)).await;
+    h.wait_ks_within("flux-system", "git", 60, ready_at(&rev1))
+        .await;
     let cm = h
         .get("v1", "ConfigMap", "apps", "from-git")
         .await
@@ -77,7 +78,8 @@ async fn kustomization_applies_a_git_repository_artifact_and_follows_new_commits
         )
         .await
         .expect("request");
-    h.wait_ks("flux-system", "git", 60, ready_at(&rev2)).await;
+    h.wait_ks_within("flux-system", "git", 60, ready_at(&rev2))
+        .await;
     let cm = h
         .get("v1", "ConfigMap", "apps", "from-git")
         .await

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use flux_artifact::Storage;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
@@ -111,20 +110,10 @@ pub async fn run(
     install_crds(&client).await?;
 
     let storage_dir = tempfile::tempdir().map_err(|e| format!("artifact storage: {e}"))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let storage = flux_artifact::serve_on_loopback(storage_dir.path(), 2)
         .await
         .map_err(|e| format!("artifact server: {e}"))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("artifact server: {e}"))?;
-    let storage = Storage::new(storage_dir.path(), &addr.to_string(), 2)
-        .map_err(|e| format!("artifact storage: {e}"))?;
-    let router = flux_artifact::router(storage.clone());
     let mut tasks = tokio::task::JoinSet::new();
-    tasks.spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-
     tasks.spawn(super::sources::serve(
         client.clone(),
         storage.clone(),

@@ -63,15 +63,9 @@ impl Harness {
             .expect("config");
 
         let storage_dir = tempfile::tempdir().expect("tempdir");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let storage = flux_artifact::serve_on_loopback(storage_dir.path(), 2)
             .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let storage = Storage::new(storage_dir.path(), &addr.to_string(), 2).expect("storage");
-        let router = flux_artifact::router(storage.clone());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+            .expect("artifact server");
         let mut h = Harness {
             server,
             client: client.clone(),
@@ -217,8 +211,19 @@ impl Harness {
             .expect("create");
     }
 
-    /// Polls until `done` accepts the Kustomization, or fails after `secs` with its status.
+    /// Polls until `done` accepts the Kustomization (30 s, then panics with its last state).
     pub async fn wait_ks(
+        &self,
+        ns: &str,
+        name: &str,
+        done: impl Fn(&Kustomization) -> bool,
+    ) -> Kustomization {
+        flux_runtime::testkit::wait_for(&self.kustomizations(ns), name, done).await
+    }
+
+    /// Like [`Harness::wait_ks`] for waits that must outlast a controller timeout (testkit's
+    /// `wait_for` gives up after 30 s).
+    pub async fn wait_ks_within(
         &self,
         ns: &str,
         name: &str,
