@@ -24,15 +24,14 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use flux_api::meta::{Artifact, FETCH_FAILED, STORAGE_OPERATION_FAILED, SUCCEEDED_REASON};
 use flux_api::source::v1::{Bucket, BucketStatus, CloudProvider};
 use flux_artifact::{IgnoreRules, Owner, SOURCEIGNORE_FILE, Storage};
+use flux_runtime::controller::{self as runtime, Error};
 use flux_runtime::events::{Recorder, Severity};
-use flux_runtime::reconcile::{Backoff, FINALIZER, jitter, patch_status, requested_at};
+use flux_runtime::reconcile::{Backoff, jitter, patch_status, requested_at};
 use futures::{StreamExt, TryStreamExt};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
-use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 use tokio::io::AsyncWriteExt;
 
@@ -70,17 +69,6 @@ pub struct Context {
     pub backoff: Backoff,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("kubernetes API: {0}")]
-    Kube(#[from] kube::Error),
-    #[error("finalizer: {0}")]
-    Finalizer(String),
-    /// Already reported in the status; the error only drives the retry backoff.
-    #[error("{reason}: {message}")]
-    Reconcile { reason: String, message: String },
-}
-
 /// Runs the Bucket controller until `shutdown` resolves.
 pub async fn run(
     ctx: Arc<Context>,
@@ -89,55 +77,36 @@ pub async fn run(
     concurrency: u16,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let api: Api<Bucket> = match namespace {
-        Some(ns) => Api::namespaced(ctx.client.clone(), ns),
-        None => Api::all(ctx.client.clone()),
-    };
-    let mut config = watcher::Config::default();
-    if let Some(selector) = label_selector.filter(|s| !s.is_empty()) {
-        config = config.labels(selector);
-    }
+    let api: Api<Bucket> = runtime::api(&ctx.client, namespace);
+    let config = runtime::watcher_config(label_selector);
     let controller = Controller::new(api, config);
-    let shutdown = flux_runtime::manager::after_sync(controller.store(), shutdown);
-    controller
-        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
-        .graceful_shutdown_on(shutdown)
-        .run(
-            flux_runtime::metrics::timed("Bucket", reconcile),
-            error_policy,
-            ctx,
-        )
-        .for_each(|result| async move {
-            if let Err(err) = result {
-                tracing::debug!(error = %err, "Bucket reconcile ended with an error");
-            }
-        })
-        .await;
-}
-
-fn key(obj: &Bucket) -> String {
-    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+    runtime::drive(
+        controller,
+        "Bucket",
+        concurrency,
+        shutdown,
+        reconcile,
+        error_policy,
+        ctx,
+    )
+    .await;
 }
 
 fn error_policy(obj: Arc<Bucket>, _err: &Error, ctx: Arc<Context>) -> Action {
-    Action::requeue(ctx.backoff.failed(&key(&obj)))
+    runtime::requeue_after_failure(&ctx.backoff, obj.as_ref())
 }
 
 pub async fn reconcile(obj: Arc<Bucket>, ctx: Arc<Context>) -> Result<Action, Error> {
     let namespace = obj.namespace().unwrap_or_default();
     let api: Api<Bucket> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, obj, |event| async {
-        match event {
-            FinalizerEvent::Apply(obj) => apply(&obj, &ctx, &api).await,
-            FinalizerEvent::Cleanup(obj) => cleanup(&obj, &ctx),
-        }
-    })
+    let (ctx, objects) = (ctx.as_ref(), &api);
+    runtime::with_finalizer(
+        &api,
+        obj,
+        |obj| async move { apply(&obj, ctx, objects).await },
+        |obj| cleanup(&obj, ctx),
+    )
     .await
-    .map_err(|e| match e {
-        kube::runtime::finalizer::Error::ApplyFailed(err)
-        | kube::runtime::finalizer::Error::CleanupFailed(err) => err,
-        other => Error::Finalizer(other.to_string()),
-    })
 }
 
 fn cleanup(obj: &Bucket, ctx: &Context) -> Result<Action, Error> {
@@ -193,7 +162,7 @@ async fn apply(obj: &Bucket, ctx: &Context, api: &Api<Bucket>) -> Result<Action,
             );
             status.observed_generation = generation;
             patch_status(api, &name, &status).await?;
-            ctx.backoff.succeeded(&key(obj));
+            ctx.backoff.succeeded(&runtime::object_key(obj));
             if changed || was_failing {
                 let text = format!(
                     "stored artifact with {files} fetched files from '{}' bucket",

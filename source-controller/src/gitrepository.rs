@@ -18,16 +18,14 @@ use flux_api::source::v1::{GitRepository, GitRepositoryStatus, GitVerificationMo
 use flux_artifact::{IgnoreRules, Owner, Storage, UnpackLimits};
 use flux_git::{Auth, CheckoutOptions, GitRef, Keyring, VerifyMode};
 use flux_runtime::conditions::{self, Status};
+use flux_runtime::controller::{self as runtime, Error};
 use flux_runtime::events::{Recorder, Severity};
-use flux_runtime::reconcile::{Backoff, FINALIZER, jitter, patch_status, requested_at};
-use futures::StreamExt;
+use flux_runtime::reconcile::{Backoff, jitter, patch_status, requested_at};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
 /// Flux's reasons for GitRepository failures.
@@ -48,17 +46,6 @@ pub struct Context {
     pub backoff: Backoff,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("kubernetes API: {0}")]
-    Kube(#[from] kube::Error),
-    #[error("finalizer: {0}")]
-    Finalizer(String),
-    /// Already reported in the status; the error only drives the retry backoff.
-    #[error("{reason}: {message}")]
-    Reconcile { reason: String, message: String },
-}
-
 /// Runs the GitRepository controller until `shutdown` resolves.
 pub async fn run(
     ctx: Arc<Context>,
@@ -67,17 +54,10 @@ pub async fn run(
     concurrency: u16,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let api: Api<GitRepository> = match namespace {
-        Some(ns) => Api::namespaced(ctx.client.clone(), ns),
-        None => Api::all(ctx.client.clone()),
-    };
-    let mut config = watcher::Config::default();
-    if let Some(selector) = label_selector.filter(|s| !s.is_empty()) {
-        config = config.labels(selector);
-    }
+    let api: Api<GitRepository> = runtime::api(&ctx.client, namespace);
+    let config = runtime::watcher_config(label_selector);
     let controller = Controller::new(api.clone(), config.clone());
     let store = controller.store();
-    let shutdown = flux_runtime::manager::after_sync(controller.store(), shutdown);
     // A new artifact of an included repository must reach every repository including it.
     let includers = move |dep: GitRepository| {
         let (namespace, name) = owner(&dep);
@@ -91,46 +71,34 @@ pub async fn run(
             .map(|o| ObjectRef::from_obj(&*o))
             .collect::<Vec<_>>()
     };
-    controller
-        .watches(api, config, includers)
-        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
-        .graceful_shutdown_on(shutdown)
-        .run(
-            flux_runtime::metrics::timed("GitRepository", reconcile),
-            error_policy,
-            ctx,
-        )
-        .for_each(|result| async move {
-            if let Err(err) = result {
-                tracing::debug!(error = %err, "GitRepository reconcile ended with an error");
-            }
-        })
-        .await;
-}
-
-fn key(obj: &GitRepository) -> String {
-    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+    let controller = controller.watches(api, config, includers);
+    runtime::drive(
+        controller,
+        "GitRepository",
+        concurrency,
+        shutdown,
+        reconcile,
+        error_policy,
+        ctx,
+    )
+    .await;
 }
 
 fn error_policy(obj: Arc<GitRepository>, _err: &Error, ctx: Arc<Context>) -> Action {
-    Action::requeue(ctx.backoff.failed(&key(&obj)))
+    runtime::requeue_after_failure(&ctx.backoff, obj.as_ref())
 }
 
 pub async fn reconcile(obj: Arc<GitRepository>, ctx: Arc<Context>) -> Result<Action, Error> {
     let namespace = obj.namespace().unwrap_or_default();
     let api: Api<GitRepository> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, obj, |event| async {
-        match event {
-            FinalizerEvent::Apply(obj) => apply(&obj, &ctx, &api).await,
-            FinalizerEvent::Cleanup(obj) => cleanup(&obj, &ctx),
-        }
-    })
+    let (ctx, objects) = (ctx.as_ref(), &api);
+    runtime::with_finalizer(
+        &api,
+        obj,
+        |obj| async move { apply(&obj, ctx, objects).await },
+        |obj| cleanup(&obj, ctx),
+    )
     .await
-    .map_err(|e| match e {
-        kube::runtime::finalizer::Error::ApplyFailed(err)
-        | kube::runtime::finalizer::Error::CleanupFailed(err) => err,
-        other => Error::Finalizer(other.to_string()),
-    })
 }
 
 fn owner(obj: &GitRepository) -> (String, String) {
@@ -238,7 +206,7 @@ async fn apply(
             );
             status.observed_generation = generation;
             patch_status(api, &name, &status).await?;
-            ctx.backoff.succeeded(&key(obj));
+            ctx.backoff.succeeded(&runtime::object_key(obj));
             if changed {
                 let meta = BTreeMap::from([("revision".to_string(), stored.artifact.revision)]);
                 let text = format!("stored artifact for commit '{}'", stored.subject);

@@ -21,13 +21,12 @@ use flux_api::source::v1::{
 };
 use flux_artifact::{Owner, Storage, UnpackLimits};
 use flux_runtime::conditions::{self, Status};
+use flux_runtime::controller::{self as runtime, Error};
 use flux_runtime::events::{Recorder, Severity};
-use flux_runtime::reconcile::{Backoff, FINALIZER, jitter, patch_status, requested_at};
-use futures::StreamExt;
+use flux_runtime::reconcile::{Backoff, jitter, patch_status, requested_at};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
@@ -84,17 +83,6 @@ impl Default for ChartLimits {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("kubernetes API: {0}")]
-    Kube(#[from] kube::Error),
-    #[error("finalizer: {0}")]
-    Finalizer(String),
-    /// Already reported in the status; the error only drives the retry backoff.
-    #[error("{reason}: {message}")]
-    Reconcile { reason: String, message: String },
-}
-
 /// Runs the HelmChart controller until `shutdown` resolves. Charts are also reconciled when
 /// the HelmRepository, GitRepository or Bucket they read from gets a new artifact.
 pub async fn run(
@@ -104,54 +92,37 @@ pub async fn run(
     concurrency: u16,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    fn api<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
-    where
-        K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
-        K::DynamicType: Default,
-    {
-        match namespace {
-            Some(ns) => Api::namespaced(client.clone(), ns),
-            None => Api::all(client.clone()),
-        }
-    }
-    let mut config = watcher::Config::default();
-    if let Some(selector) = label_selector.filter(|s| !s.is_empty()) {
-        config = config.labels(selector);
-    }
+    let config = runtime::watcher_config(label_selector);
     let client = ctx.client.clone();
-    let controller = Controller::new(api::<HelmChart>(&client, namespace), config);
+    let controller = Controller::new(runtime::api::<HelmChart>(&client, namespace), config);
     let store = controller.store();
-    let shutdown = flux_runtime::manager::after_sync(store.clone(), shutdown);
     let (s1, s2, s3) = (store.clone(), store.clone(), store);
-    controller
+    let controller = controller
         .watches(
-            api::<HelmRepository>(&client, namespace),
+            runtime::api::<HelmRepository>(&client, namespace),
             watcher::Config::default(),
             move |repo| charts_of(&s1, HelmChartSourceKind::HelmRepository, &repo),
         )
         .watches(
-            api::<GitRepository>(&client, namespace),
+            runtime::api::<GitRepository>(&client, namespace),
             watcher::Config::default(),
             move |repo| charts_of(&s2, HelmChartSourceKind::GitRepository, &repo),
         )
         .watches(
-            api::<Bucket>(&client, namespace),
+            runtime::api::<Bucket>(&client, namespace),
             watcher::Config::default(),
             move |bucket| charts_of(&s3, HelmChartSourceKind::Bucket, &bucket),
-        )
-        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
-        .graceful_shutdown_on(shutdown)
-        .run(
-            flux_runtime::metrics::timed("HelmChart", reconcile),
-            error_policy,
-            ctx,
-        )
-        .for_each(|result| async move {
-            if let Err(err) = result {
-                tracing::debug!(error = %err, "HelmChart reconcile ended with an error");
-            }
-        })
-        .await;
+        );
+    runtime::drive(
+        controller,
+        "HelmChart",
+        concurrency,
+        shutdown,
+        reconcile,
+        error_policy,
+        ctx,
+    )
+    .await;
 }
 
 /// The charts reading from `source`.
@@ -174,29 +145,21 @@ fn charts_of<S: ResourceExt>(
         .collect()
 }
 
-fn key(obj: &HelmChart) -> String {
-    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
-}
-
 fn error_policy(obj: Arc<HelmChart>, _err: &Error, ctx: Arc<Context>) -> Action {
-    Action::requeue(ctx.backoff.failed(&key(&obj)))
+    runtime::requeue_after_failure(&ctx.backoff, obj.as_ref())
 }
 
 pub async fn reconcile(obj: Arc<HelmChart>, ctx: Arc<Context>) -> Result<Action, Error> {
     let namespace = obj.namespace().unwrap_or_default();
     let api: Api<HelmChart> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, obj, |event| async {
-        match event {
-            FinalizerEvent::Apply(obj) => apply(&obj, &ctx, &api).await,
-            FinalizerEvent::Cleanup(obj) => cleanup(&obj, &ctx),
-        }
-    })
+    let (ctx, objects) = (ctx.as_ref(), &api);
+    runtime::with_finalizer(
+        &api,
+        obj,
+        |obj| async move { apply(&obj, ctx, objects).await },
+        |obj| cleanup(&obj, ctx),
+    )
     .await
-    .map_err(|e| match e {
-        kube::runtime::finalizer::Error::ApplyFailed(err)
-        | kube::runtime::finalizer::Error::CleanupFailed(err) => err,
-        other => Error::Finalizer(other.to_string()),
-    })
 }
 
 fn cleanup(obj: &HelmChart, ctx: &Context) -> Result<Action, Error> {
@@ -334,7 +297,7 @@ async fn apply(obj: &HelmChart, ctx: &Context, api: &Api<HelmChart>) -> Result<A
             );
             status.observed_generation = generation;
             patch_status(api, &name, &status).await?;
-            ctx.backoff.succeeded(&key(obj));
+            ctx.backoff.succeeded(&runtime::object_key(obj));
             if changed || was_failing {
                 let meta = BTreeMap::from([
                     ("revision".to_string(), build.artifact.revision.clone()),

@@ -12,14 +12,12 @@ use std::time::Duration;
 use flux_api::meta::{Artifact, FETCH_FAILED, STORAGE_OPERATION_FAILED, SUCCEEDED_REASON};
 use flux_api::source::v1::{HelmRepository, HelmRepositoryStatus};
 use flux_artifact::{Owner, Storage};
+use flux_runtime::controller::{self as runtime, Error};
 use flux_runtime::events::{Recorder, Severity};
 use flux_runtime::reconcile::{Backoff, FINALIZER, jitter, patch_status, requested_at};
-use futures::StreamExt;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
-use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
 use crate::helm_http::RepoClient;
@@ -47,17 +45,6 @@ pub struct Context {
     pub backoff: Backoff,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("kubernetes API: {0}")]
-    Kube(#[from] kube::Error),
-    #[error("finalizer: {0}")]
-    Finalizer(String),
-    /// Already reported in the status; the error only drives the retry backoff.
-    #[error("{reason}: {message}")]
-    Reconcile { reason: String, message: String },
-}
-
 /// Runs the HelmRepository controller until `shutdown` resolves.
 pub async fn run(
     ctx: Arc<Context>,
@@ -66,38 +53,23 @@ pub async fn run(
     concurrency: u16,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let api: Api<HelmRepository> = match namespace {
-        Some(ns) => Api::namespaced(ctx.client.clone(), ns),
-        None => Api::all(ctx.client.clone()),
-    };
-    let mut config = watcher::Config::default();
-    if let Some(selector) = label_selector.filter(|s| !s.is_empty()) {
-        config = config.labels(selector);
-    }
+    let api: Api<HelmRepository> = runtime::api(&ctx.client, namespace);
+    let config = runtime::watcher_config(label_selector);
     let controller = Controller::new(api, config);
-    let shutdown = flux_runtime::manager::after_sync(controller.store(), shutdown);
-    controller
-        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
-        .graceful_shutdown_on(shutdown)
-        .run(
-            flux_runtime::metrics::timed("HelmRepository", reconcile),
-            error_policy,
-            ctx,
-        )
-        .for_each(|result| async move {
-            if let Err(err) = result {
-                tracing::debug!(error = %err, "HelmRepository reconcile ended with an error");
-            }
-        })
-        .await;
-}
-
-fn key(obj: &HelmRepository) -> String {
-    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+    runtime::drive(
+        controller,
+        "HelmRepository",
+        concurrency,
+        shutdown,
+        reconcile,
+        error_policy,
+        ctx,
+    )
+    .await;
 }
 
 fn error_policy(obj: Arc<HelmRepository>, _err: &Error, ctx: Arc<Context>) -> Action {
-    Action::requeue(ctx.backoff.failed(&key(&obj)))
+    runtime::requeue_after_failure(&ctx.backoff, obj.as_ref())
 }
 
 pub async fn reconcile(obj: Arc<HelmRepository>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -106,18 +78,14 @@ pub async fn reconcile(obj: Arc<HelmRepository>, ctx: Arc<Context>) -> Result<Ac
     if obj.spec.is_oci() && obj.meta().deletion_timestamp.is_none() {
         return migrate_to_static(&obj, &ctx, &api).await;
     }
-    finalizer(&api, FINALIZER, obj, |event| async {
-        match event {
-            FinalizerEvent::Apply(obj) => apply(&obj, &ctx, &api).await,
-            FinalizerEvent::Cleanup(obj) => cleanup(&obj, &ctx),
-        }
-    })
+    let (ctx, objects) = (ctx.as_ref(), &api);
+    runtime::with_finalizer(
+        &api,
+        obj,
+        |obj| async move { apply(&obj, ctx, objects).await },
+        |obj| cleanup(&obj, ctx),
+    )
     .await
-    .map_err(|e| match e {
-        kube::runtime::finalizer::Error::ApplyFailed(err)
-        | kube::runtime::finalizer::Error::CleanupFailed(err) => err,
-        other => Error::Finalizer(other.to_string()),
-    })
 }
 
 fn cleanup(obj: &HelmRepository, ctx: &Context) -> Result<Action, Error> {
@@ -218,7 +186,7 @@ async fn apply(
             );
             status.observed_generation = generation;
             patch_status(api, &name, &status).await?;
-            ctx.backoff.succeeded(&key(obj));
+            ctx.backoff.succeeded(&runtime::object_key(obj));
             if changed || was_failing {
                 let size = artifact
                     .size

@@ -1,6 +1,7 @@
 //! flux-runtime: the controller skeleton shared by the flux-rs controllers.
 
 pub mod conditions;
+pub mod controller;
 pub mod events;
 pub mod flags;
 pub mod leader;

@@ -363,12 +363,13 @@ pub fn check_needs_a_cluster(spec: &BinarySpec<'_>, bare_kubeconfig: &str) {
     );
 }
 
-/// Polls the object `name` until `done` holds, for up to 30 s; panics with its last state.
+/// Polls the object `name` until `done` holds, for up to 60 s (generous: CI machines are
+/// small and busy); panics with its last state.
 pub async fn wait_for<K>(api: &kube::Api<K>, name: &str, done: impl Fn(&K) -> bool) -> K
 where
     K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let obj = api
             .get(name)
