@@ -14,16 +14,15 @@ use flux_api::meta::{
     REMEDIATED, RESET_REQUEST_ANNOTATION, STALLED, ValuesKind,
 };
 use flux_runtime::conditions::{self, Status};
+use flux_runtime::controller::{self as runtime, Error};
 use flux_runtime::events::{Recorder, Severity};
-use flux_runtime::reconcile::{Backoff, FINALIZER, jitter, patch_status, requested_at};
-use futures::StreamExt;
+use flux_runtime::reconcile::{Backoff, jitter, patch_status, requested_at};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::discovery::ApiResource;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
@@ -69,17 +68,6 @@ pub struct Context {
     pub max_artifact_size: u64,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("kubernetes API: {0}")]
-    Kube(#[from] kube::Error),
-    #[error("finalizer: {0}")]
-    Finalizer(String),
-    /// Already reported in the status; the error only drives the retry backoff.
-    #[error("{reason}: {message}")]
-    Reconcile { reason: String, message: String },
-}
-
 /// Runs the HelmRelease controller until `shutdown` resolves.
 pub async fn run(
     ctx: Arc<Context>,
@@ -88,64 +76,45 @@ pub async fn run(
     concurrency: u16,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let api: Api<HelmRelease> = match namespace {
-        Some(ns) => Api::namespaced(ctx.client.clone(), ns),
-        None => Api::all(ctx.client.clone()),
-    };
-    let mut config = watcher::Config::default();
-    if let Some(selector) = label_selector.filter(|s| !s.is_empty()) {
-        config = config.labels(selector);
-    }
+    let api: Api<HelmRelease> = runtime::api(&ctx.client, namespace);
+    let config = runtime::watcher_config(label_selector);
     let charts: Api<flux_api::source::v1::HelmChart> = Api::all(ctx.client.clone());
-    let controller = Controller::new(api, config);
-    let shutdown = flux_runtime::manager::after_sync(controller.store(), shutdown);
-    controller
-        .watches(charts, watcher::Config::default(), |chart| {
+    let controller =
+        Controller::new(api, config).watches(charts, watcher::Config::default(), |chart| {
             // The HelmChart a release templates carries the release's name and namespace.
             let labels = chart.labels();
             match (labels.get(NAME_LABEL), labels.get(NAMESPACE_LABEL)) {
                 (Some(name), Some(ns)) => Some(ObjectRef::<HelmRelease>::new(name).within(ns)),
                 _ => None,
             }
-        })
-        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
-        .graceful_shutdown_on(shutdown)
-        .run(
-            flux_runtime::metrics::timed("HelmRelease", reconcile),
-            error_policy,
-            ctx,
-        )
-        .for_each(|result| async move {
-            if let Err(err) = result {
-                tracing::debug!(error = %err, "HelmRelease reconcile ended with an error");
-            }
-        })
-        .await;
-}
-
-fn key(obj: &HelmRelease) -> String {
-    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+        });
+    runtime::drive(
+        controller,
+        "HelmRelease",
+        concurrency,
+        shutdown,
+        reconcile,
+        error_policy,
+        ctx,
+    )
+    .await;
 }
 
 fn error_policy(obj: Arc<HelmRelease>, _err: &Error, ctx: Arc<Context>) -> Action {
-    Action::requeue(ctx.backoff.failed(&key(&obj)))
+    runtime::requeue_after_failure(&ctx.backoff, obj.as_ref())
 }
 
 pub async fn reconcile(obj: Arc<HelmRelease>, ctx: Arc<Context>) -> Result<Action, Error> {
     let namespace = obj.namespace().unwrap_or_default();
     let api: Api<HelmRelease> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, obj, |event| async {
-        match event {
-            FinalizerEvent::Apply(obj) => reconcile_release(&obj, &ctx, &api).await,
-            FinalizerEvent::Cleanup(obj) => cleanup(&obj, &ctx).await,
-        }
-    })
+    let (ctx, objects) = (ctx.as_ref(), &api);
+    runtime::with_finalizer(
+        &api,
+        obj,
+        |obj| async move { reconcile_release(&obj, ctx, objects).await },
+        |obj| async move { cleanup(&obj, ctx).await },
+    )
     .await
-    .map_err(|e| match e {
-        kube::runtime::finalizer::Error::ApplyFailed(err)
-        | kube::runtime::finalizer::Error::CleanupFailed(err) => err,
-        other => Error::Finalizer(other.to_string()),
-    })
 }
 
 /// A failure before any Helm action: what goes into Ready and the event.
@@ -318,7 +287,7 @@ async fn reconcile_release(
             status.observed_generation = generation;
             status.last_attempted_generation = generation;
             patch_status(api, &name, &status).await?;
-            ctx.backoff.succeeded(&key(obj));
+            ctx.backoff.succeeded(&runtime::object_key(obj));
             Ok(Action::requeue(jitter(interval, ctx.jitter_percent)))
         }
         Outcome::Failed {

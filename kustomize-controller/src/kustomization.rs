@@ -19,15 +19,14 @@ use flux_api::meta::{
     RECONCILIATION_FAILED_REASON, RECONCILIATION_SUCCEEDED_REASON, SUCCEEDED_REASON, ValuesKind,
 };
 use flux_runtime::conditions::{self, Status};
+use flux_runtime::controller::{self as runtime, Error};
 use flux_runtime::events::{Recorder, Severity};
-use flux_runtime::reconcile::{Backoff, FINALIZER, jitter, patch_status, requested_at};
-use futures::StreamExt;
+use flux_runtime::reconcile::{Backoff, jitter, patch_status, requested_at};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DynamicObject};
 use kube::discovery::ApiResource;
 use kube::runtime::controller::{Action as ControllerAction, Controller};
-use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
@@ -93,17 +92,6 @@ pub struct Context {
     pub backoff: Backoff,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("kubernetes API: {0}")]
-    Kube(#[from] kube::Error),
-    #[error("finalizer: {0}")]
-    Finalizer(String),
-    /// Already reported in the status; the error only drives the retry backoff.
-    #[error("{reason}: {message}")]
-    Reconcile { reason: String, message: String },
-}
-
 /// Runs the Kustomization controller until `shutdown` resolves. Changes of a source's artifact
 /// trigger the Kustomizations that use it.
 pub async fn run(
@@ -127,10 +115,7 @@ pub async fn run(
             Api::all(ctx.client.clone()),
         ),
     };
-    let mut config = watcher::Config::default();
-    if let Some(selector) = label_selector.filter(|s| !s.is_empty()) {
-        config = config.labels(selector);
-    }
+    let config = runtime::watcher_config(label_selector);
     // Only spec changes, reconcile requests and deletions trigger a reconcile: the status
     // (history timestamps included) is written by the reconciler itself.
     let (store, writer) = kube::runtime::reflector::store();
@@ -142,7 +127,6 @@ pub async fn run(
             Default::default(),
         );
     let controller = Controller::for_stream(objects, store.clone());
-    let shutdown = flux_runtime::manager::after_sync(store.clone(), shutdown);
     let mapper = move |kind: SourceKind| {
         let store = store.clone();
         move |src_ns: Option<String>, src_name: String| {
@@ -164,7 +148,7 @@ pub async fn run(
     let git_map = mapper(SourceKind::GitRepository);
     let oci_map = mapper(SourceKind::OCIRepository);
     let bucket_map = mapper(SourceKind::Bucket);
-    controller
+    let controller = controller
         .watches(
             git,
             watcher::Config::default(),
@@ -179,30 +163,23 @@ pub async fn run(
             bucket,
             watcher::Config::default(),
             move |s: flux_api::source::v1::Bucket| bucket_map(s.namespace(), s.name_any()),
-        )
-        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
-        .graceful_shutdown_on(shutdown)
-        .run(
-            flux_runtime::metrics::timed("Kustomization", reconcile),
-            error_policy,
-            ctx,
-        )
-        .for_each(|result| async move {
-            if let Err(err) = result {
-                tracing::debug!(error = %err, "Kustomization reconcile ended with an error");
-            }
-        })
-        .await;
-}
-
-fn key(obj: &Kustomization) -> String {
-    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+        );
+    runtime::drive(
+        controller,
+        "Kustomization",
+        concurrency,
+        shutdown,
+        reconcile,
+        error_policy,
+        ctx,
+    )
+    .await;
 }
 
 fn error_policy(obj: Arc<Kustomization>, _err: &Error, ctx: Arc<Context>) -> ControllerAction {
     // Flux retries a failed Kustomization after its retryInterval; the backoff only spaces out
     // failures that happen faster than that.
-    let backoff = ctx.backoff.failed(&key(&obj));
+    let backoff = ctx.backoff.failed(&runtime::object_key(obj.as_ref()));
     ControllerAction::requeue(
         obj.spec
             .retry_interval()
@@ -217,18 +194,14 @@ pub async fn reconcile(
 ) -> Result<ControllerAction, Error> {
     let namespace = obj.namespace().unwrap_or_default();
     let api: Api<Kustomization> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, obj, |event| async {
-        match event {
-            FinalizerEvent::Apply(obj) => apply_kustomization(&obj, &ctx, &api).await,
-            FinalizerEvent::Cleanup(obj) => cleanup(&obj, &ctx).await,
-        }
-    })
+    let (ctx, objects) = (ctx.as_ref(), &api);
+    runtime::with_finalizer(
+        &api,
+        obj,
+        |obj| async move { apply_kustomization(&obj, ctx, objects).await },
+        |obj| async move { cleanup(&obj, ctx).await },
+    )
     .await
-    .map_err(|e| match e {
-        kube::runtime::finalizer::Error::ApplyFailed(err)
-        | kube::runtime::finalizer::Error::CleanupFailed(err) => err,
-        other => Error::Finalizer(other.to_string()),
-    })
 }
 
 /// The ServiceAccount whose identity applies the objects, if any.
@@ -535,7 +508,7 @@ async fn apply_kustomization(
             status.last_applied_origin_revision = applied.origin_revision.clone();
             status.observed_generation = generation;
             patch_status(api, &name, &status).await?;
-            ctx.backoff.succeeded(&key(obj));
+            ctx.backoff.succeeded(&runtime::object_key(obj));
             record_changes(ctx, &object_ref, &applied).await;
             if new_revision || !was_ready {
                 let interval = obj.spec.interval.to_std();

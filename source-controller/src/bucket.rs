@@ -104,7 +104,7 @@ pub async fn reconcile(obj: Arc<Bucket>, ctx: Arc<Context>) -> Result<Action, Er
         &api,
         obj,
         |obj| async move { apply(&obj, ctx, objects).await },
-        |obj| cleanup(&obj, ctx),
+        |obj| async move { cleanup(&obj, ctx) },
     )
     .await
 }

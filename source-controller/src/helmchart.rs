@@ -157,7 +157,7 @@ pub async fn reconcile(obj: Arc<HelmChart>, ctx: Arc<Context>) -> Result<Action,
         &api,
         obj,
         |obj| async move { apply(&obj, ctx, objects).await },
-        |obj| cleanup(&obj, ctx),
+        |obj| async move { cleanup(&obj, ctx) },
     )
     .await
 }

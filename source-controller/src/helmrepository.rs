@@ -83,7 +83,7 @@ pub async fn reconcile(obj: Arc<HelmRepository>, ctx: Arc<Context>) -> Result<Ac
         &api,
         obj,
         |obj| async move { apply(&obj, ctx, objects).await },
-        |obj| cleanup(&obj, ctx),
+        |obj| async move { cleanup(&obj, ctx) },
     )
     .await
 }

@@ -89,7 +89,7 @@ pub async fn reconcile(obj: Arc<OCIRepository>, ctx: Arc<Context>) -> Result<Act
         &api,
         obj,
         |obj| async move { apply(&obj, ctx, objects).await },
-        |obj| cleanup(&obj, ctx),
+        |obj| async move { cleanup(&obj, ctx) },
     )
     .await
 }

@@ -64,7 +64,7 @@ pub fn requeue_after_failure<K: Resource>(backoff: &Backoff, obj: &K) -> Action 
 
 /// Runs `apply`, or `cleanup` once the object is being deleted, under Flux's finalizer
 /// (added before the first apply, removed after a successful cleanup).
-pub async fn with_finalizer<K, A, AFut, C>(
+pub async fn with_finalizer<K, A, AFut, C, CFut>(
     api: &Api<K>,
     obj: Arc<K>,
     apply: A,
@@ -75,12 +75,13 @@ where
     K::DynamicType: Default,
     A: FnOnce(Arc<K>) -> AFut,
     AFut: Future<Output = Result<Action, Error>>,
-    C: FnOnce(Arc<K>) -> Result<Action, Error>,
+    C: FnOnce(Arc<K>) -> CFut,
+    CFut: Future<Output = Result<Action, Error>>,
 {
     finalizer::finalizer(api, FINALIZER, obj, |event| async move {
         match event {
             FinalizerEvent::Apply(obj) => apply(obj).await,
-            FinalizerEvent::Cleanup(obj) => cleanup(obj),
+            FinalizerEvent::Cleanup(obj) => cleanup(obj).await,
         }
     })
     .await
