@@ -47,8 +47,6 @@ pids+=($!)
 wait_port "$api_port"
 export KUBECONFIG=$work/kubeconfig
 for _ in $(seq 1 100); do kubectl get namespaces >/dev/null 2>&1 && break; sleep 0.1; done
-kubectl create namespace flux-system >/dev/null 2>&1 || true
-kubectl apply -f manifests/source-controller/crds.yaml >/dev/null
 
 step "source-controller"
 storage_port=$(free_port)

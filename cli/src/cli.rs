@@ -153,7 +153,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), C
         Command::Version(args) => commands::version::run(Some(&cli.global), args, out),
         Command::Kustomize(cmd) => commands::kustomize::run(cmd, out),
         Command::Helm(cmd) => commands::helm::run(cmd, out),
-        Command::Local(cmd) => commands::local::run(cmd, out, err),
+        Command::Local(cmd) => commands::local::run(&cli.global, cmd, out, err),
         Command::Push(cmd) => commands::artifact::run_push(&cli.global, cmd, out, err),
         Command::Pull(cmd) => commands::artifact::run_pull(&cli.global, cmd, err),
         Command::Tag(cmd) => commands::artifact::run_tag(&cli.global, cmd, err),

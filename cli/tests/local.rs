@@ -531,6 +531,14 @@ fn local_apiserver_serves_kubectl_until_sigterm() {
         "{}",
         text(&out.stdout)
     );
+    // Ready for the controller binaries: Flux's CRDs and namespace are there from the start.
+    assert!(
+        text(&out.stdout).contains("namespace/flux-system"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = kubectl(&["get", "gitrepositories,kustomizations,helmreleases", "-A"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -107,6 +107,11 @@ pub struct ApiserverArgs {
     /// Where to write the kubeconfig.
     #[arg(long, default_value = "flux-local.kubeconfig")]
     pub kubeconfig: PathBuf,
+
+    /// Install Flux's CRDs (all components) and create the namespace before serving, so the
+    /// controller binaries can start against it at once.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub crds: bool,
 }
 
 fn parse_source(s: &str) -> Result<(String, PathBuf), String> {
@@ -134,6 +139,7 @@ fn memory_scratch() {
 }
 
 pub fn run(
+    global: &crate::cli::GlobalFlags,
     cmd: &LocalCommand,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -173,12 +179,26 @@ pub fn run(
                 Err(CommandError::Changes)
             }
         }
-        LocalCommand::Apiserver(args) => runtime
-            .block_on(flux_apiserver::serve_foreground(
-                args.port,
-                &args.kubeconfig,
-            ))
-            .map_err(|e| CommandError::Build(e.to_string())),
+        LocalCommand::Apiserver(args) => {
+            let opts = flux_apiserver::ServerOptions {
+                port: args.port,
+                simulate_workloads: true,
+                ..Default::default()
+            };
+            let (crds, namespaces) = if args.crds {
+                (flux_api::crds::all(), vec![global.namespace.as_str()])
+            } else {
+                (Vec::new(), Vec::new())
+            };
+            runtime
+                .block_on(flux_apiserver::serve_foreground_with(
+                    opts,
+                    &args.kubeconfig,
+                    &crds,
+                    &namespaces,
+                ))
+                .map_err(|e| CommandError::Build(e.to_string()))
+        }
     }
 }
 

@@ -26,7 +26,16 @@ pub async fn start_seeded(
     crds: &[CustomResourceDefinition],
     namespaces: &[&str],
 ) -> Result<(RunningServer, kube::Client), Error> {
-    let server = start(ServerOptions::default()).await?;
+    start_seeded_with(ServerOptions::default(), crds, namespaces).await
+}
+
+/// [`start_seeded`] with explicit options.
+pub async fn start_seeded_with(
+    opts: ServerOptions,
+    crds: &[CustomResourceDefinition],
+    namespaces: &[&str],
+) -> Result<(RunningServer, kube::Client), Error> {
+    let server = start(opts).await?;
     let client = server.client().await?;
     let failed = |e: kube::Error| Error::Client(e.to_string());
     let api: kube::Api<CustomResourceDefinition> = kube::Api::all(client.clone());

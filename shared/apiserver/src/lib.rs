@@ -37,7 +37,7 @@ mod typed;
 mod watch;
 mod workloads;
 
-pub use background::{BackgroundServer, start_seeded};
+pub use background::{BackgroundServer, start_seeded, start_seeded_with};
 pub use error::Error;
-pub use server::{RunningServer, ServerOptions, serve_foreground, serve_foreground_with, start};
+pub use server::{RunningServer, ServerOptions, serve_foreground_with, start};
 pub use simulate::SIMULATE_ANNOTATION;

@@ -263,26 +263,15 @@ async fn client_from(kubeconfig: &str) -> Result<kube::Client, Error> {
     kube::Client::try_from(cfg).map_err(|e| Error::Client(e.to_string()))
 }
 
-/// Serve in the foreground until SIGINT or SIGTERM, writing the admin kubeconfig first
-/// (the `flux local apiserver --port PORT --kubeconfig FILE` command).
-pub async fn serve_foreground(port: u16, kubeconfig_path: &Path) -> Result<(), Error> {
-    serve_foreground_with(
-        ServerOptions {
-            port,
-            simulate_workloads: true,
-            ..ServerOptions::default()
-        },
-        kubeconfig_path,
-    )
-    .await
-}
-
-/// Like [`serve_foreground`] with explicit options.
+/// Serves in the foreground until SIGINT/SIGTERM, with `crds` installed and `namespaces`
+/// created before the kubeconfig is written (so whoever waits for the file finds them).
 pub async fn serve_foreground_with(
     opts: ServerOptions,
     kubeconfig_path: &Path,
+    crds: &[k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition],
+    namespaces: &[&str],
 ) -> Result<(), Error> {
-    let server = start(opts).await?;
+    let (server, _) = crate::background::start_seeded_with(opts, crds, namespaces).await?;
     server.write_kubeconfig(kubeconfig_path)?;
     tracing::info!(url = %server.url(), kubeconfig = %kubeconfig_path.display(), "in-memory API server listening");
     wait_for_signal().await;

@@ -17,7 +17,9 @@ pub async fn serve_on_loopback(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| crate::Error::io(root, e))?;
-    let addr = listener.local_addr().map_err(|e| crate::Error::io(root, e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| crate::Error::io(root, e))?;
     let storage = Storage::new(root, &addr.to_string(), retention_records)?;
     let app = router(storage.clone());
     tokio::spawn(async move {

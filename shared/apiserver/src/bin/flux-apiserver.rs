@@ -39,7 +39,7 @@ async fn main() -> ExitCode {
             _ => return usage(),
         }
     }
-    match flux_apiserver::serve_foreground_with(opts, &kubeconfig).await {
+    match flux_apiserver::serve_foreground_with(opts, &kubeconfig, &[], &[]).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("flux-apiserver: {e}");
