@@ -22,7 +22,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::discovery::ApiResource;
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
@@ -80,7 +80,7 @@ pub async fn run(
     let config = runtime::watcher_config(label_selector);
     let charts: Api<flux_api::source::v1::HelmChart> = Api::all(ctx.client.clone());
     let controller =
-        Controller::new(api, config).watches(charts, watcher::Config::default(), |chart| {
+        runtime::controller_for(api, config).watches(charts, watcher::Config::default(), |chart| {
             // The HelmChart a release templates carries the release's name and namespace.
             let labels = chart.labels();
             match (labels.get(NAME_LABEL), labels.get(NAMESPACE_LABEL)) {

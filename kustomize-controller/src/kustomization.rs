@@ -26,9 +26,9 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DynamicObject};
 use kube::discovery::ApiResource;
-use kube::runtime::controller::{Action as ControllerAction, Controller};
+use kube::runtime::controller::Action as ControllerAction;
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 use serde_json::Value;
 
@@ -116,17 +116,8 @@ pub async fn run(
         ),
     };
     let config = runtime::watcher_config(label_selector);
-    // Only spec changes, reconcile requests and deletions trigger a reconcile: the status
-    // (history timestamps included) is written by the reconciler itself.
-    let (store, writer) = kube::runtime::reflector::store();
-    let objects = kube::runtime::reflector(writer, watcher(api, config))
-        .default_backoff()
-        .applied_objects()
-        .predicate_filter(
-            flux_runtime::reconcile::reconcile_trigger,
-            Default::default(),
-        );
-    let controller = Controller::for_stream(objects, store.clone());
+    let controller = runtime::controller_for(api, config);
+    let store = controller.store();
     let mapper = move |kind: SourceKind| {
         let store = store.clone();
         move |src_ns: Option<String>, src_name: String| {

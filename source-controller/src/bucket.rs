@@ -31,7 +31,7 @@ use futures::{StreamExt, TryStreamExt};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 use tokio::io::AsyncWriteExt;
 
@@ -79,7 +79,7 @@ pub async fn run(
 ) {
     let api: Api<Bucket> = runtime::api(&ctx.client, namespace);
     let config = runtime::watcher_config(label_selector);
-    let controller = Controller::new(api, config);
+    let controller = runtime::controller_for(api, config);
     runtime::drive(
         controller,
         "Bucket",

@@ -24,7 +24,7 @@ use flux_runtime::reconcile::{Backoff, jitter, patch_status, requested_at};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
@@ -56,7 +56,7 @@ pub async fn run(
 ) {
     let api: Api<GitRepository> = runtime::api(&ctx.client, namespace);
     let config = runtime::watcher_config(label_selector);
-    let controller = Controller::new(api.clone(), config.clone());
+    let controller = runtime::controller_for(api.clone(), config.clone());
     let store = controller.store();
     // A new artifact of an included repository must reach every repository including it.
     let includers = move |dep: GitRepository| {

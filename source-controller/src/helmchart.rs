@@ -26,7 +26,7 @@ use flux_runtime::events::{Recorder, Severity};
 use flux_runtime::reconcile::{Backoff, jitter, patch_status, requested_at};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
@@ -94,7 +94,7 @@ pub async fn run(
 ) {
     let config = runtime::watcher_config(label_selector);
     let client = ctx.client.clone();
-    let controller = Controller::new(runtime::api::<HelmChart>(&client, namespace), config);
+    let controller = runtime::controller_for(runtime::api::<HelmChart>(&client, namespace), config);
     let store = controller.store();
     let (s1, s2, s3) = (store.clone(), store.clone(), store);
     let controller = controller

@@ -17,7 +17,7 @@ use flux_runtime::events::{Recorder, Severity};
 use flux_runtime::reconcile::{Backoff, FINALIZER, jitter, patch_status, requested_at};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams};
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
 use crate::helm_http::RepoClient;
@@ -55,7 +55,7 @@ pub async fn run(
 ) {
     let api: Api<HelmRepository> = runtime::api(&ctx.client, namespace);
     let config = runtime::watcher_config(label_selector);
-    let controller = Controller::new(api, config);
+    let controller = runtime::controller_for(api, config);
     runtime::drive(
         controller,
         "HelmRepository",

@@ -25,7 +25,7 @@ use flux_runtime::reconcile::{Backoff, jitter, patch_status, requested_at};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
 use crate::cosign;
@@ -64,7 +64,7 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let api: Api<OCIRepository> = runtime::api(&ctx.client, namespace);
-    let controller = Controller::new(api, runtime::watcher_config(label_selector));
+    let controller = runtime::controller_for(api, runtime::watcher_config(label_selector));
     runtime::drive(
         controller,
         "OCIRepository",

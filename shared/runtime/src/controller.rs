@@ -12,7 +12,7 @@ use futures::StreamExt;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{self, Event as FinalizerEvent};
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -50,6 +50,24 @@ pub fn watcher_config(label_selector: Option<&str>) -> watcher::Config {
         Some(selector) => config.labels(selector),
         None => config,
     }
+}
+
+/// A controller of the objects `api` and `config` select, woken only when an object's
+/// generation, reconcile request, deletion or finalizers change
+/// ([`reconcile_trigger`](crate::reconcile::reconcile_trigger)), as Flux's predicates do: the
+/// status a reconciler writes does not wake it again. Watches added with `.watches` are not
+/// filtered, so a source's new artifact still reaches the objects that use it.
+pub fn controller_for<K>(api: Api<K>, config: watcher::Config) -> Controller<K>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Debug + Eq + Hash + Clone + Unpin,
+{
+    let (store, writer) = kube::runtime::reflector::store();
+    let objects = kube::runtime::reflector(writer, watcher::watcher(api, config))
+        .default_backoff()
+        .applied_objects()
+        .predicate_filter(crate::reconcile::reconcile_trigger, Default::default());
+    Controller::for_stream(objects, store)
 }
 
 /// `namespace/name`, the key of an object's retry backoff.
