@@ -10,8 +10,7 @@ use flux_api::helm::v2::HelmRelease;
 use flux_api::source::v1::HelmChart;
 use flux_artifact::Owner;
 use flux_runtime::testkit::RunningController;
-use k8s_openapi::api::core::v1::{Namespace, Secret};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 
 const BIN: &str = env!("CARGO_BIN_EXE_helm-controller");
@@ -38,25 +37,13 @@ async fn poll<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binary_installs_a_helm_release_from_its_chart_artifact() {
-    let server = flux_apiserver::start(flux_apiserver::ServerOptions {
+    let opts = flux_apiserver::ServerOptions {
         simulate_workloads: true,
         ..Default::default()
-    })
-    .await
-    .expect("apiserver");
-    let client = server.client().await.expect("client");
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in flux_api::crds::all() {
-        crds.create(&PostParams::default(), &crd)
-            .await
-            .expect("CRD");
-    }
-    let ns = serde_json::from_value::<Namespace>(serde_json::json!({ "metadata": { "name": NS } }))
-        .expect("namespace");
-    Api::<Namespace>::all(client.clone())
-        .create(&PostParams::default(), &ns)
+    };
+    let (server, client) = flux_apiserver::start_seeded_with(opts, &flux_api::crds::all(), &[NS])
         .await
-        .expect("namespace");
+        .expect("apiserver");
     let dir = tempfile::tempdir().expect("tempdir");
     let kubeconfig = dir.path().join("kubeconfig");
     server.write_kubeconfig(&kubeconfig).expect("kubeconfig");

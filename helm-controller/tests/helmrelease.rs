@@ -13,7 +13,6 @@ use flux_artifact::{Owner, Storage};
 use helm_controller::helmrelease::{self, Context};
 use helm_controller::release::Release;
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Pod, Secret};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 
@@ -29,28 +28,17 @@ struct Harness {
 
 impl Harness {
     async fn start() -> Self {
-        let server = flux_apiserver::start(flux_apiserver::ServerOptions {
+        let crds: Vec<_> = ["source-controller", "helm-controller"]
+            .into_iter()
+            .flat_map(|c| flux_api::crds::for_component(c).expect("component"))
+            .collect();
+        let opts = flux_apiserver::ServerOptions {
             simulate_workloads: true,
             ..Default::default()
-        })
-        .await
-        .expect("apiserver");
-        let client = server.client().await.expect("client");
-        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-        for component in ["source-controller", "helm-controller"] {
-            for crd in flux_api::crds::for_component(component).expect("component") {
-                crds.create(&PostParams::default(), &crd)
-                    .await
-                    .expect("install CRD");
-            }
-        }
-        let namespaces: Api<Namespace> = Api::all(client.clone());
-        let ns = serde_json::from_value(serde_json::json!({ "metadata": { "name": NS } }))
-            .expect("namespace");
-        namespaces
-            .create(&PostParams::default(), &ns)
+        };
+        let (server, client) = flux_apiserver::start_seeded_with(opts, &crds, &[NS])
             .await
-            .expect("namespace");
+            .expect("apiserver");
 
         let storage_dir = tempfile::tempdir().expect("tempdir");
         let storage = flux_artifact::serve_on_loopback(storage_dir.path(), 2)

@@ -36,7 +36,9 @@ use kube::{Resource, ResourceExt};
 use tokio::io::AsyncWriteExt;
 
 use crate::helm_http::secret_data;
-use crate::source_status::{StepFailure, failed_before, mark_failed, mark_stored};
+use crate::source_status::{
+    StepFailure, failed_before, mark_failed, mark_stored, remove_artifacts,
+};
 
 /// Flux's reasons for Bucket failures.
 pub const BUCKET_OPERATION_FAILED_REASON: &str = "BucketOperationFailed";
@@ -104,24 +106,9 @@ pub async fn reconcile(obj: Arc<Bucket>, ctx: Arc<Context>) -> Result<Action, Er
         &api,
         obj,
         |obj| async move { apply(&obj, ctx, objects).await },
-        |obj| async move { cleanup(&obj, ctx) },
+        |obj| async move { remove_artifacts(&ctx.storage, KIND, obj.as_ref()) },
     )
     .await
-}
-
-fn cleanup(obj: &Bucket, ctx: &Context) -> Result<Action, Error> {
-    let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
-    ctx.storage
-        .remove_all(&Owner {
-            kind: KIND,
-            namespace: &namespace,
-            name: &name,
-        })
-        .map_err(|e| Error::Reconcile {
-            reason: STORAGE_OPERATION_FAILED.into(),
-            message: e.to_string(),
-        })?;
-    Ok(Action::await_change())
 }
 
 async fn apply(obj: &Bucket, ctx: &Context, api: &Api<Bucket>) -> Result<Action, Error> {

@@ -28,6 +28,8 @@ use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
+use crate::source_status::remove_artifacts;
+
 /// Flux's reasons for GitRepository failures.
 pub const GIT_OPERATION_FAILED_REASON: &str = "GitOperationFailed";
 pub const AUTHENTICATION_FAILED_REASON: &str = "AuthenticationFailed";
@@ -106,20 +108,10 @@ fn owner(obj: &GitRepository) -> (String, String) {
 }
 
 fn cleanup(obj: &GitRepository, ctx: &Context) -> Result<Action, Error> {
+    let action = remove_artifacts(&ctx.storage, "gitrepository", obj)?;
     let (namespace, name) = owner(obj);
-    let owner = Owner {
-        kind: "gitrepository",
-        namespace: &namespace,
-        name: &name,
-    };
-    ctx.storage
-        .remove_all(&owner)
-        .map_err(|e| Error::Reconcile {
-            reason: STORAGE_OPERATION_FAILED.into(),
-            message: e.to_string(),
-        })?;
     let _ = std::fs::remove_dir_all(ctx.cache_root.join(&namespace).join(&name));
-    Ok(Action::await_change())
+    Ok(action)
 }
 
 /// A failure of one step: what goes into the conditions and the event.

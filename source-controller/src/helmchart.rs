@@ -39,7 +39,9 @@ use crate::cosign;
 use crate::helm_http::{RepoClient, secret_data};
 use crate::helm_index::{Index, chart_url};
 use crate::oci_registry::{Client as OciClient, OciError, Reference, docker_config_auth};
-use crate::source_status::{BUILD_FAILED, StepFailure, failed_before, mark_failed, mark_stored};
+use crate::source_status::{
+    BUILD_FAILED, StepFailure, failed_before, mark_failed, mark_stored, remove_artifacts,
+};
 
 pub const CHART_PULL_SUCCEEDED_REASON: &str = "ChartPullSucceeded";
 pub const CHART_PACKAGE_SUCCEEDED_REASON: &str = "ChartPackageSucceeded";
@@ -157,24 +159,9 @@ pub async fn reconcile(obj: Arc<HelmChart>, ctx: Arc<Context>) -> Result<Action,
         &api,
         obj,
         |obj| async move { apply(&obj, ctx, objects).await },
-        |obj| async move { cleanup(&obj, ctx) },
+        |obj| async move { remove_artifacts(&ctx.storage, KIND, obj.as_ref()) },
     )
     .await
-}
-
-fn cleanup(obj: &HelmChart, ctx: &Context) -> Result<Action, Error> {
-    let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
-    ctx.storage
-        .remove_all(&Owner {
-            kind: KIND,
-            namespace: &namespace,
-            name: &name,
-        })
-        .map_err(|e| Error::Reconcile {
-            reason: STORAGE_OPERATION_FAILED.into(),
-            message: e.to_string(),
-        })?;
-    Ok(Action::await_change())
 }
 
 /// A finished build (Flux's `chart.Build`).

@@ -22,7 +22,9 @@ use kube::{Resource, ResourceExt};
 
 use crate::helm_http::RepoClient;
 use crate::helm_index::{Index, human_size, index_url};
-use crate::source_status::{StepFailure, failed_before, mark_failed, mark_stored};
+use crate::source_status::{
+    StepFailure, failed_before, mark_failed, mark_stored, remove_artifacts,
+};
 
 /// Flux's reasons for HelmRepository failures.
 pub const FAILED_REASON: &str = "Failed";
@@ -83,24 +85,9 @@ pub async fn reconcile(obj: Arc<HelmRepository>, ctx: Arc<Context>) -> Result<Ac
         &api,
         obj,
         |obj| async move { apply(&obj, ctx, objects).await },
-        |obj| async move { cleanup(&obj, ctx) },
+        |obj| async move { remove_artifacts(&ctx.storage, KIND, obj.as_ref()) },
     )
     .await
-}
-
-fn cleanup(obj: &HelmRepository, ctx: &Context) -> Result<Action, Error> {
-    let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
-    ctx.storage
-        .remove_all(&Owner {
-            kind: KIND,
-            namespace: &namespace,
-            name: &name,
-        })
-        .map_err(|e| Error::Reconcile {
-            reason: STORAGE_OPERATION_FAILED.into(),
-            message: e.to_string(),
-        })?;
-    Ok(Action::await_change())
 }
 
 /// An OCI repository is a plain data object: drop any artifact, finalizer and status left
@@ -122,7 +109,7 @@ async fn migrate_to_static(
     {
         return Ok(Action::await_change());
     }
-    cleanup(obj, ctx)?;
+    remove_artifacts(&ctx.storage, KIND, obj)?;
     let name = obj.name_any();
     if obj.status.is_some() {
         let body = serde_json::json!({ "status": null });

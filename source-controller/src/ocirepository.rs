@@ -31,7 +31,9 @@ use kube::{Resource, ResourceExt};
 use crate::cosign;
 use crate::helm_http::{secret_data, with_tls_from_secret};
 use crate::oci_registry::{Client, OciError, Reference, docker_config_auth, plain_http_by_default};
-use crate::source_status::{StepFailure, failed_before, mark_failed, mark_stored};
+use crate::source_status::{
+    StepFailure, failed_before, mark_failed, mark_stored, remove_artifacts,
+};
 
 pub const OCI_PULL_FAILED_REASON: &str = "OCIArtifactPullFailed";
 pub const OCI_LAYER_OPERATION_FAILED_REASON: &str = "OCIArtifactLayerOperationFailed";
@@ -89,24 +91,9 @@ pub async fn reconcile(obj: Arc<OCIRepository>, ctx: Arc<Context>) -> Result<Act
         &api,
         obj,
         |obj| async move { apply(&obj, ctx, objects).await },
-        |obj| async move { cleanup(&obj, ctx) },
+        |obj| async move { remove_artifacts(&ctx.storage, KIND, obj.as_ref()) },
     )
     .await
-}
-
-fn cleanup(obj: &OCIRepository, ctx: &Context) -> Result<Action, Error> {
-    let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
-    ctx.storage
-        .remove_all(&Owner {
-            kind: KIND,
-            namespace: &namespace,
-            name: &name,
-        })
-        .map_err(|e| Error::Reconcile {
-            reason: STORAGE_OPERATION_FAILED.into(),
-            message: e.to_string(),
-        })?;
-    Ok(Action::await_change())
 }
 
 async fn apply(

@@ -106,3 +106,24 @@ pub fn mark_failed(
         now,
     );
 }
+
+/// The cleanup of a deleted source: all its artifacts removed from storage.
+pub fn remove_artifacts<K: kube::Resource>(
+    storage: &flux_artifact::Storage,
+    kind: &str,
+    obj: &K,
+) -> Result<kube::runtime::controller::Action, flux_runtime::controller::Error> {
+    use kube::ResourceExt;
+    let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
+    storage
+        .remove_all(&flux_artifact::Owner {
+            kind,
+            namespace: &namespace,
+            name: &name,
+        })
+        .map_err(|e| flux_runtime::controller::Error::Reconcile {
+            reason: STORAGE_OPERATION_FAILED.into(),
+            message: e.to_string(),
+        })?;
+    Ok(kube::runtime::controller::Action::await_change())
+}

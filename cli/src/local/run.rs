@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::{Namespace, Secret};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
 
 use super::build::{FleetOptions, build_path, dependency_cycle, is_flux_object, read_keys};
@@ -97,17 +96,14 @@ pub async fn run(
     }
     let keys = read_keys(&fleet.decryption_keys)?;
 
-    let server = flux_apiserver::start(flux_apiserver::ServerOptions {
+    let server_opts = flux_apiserver::ServerOptions {
         simulate_workloads: true,
         ..Default::default()
-    })
-    .await
-    .map_err(|e| format!("starting the in-memory API server: {e}"))?;
-    let client = server
-        .client()
-        .await
-        .map_err(|e| format!("connecting to the in-memory API server: {e}"))?;
-    install_crds(&client).await?;
+    };
+    let (server, client) =
+        flux_apiserver::start_seeded_with(server_opts, &flux_api::crds::all(), &["flux-system"])
+            .await
+            .map_err(|e| format!("starting the in-memory API server: {e}"))?;
 
     let storage_dir = tempfile::tempdir().map_err(|e| format!("artifact storage: {e}"))?;
     let storage = flux_artifact::serve_on_loopback(storage_dir.path(), 2)
@@ -171,25 +167,6 @@ async fn kube_config(server: &flux_apiserver::RunningServer) -> Result<kube::Con
     kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
         .await
         .map_err(|e| format!("in-memory API server kubeconfig: {e}"))
-}
-
-async fn install_crds(client: &kube::Client) -> Result<(), String> {
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in flux_api::crds::all() {
-        crds.create(&PostParams::default(), &crd)
-            .await
-            .map_err(|e| format!("installing CRDs: {e}"))?;
-    }
-    let namespaces: Api<Namespace> = Api::all(client.clone());
-    let ns: Namespace = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": "flux-system"}
-    }))
-    .map_err(|e| e.to_string())?;
-    namespaces
-        .create(&PostParams::default(), &ns)
-        .await
-        .map_err(|e| format!("creating flux-system: {e}"))?;
-    Ok(())
 }
 
 /// Polls the Flux objects until all are Ready, nothing has changed for [`SETTLE`], or the

@@ -12,7 +12,6 @@ use std::time::Duration;
 use flux_api::kustomize::v1::Kustomization;
 use flux_artifact::{IgnoreRules, Owner, Storage};
 use k8s_openapi::api::core::v1::Event;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::discovery::ApiResource;
 use kustomize_controller::kustomization::{self, Context, Options};
@@ -40,22 +39,18 @@ impl Harness {
     }
 
     pub async fn start_with(options: Options) -> Self {
-        let server = flux_apiserver::start(flux_apiserver::ServerOptions {
+        let crds: Vec<_> = ["source-controller", "kustomize-controller"]
+            .into_iter()
+            .flat_map(|c| flux_api::crds::for_component(c).expect("component"))
+            .collect();
+        let opts = flux_apiserver::ServerOptions {
             rbac: true,
             simulate_workloads: true,
             ..Default::default()
-        })
-        .await
-        .expect("apiserver");
-        let client = server.client().await.expect("client");
-        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-        for component in ["source-controller", "kustomize-controller"] {
-            for crd in flux_api::crds::for_component(component).expect("component") {
-                crds.create(&PostParams::default(), &crd)
-                    .await
-                    .expect("install CRD");
-            }
-        }
+        };
+        let (server, client) = flux_apiserver::start_seeded_with(opts, &crds, &[])
+            .await
+            .expect("apiserver");
         let kubeconfig =
             kube::config::Kubeconfig::from_yaml(&server.kubeconfig_yaml()).expect("kubeconfig");
         let kube_config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
