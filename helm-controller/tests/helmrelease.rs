@@ -14,7 +14,7 @@ use helm_controller::helmrelease::{self, Context};
 use helm_controller::release::Release;
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Pod, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 
 const NS: &str = "flux-system";
 
@@ -165,15 +165,7 @@ impl Harness {
     }
 
     async fn events_for(&self, name: &str) -> Vec<Event> {
-        let events: Api<Event> = Api::namespaced(self.client.clone(), NS);
-        events
-            .list(&ListParams::default())
-            .await
-            .expect("events")
-            .items
-            .into_iter()
-            .filter(|e| e.involved_object.name.as_deref() == Some(name))
-            .collect()
+        flux_runtime::testkit::events_for(&self.client, NS, name).await
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use flux_api::kustomize::v1::Kustomization;
 use flux_artifact::{IgnoreRules, Owner, Storage};
 use k8s_openapi::api::core::v1::Event;
-use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use kube::discovery::ApiResource;
 use kustomize_controller::kustomization::{self, Context, Options};
 
@@ -271,15 +271,7 @@ impl Harness {
     }
 
     pub async fn events_for(&self, ns: &str, name: &str) -> Vec<Event> {
-        let events: Api<Event> = Api::namespaced(self.client.clone(), ns);
-        events
-            .list(&ListParams::default())
-            .await
-            .expect("events")
-            .items
-            .into_iter()
-            .filter(|e| e.involved_object.name.as_deref() == Some(name))
-            .collect()
+        flux_runtime::testkit::events_for(&self.client, ns, name).await
     }
 }
 

@@ -386,6 +386,24 @@ where
     }
 }
 
+/// The Events about the object `name` in `namespace`, as they are now.
+pub async fn events_for(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+) -> Vec<k8s_openapi::api::core::v1::Event> {
+    let events: kube::Api<k8s_openapi::api::core::v1::Event> =
+        kube::Api::namespaced(client.clone(), namespace);
+    events
+        .list(&Default::default())
+        .await
+        .map(|list| list.items)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.involved_object.name.as_deref() == Some(name))
+        .collect()
+}
+
 /// Whether an Event of `type_` and `reason` about the object `name` shows up in `namespace`
 /// within 10 s (reconcilers record events after they patch the status).
 pub async fn has_event(
@@ -395,21 +413,12 @@ pub async fn has_event(
     type_: &str,
     reason: &str,
 ) -> bool {
-    use k8s_openapi::api::core::v1::Event;
-    let events: kube::Api<Event> = kube::Api::namespaced(client.clone(), namespace);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let found = events
-            .list(&Default::default())
+        let found = events_for(client, namespace, name)
             .await
-            .map(|list| {
-                list.items.iter().any(|e| {
-                    e.involved_object.name.as_deref() == Some(name)
-                        && e.type_.as_deref() == Some(type_)
-                        && e.reason.as_deref() == Some(reason)
-                })
-            })
-            .unwrap_or(false);
+            .iter()
+            .any(|e| e.type_.as_deref() == Some(type_) && e.reason.as_deref() == Some(reason));
         if found || tokio::time::Instant::now() > deadline {
             return found;
         }
