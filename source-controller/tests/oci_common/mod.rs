@@ -10,19 +10,12 @@ use flux_api::source::v1::OCIRepository;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Api, Patch, PatchParams, PostParams};
-use sha2::{Digest, Sha256};
 use source_controller::{helmchart, ocirepository};
 
 pub const NS: &str = "flux-system";
 
 pub fn sha256(bytes: &[u8]) -> String {
-    format!(
-        "sha256:{}",
-        Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    )
+    flux_artifact::digest(bytes)
 }
 
 /// Pushes a blob through the registry's upload API.
