@@ -4,7 +4,6 @@
 
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 /// Flux's artifact media types.
 pub const FLUX_CONTENT_MEDIA_TYPE: &str = "application/vnd.cncf.flux.content.v1.tar+gzip";
@@ -150,7 +149,7 @@ impl Client {
             other => other?,
         };
         let body = read_limited(resp, 4 << 20, "manifest").await?;
-        let digest = format!("sha256:{}", hex(&Sha256::digest(&body)));
+        let digest = flux_artifact::digest(&body);
         if reference.starts_with("sha256:") && reference != digest {
             return Err(OciError::DigestMismatch(
                 "manifest".into(),
@@ -172,7 +171,7 @@ impl Client {
             .get(self.url(&format!("blobs/{}", desc.digest))?, None)
             .await?;
         let body = read_limited(resp, max, &format!("layer {}", desc.digest)).await?;
-        let actual = format!("sha256:{}", hex(&Sha256::digest(&body)));
+        let actual = flux_artifact::digest(&body);
         if actual != desc.digest {
             return Err(OciError::DigestMismatch(
                 format!("layer {}", desc.digest),
@@ -260,6 +259,31 @@ pub fn plain_http_by_default(registry: &str) -> bool {
         Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private(),
         Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback(),
         Err(_) => false,
+    }
+}
+
+/// go-containerregistry's choice of scheme, which Flux inherits: plain http with `insecure`;
+/// for loopback and private registries https first, then plain http when https cannot even
+/// connect. A registry that speaks TLS with a certificate we do not trust stays on https, so
+/// the certificate error is what the user sees.
+pub async fn use_plain_http(http: &reqwest::Client, registry: &str, insecure: bool) -> bool {
+    if insecure {
+        return true;
+    }
+    if !plain_http_by_default(registry) {
+        return false;
+    }
+    match http.get(format!("https://{registry}/v2/")).send().await {
+        Ok(_) => false,
+        Err(e) => {
+            let mut chain = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                chain.push_str(&s.to_string());
+                source = s.source();
+            }
+            e.is_connect() && !chain.to_ascii_lowercase().contains("certificate")
+        }
     }
 }
 
@@ -376,10 +400,6 @@ fn request_error(method: &Method, url: &Url, e: reqwest::Error) -> OciError {
     let mut shown = url.clone();
     shown.set_query(None);
     OciError::Request(format!("{method} {shown}: {message}"))
-}
-
-fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex(&Sha256::digest(bytes)))
 }
 
 #[derive(serde::Serialize)]
@@ -566,7 +586,7 @@ impl Client {
     /// Uploads `bytes` (POST, then one monolithic PUT) unless the registry has them already;
     /// returns their digest.
     pub async fn push_blob(&self, bytes: axum::body::Bytes) -> Result<String, OciError> {
-        let digest = sha256_digest(&bytes);
+        let digest = flux_artifact::digest(&bytes);
         if self.blob_exists(&digest).await? {
             return Ok(digest);
         }
@@ -604,7 +624,7 @@ impl Client {
         media_type: &str,
         body: axum::body::Bytes,
     ) -> Result<String, OciError> {
-        let digest = sha256_digest(&body);
+        let digest = flux_artifact::digest(&body);
         let url = self.url(&format!("manifests/{reference}"))?;
         let resp = self
             .send(
@@ -648,7 +668,7 @@ impl Client {
             .unwrap_or(OCI_MANIFEST_MEDIA_TYPE)
             .to_string();
         let body = read_limited(resp, 4 << 20, "manifest").await?;
-        let digest = sha256_digest(&body);
+        let digest = flux_artifact::digest(&body);
         if reference.starts_with("sha256:") && reference != digest {
             return Err(OciError::DigestMismatch(
                 "manifest".into(),
@@ -712,10 +732,6 @@ async fn read_limited(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Username and password for `registry` from a `kubernetes.io/dockerconfigjson` Secret.

@@ -30,7 +30,7 @@ use kube::{Resource, ResourceExt};
 
 use crate::cosign;
 use crate::helm_http::{secret_data, with_tls_from_secret};
-use crate::oci_registry::{Client, OciError, Reference, docker_config_auth, plain_http_by_default};
+use crate::oci_registry::{Client, OciError, Reference, docker_config_auth, use_plain_http};
 use crate::source_status::{
     StepFailure, failed_before, mark_failed, mark_stored, remove_artifacts,
 };
@@ -461,31 +461,6 @@ async fn registry_credentials(
     Ok(None)
 }
 
-/// go-containerregistry's choice of scheme, which Flux inherits: plain http with `insecure`;
-/// for loopback and private registries https first, then plain http when https cannot even
-/// connect. A registry that speaks TLS with a certificate we do not trust stays on https, so
-/// the certificate error is what the user sees.
-async fn plain_http(http: &reqwest::Client, registry: &str, insecure: bool) -> bool {
-    if insecure {
-        return true;
-    }
-    if !plain_http_by_default(registry) {
-        return false;
-    }
-    match http.get(format!("https://{registry}/v2/")).send().await {
-        Ok(_) => false,
-        Err(e) => {
-            let mut chain = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                chain.push_str(&s.to_string());
-                source = s.source();
-            }
-            e.is_connect() && !chain.to_ascii_lowercase().contains("certificate")
-        }
-    }
-}
-
 /// The proxy of a `proxySecretRef`: `address`, with optional `username` and `password`.
 fn proxy_from_secret(
     data: &BTreeMap<String, Vec<u8>>,
@@ -546,7 +521,7 @@ async fn pull_and_store(
     let http = builder
         .build()
         .map_err(|e| StepFailure::new(FETCH_FAILED, OCI_PULL_FAILED_REASON, e.to_string()))?;
-    let plain = plain_http(&http, &reference.registry, obj.spec.insecure).await;
+    let plain = use_plain_http(&http, &reference.registry, obj.spec.insecure).await;
     let client = Client::new(http, reference, plain, basic)
         .map_err(|e| StepFailure::new(FETCH_FAILED, URL_INVALID_REASON, e.to_string()).stalled())?;
 

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use flux_artifact::{DEFAULT_MAX_DOWNLOAD_SIZE, IgnoreRules, UnpackLimits};
 use source_controller::oci_registry::{
     Client, FLUX_CONTENT_MEDIA_TYPE, OciError, Reference, docker_config_auth, filter_tags,
-    is_valid_tag, plain_http_by_default,
+    is_valid_tag, use_plain_http,
 };
 
 use super::CommandError;
@@ -194,7 +194,9 @@ fn registry_client(
         .use_rustls_tls()
         .build()
         .map_err(|e| failed(format!("unable to build the HTTP client: {e}")))?;
-    let plain_http = flags.insecure_registry || plain_http_by_default(&reference.registry);
+    let plain_http = cluster::run(global, async {
+        Ok(use_plain_http(&http, &reference.registry, flags.insecure_registry).await)
+    })?;
     let client = Client::new(http, reference.clone(), plain_http, basic).map_err(oci)?;
     Ok(match token {
         Some(token) => client.with_bearer_token(token),
