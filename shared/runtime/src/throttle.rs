@@ -14,7 +14,8 @@ use tower::{Layer, Service};
 
 use crate::flags::ClientFlags;
 
-/// A token bucket; `qps <= 0` means unlimited, as `--kube-api-qps=-1` in controller-runtime.
+/// A token bucket; `qps <= 0` (or not a number) means unlimited, as `--kube-api-qps=-1` in
+/// controller-runtime.
 #[derive(Debug, Clone)]
 pub struct TokenBucket {
     rate: f64,
@@ -36,7 +37,7 @@ impl TokenBucket {
 
     /// Takes a token, or says how long to wait until one is available.
     pub fn take(&mut self, now: Instant) -> Result<(), Duration> {
-        if self.rate <= 0.0 {
+        if self.rate.is_nan() || self.rate <= 0.0 {
             return Ok(());
         }
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
@@ -46,7 +47,10 @@ impl TokenBucket {
             self.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - self.tokens) / self.rate))
+            // A vanishingly small rate must wait "forever", not overflow the Duration.
+            let wait = (1.0 - self.tokens) / self.rate;
+            Err(Duration::try_from_secs_f64(wait)
+                .unwrap_or(Duration::from_secs(u64::from(u32::MAX))))
         }
     }
 }
@@ -141,10 +145,21 @@ mod tests {
     #[test]
     fn non_positive_qps_is_unlimited() {
         let t0 = Instant::now();
-        let mut bucket = TokenBucket::new(-1.0, 1, t0);
-        for _ in 0..1000 {
-            assert_eq!(bucket.take(t0), Ok(()));
+        for qps in [-1.0, 0.0, f32::NAN] {
+            let mut bucket = TokenBucket::new(qps, 1, t0);
+            for _ in 0..1000 {
+                assert_eq!(bucket.take(t0), Ok(()));
+            }
         }
+    }
+
+    #[test]
+    fn a_vanishing_qps_waits_long_instead_of_overflowing() {
+        let t0 = Instant::now();
+        let mut bucket = TokenBucket::new(f32::MIN_POSITIVE, 1, t0);
+        assert_eq!(bucket.take(t0), Ok(()));
+        let wait = bucket.take(t0).expect_err("empty");
+        assert!(wait >= Duration::from_secs(86_400 * 365), "{wait:?}");
     }
 
     #[tokio::test(start_paused = true)]
